@@ -1,0 +1,74 @@
+"""The ASGI application: `/graphql`, `/healthz`, and the database opened in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from pymongo import monitoring
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from graph.schema import schema
+from graph.settings import Settings
+from graph.view import GraphQLView
+from resolvers.clock import Clock, SystemClock
+from store import embedded
+from store.database import connect
+from store.errors import Unavailable
+
+HEALTH_TIMEOUT = 1.0
+
+
+async def healthz(request: Request) -> Response:
+    """200 when the database answers a ping within a second, else 503 with the reason."""
+    try:
+        await request.app.state.database.ping(seconds=HEALTH_TIMEOUT)
+    except Unavailable as error:
+        return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/graphql")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    listeners: Sequence[monitoring._EventListener] = (),
+) -> Starlette:
+    """An app for `settings`; nothing touches the database until the lifespan starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        server = None
+        uri = settings.mongodb_uri
+        if uri is None:
+            server = await asyncio.to_thread(embedded.acquire, settings.data_dir)
+            uri = server.uri
+        try:
+            async with connect(
+                uri, database=settings.database, seconds=settings.db_timeout, listeners=listeners
+            ) as database:
+                app.state.database = database
+                yield
+        finally:
+            if server is not None:
+                await asyncio.to_thread(server.stop)
+
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/healthz", healthz),
+            Route("/graphql", GraphQLView(schema), methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    return app

@@ -1,0 +1,43 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as StrawberryInfo
+
+from graph.settings import Settings
+from resolvers.auth import require_viewer
+from resolvers.clock import Clock
+from resolvers.errors import DomainError
+from resolvers.loaders import Loaders
+from store.database import Database
+from store.users import User
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    db: Database
+    settings: Settings
+    clock: Clock
+    caller: User | None = None
+    auth_error: DomainError | None = field(default=None)
+
+    @property
+    def viewer(self) -> User:
+        """The authenticated caller; `UNAUTHENTICATED` (with the token's fault) otherwise."""
+        if self.auth_error is not None:
+            raise self.auth_error
+        return require_viewer(self.caller)
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders.for_org(self.db, self.viewer.org_id)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,90 @@
+"""How failures reach clients: every GraphQL error carries `extensions.code`, never a trace.
+
+Resolvers raise `DomainError`. In a mutation it becomes a `userErrors` entry (expected failures
+change nothing); elsewhere, and for authentication and role gates, a GraphQL error with the same
+code. A store outage is `SERVICE_UNAVAILABLE`; anything unexpected is logged and masked as
+`INTERNAL_SERVER_ERROR`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Iterator
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from resolvers.errors import AccessError, Code, DomainError
+from store.errors import StoreError, Unavailable
+
+log = logging.getLogger("credgraph")
+T = TypeVar("T")
+
+ErrorCode = strawberry.enum(Code, name="ErrorCode", description="Stable codes for every failure.")
+
+UNAVAILABLE_MESSAGE = "the database is unavailable; try again shortly"
+INTERNAL_MESSAGE = "internal server error"
+
+
+@strawberry.type(description="An expected failure of a mutation; nothing was changed.")
+class UserError:
+    field: str | None
+    message: str
+    code: ErrorCode
+
+
+async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
+    """Run a mutation's work, turning its expected failures into `userErrors`."""
+    try:
+        return await work, []
+    except AccessError:
+        raise
+    except DomainError as error:
+        return None, [UserError(field=error.field, message=error.message, code=error.code)]
+
+
+def classify(error: GraphQLError) -> tuple[str, str]:
+    """(code, message) a client may see for one error."""
+    original = error.original_error
+    if isinstance(original, DomainError):
+        return original.code, original.message
+    if isinstance(original, Unavailable):
+        return Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
+    if original is None:
+        if error.message.startswith("Syntax Error"):
+            return "GRAPHQL_PARSE_FAILED", error.message
+        if error.message.startswith("Variable '$"):
+            return "BAD_USER_INPUT", error.message
+        return "GRAPHQL_VALIDATION_FAILED", error.message
+    if isinstance(original, StoreError):
+        log.error("store error at %s", error.path, exc_info=original)
+    else:
+        log.error("unexpected error at %s", error.path, exc_info=original)
+    return Code.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
+
+
+def with_code(error: GraphQLError) -> GraphQLError:
+    code, message = classify(error)
+    extensions = {**(error.extensions or {}), "code": str(code)}
+    if isinstance(error.original_error, DomainError) and error.original_error.field:
+        extensions["field"] = error.original_error.field
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+class ErrorCodes(SchemaExtension):
+    """Rewrite each error of a result once, after the whole operation (not per field)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [with_code(error) for error in result.errors]

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph.context import Info
+from graph.errors import UserError, attempt
+from graph.types.user import Role, User
+from resolvers import users
+
+
+@strawberry.input
+class CreateUserInput:
+    email: str
+    name: str
+    role: Role = Role.LEARNER  # type: ignore[assignment]
+
+
+@strawberry.type
+class CreateUserPayload:
+    user: User | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Add a learner or administrator to your organization.")
+    async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
+        ctx = info.context
+        user, errors = await attempt(
+            users.create_user(
+                ctx.db,
+                ctx.viewer,
+                email=input.email,
+                name=input.name,
+                role=input.role,
+                now=ctx.clock.now(),
+            )
+        )
+        return CreateUserPayload(user=User.from_record(user) if user else None, user_errors=errors)

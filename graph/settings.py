@@ -1,0 +1,88 @@
+"""Configuration, read once at start-up into one typed object. Flags override the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+SECRET_FILE = "secret"
+DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class ConfigError(Exception):
+    """A setting a user can fix; its message is the one line the CLI prints."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    secret: str
+    mongodb_uri: str | None = None
+    database: str | None = None
+    token_ttl: timedelta = timedelta(days=30)
+    db_timeout: float = 3.0
+
+    @classmethod
+    def load(
+        cls,
+        environ: Mapping[str, str] = os.environ,
+        *,
+        data_dir: Path | None = None,
+        mongodb_uri: str | None = None,
+    ) -> Settings:
+        """Settings from the environment; makes the data dir and, if needed, the signing secret."""
+        directory = data_dir or Path(environ.get("CREDGRAPH_DATA_DIR") or ".credgraph")
+        directory = directory.expanduser().resolve()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(
+                f"cannot create the data directory {directory}: {error.strerror}"
+            ) from error
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise ConfigError(f"the data directory {directory} is not writable")
+        return cls(
+            data_dir=directory,
+            secret=environ.get("CREDGRAPH_SECRET") or _stored_secret(directory),
+            mongodb_uri=mongodb_uri or environ.get("MONGODB_URI") or None,
+            token_ttl=_duration(environ, "CREDGRAPH_TOKEN_TTL", timedelta(days=30)),
+            db_timeout=_duration(
+                environ, "CREDGRAPH_DB_TIMEOUT", timedelta(seconds=3)
+            ).total_seconds(),
+        )
+
+
+def _stored_secret(directory: Path) -> str:
+    """The data dir's signing key, generated once with mode 0600 (racing creators agree)."""
+    path = directory / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text().strip()
+        if not secret:
+            raise ConfigError(f"{path} is empty; delete it to generate a new secret") from None
+        return secret
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror}") from error
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret + "\n")
+    return secret
+
+
+def _duration(environ: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    match = DURATION.fullmatch(raw)
+    if match is None or int(match[1]) == 0:
+        raise ConfigError(
+            f"{name}={raw!r}: expected a positive amount and a unit, e.g. 30d, 12h, 5s"
+        )
+    return timedelta(**{UNITS[match[2]]: int(match[1])})

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.types.node import Node
+from store import organizations
+
+
+@strawberry.type(description="A tenant: its people and data are invisible to every other one.")
+class Organization(Node):
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, org: organizations.Organization) -> Self:
+        return cls(
+            id=strawberry.ID(ids.encode("Organization", org.id)),
+            name=org.name,
+            created_at=org.created_at,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, db_id: str) -> Self | None:
+        org = await info.context.loaders.organizations_by_id.load(db_id)
+        return cls.from_record(org) if org else None

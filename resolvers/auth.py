@@ -1,0 +1,59 @@
+"""Who is calling, and what they may do: every resolver's permission checks go through here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from resolvers import tokens
+from resolvers.errors import forbidden, not_found, role_required, unauthenticated
+from store import users
+from store.database import Database
+from store.users import User
+
+
+async def authenticate(
+    db: Database, authorization: str | None, *, secret: str, now: datetime
+) -> User | None:
+    """The caller's user; None without a token; `UNAUTHENTICATED` for a token that fails.
+
+    A token stops working as soon as its user is disabled or deleted, whatever its expiry.
+    """
+    token = tokens.bearer(authorization)
+    if token is None:
+        return None
+    claims = tokens.verify(token, secret=secret, now=now)
+    user = await users.get(db, org_id=claims.org_id, id=claims.user_id)
+    if user is None or user.disabled_at is not None:
+        raise unauthenticated("the token's user no longer exists or has been disabled")
+    return user
+
+
+def require_viewer(viewer: User | None) -> User:
+    if viewer is None:
+        raise unauthenticated()
+    return viewer
+
+
+def require_admin(viewer: User | None) -> User:
+    user = require_viewer(viewer)
+    if not user.is_admin:
+        raise role_required("only an administrator may do this")
+    return user
+
+
+def can_see_user(viewer: User, user: User) -> bool:
+    """Administrators see their organization; learners see themselves and administrators."""
+    if viewer.org_id != user.org_id:
+        return False
+    return viewer.is_admin or user.id == viewer.id or user.is_admin
+
+
+def require_learner_access(
+    viewer: User, learner: User | None, *, field: str | None = None
+) -> User:
+    """A learner's own data is theirs and their administrators'; others are told it is absent."""
+    if learner is None or learner.org_id != viewer.org_id:
+        raise not_found("the learner", field=field)
+    if not viewer.is_admin and learner.id != viewer.id:
+        raise forbidden("a learner may only act on their own data")
+    return learner

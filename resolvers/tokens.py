@@ -1,0 +1,71 @@
+"""Bearer tokens: HS256 JWTs naming the user and organization, with an expiry.
+
+Expiry is checked against the injectable clock rather than PyJWT's wall clock, so tests can
+age a token without sleeping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from resolvers.errors import unauthenticated
+from store.users import User
+
+ALGORITHM = "HS256"
+ISSUER = "credgraph"
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    user_id: str
+    org_id: str
+    expires_at: datetime
+
+
+def issue(user: User, *, secret: str, ttl: timedelta, now: datetime) -> str:
+    payload = {
+        "iss": ISSUER,
+        "sub": user.id,
+        "org": user.org_id,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def verify(token: str, *, secret: str, now: datetime) -> Claims:
+    """The token's claims, or `UNAUTHENTICATED` saying what is wrong with it."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["iss", "sub", "org", "iat", "exp"], "verify_exp": False},
+        )
+    except jwt.InvalidSignatureError as error:
+        raise unauthenticated("the token's signature is not valid") from error
+    except jwt.InvalidTokenError as error:
+        raise unauthenticated("the token is malformed") from error
+    if not isinstance(payload["sub"], str) or not isinstance(payload["org"], str):
+        raise unauthenticated("the token is malformed")
+    try:
+        expires_at = datetime.fromtimestamp(payload["exp"], UTC)
+    except (TypeError, ValueError, OverflowError) as error:
+        raise unauthenticated("the token is malformed") from error
+    if expires_at <= now:
+        raise unauthenticated("the token has expired; ask for a new one (`credgraph token EMAIL`)")
+    return Claims(user_id=payload["sub"], org_id=payload["org"], expires_at=expires_at)
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header; None when there is no header."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("the Authorization header must be `Bearer <token>`")
+    return token.strip()

@@ -1,0 +1,110 @@
+"""Organizations and their people: bootstrap, user creation, lookups that respect visibility."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from resolvers.auth import can_see_user, require_admin
+from resolvers.errors import Code, DomainError
+from resolvers.loaders import Loaders
+from store import organizations, users
+from store.database import Database
+from store.errors import Conflict
+from store.organizations import Organization
+from store.users import Role, User
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+MAX_NAME = 200
+MAX_EMAIL = 254
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    email: str
+    name: str
+    role: Role
+
+
+def validate_new_user(email: str, name: str, role: Role) -> NewUser:
+    """Normalised fields, or the first problem as a `DomainError` naming its field."""
+    email = email.strip().lower()
+    name = " ".join(name.split())
+    if not email:
+        raise DomainError(Code.REQUIRED, "an email is required", field="email")
+    if len(email) > MAX_EMAIL:
+        raise DomainError(
+            Code.TOO_LONG, f"an email has at most {MAX_EMAIL} characters", field="email"
+        )
+    if not EMAIL.fullmatch(email):
+        raise DomainError(Code.INVALID_EMAIL, f"{email!r} is not an email address", field="email")
+    if not name:
+        raise DomainError(Code.REQUIRED, "a name is required", field="name")
+    if len(name) > MAX_NAME:
+        raise DomainError(Code.TOO_LONG, f"a name has at most {MAX_NAME} characters", field="name")
+    return NewUser(email=email, name=name, role=role)
+
+
+async def _insert(db: Database, org_id: str, new: NewUser, now: datetime) -> User:
+    try:
+        return await users.create(
+            db, org_id=org_id, email=new.email, name=new.name, role=new.role, now=now
+        )
+    except Conflict as error:
+        raise DomainError(
+            Code.EMAIL_TAKEN, f"{new.email} already belongs to a user here", field="email"
+        ) from error
+
+
+async def create_user(
+    db: Database, viewer: User | None, *, email: str, name: str, role: Role, now: datetime
+) -> User:
+    admin = require_admin(viewer)
+    return await _insert(db, admin.org_id, validate_new_user(email, name, role), now)
+
+
+async def bootstrap(
+    db: Database, *, org_name: str, admin_email: str, admin_name: str | None, now: datetime
+) -> tuple[Organization, User]:
+    """A new organization and its first administrator, or nothing at all."""
+    org_name = " ".join(org_name.split())
+    if not org_name:
+        raise DomainError(Code.REQUIRED, "an organization name is required", field="org")
+    new = validate_new_user(admin_email, admin_name or admin_email.split("@")[0], Role.ADMIN)
+    if await organizations.find_by_name(db, name=org_name):
+        raise DomainError(Code.NAME_TAKEN, f"an organization named {org_name!r} already exists")
+    org = await organizations.create(db, name=org_name, now=now)
+    try:
+        admin = await _insert(db, org.id, new, now)
+    except BaseException:
+        await organizations.delete(db, id=org.id)
+        raise
+    return org, admin
+
+
+async def find_for_token(db: Database, *, email: str, org_name: str | None = None) -> User:
+    """The one user a `credgraph token EMAIL [--org NAME]` call means."""
+    email = email.strip().lower()
+    org_id = None
+    if org_name is not None:
+        orgs = await organizations.find_by_name(db, name=org_name)
+        if not orgs:
+            raise DomainError(Code.NOT_FOUND, f"no organization is named {org_name!r}")
+        org_id = orgs[0].id
+    found = [u for u in await users.find_by_email(db, email=email, org_id=org_id)]
+    if not found:
+        raise DomainError(Code.NOT_FOUND, f"no user has the email {email}")
+    if len(found) > 1:
+        raise DomainError(
+            Code.AMBIGUOUS,
+            f"{email} belongs to users in {len(found)} organizations; name one with --org",
+        )
+    if found[0].disabled_at is not None:
+        raise DomainError(Code.FORBIDDEN, f"{email} has been disabled")
+    return found[0]
+
+
+async def visible_user(viewer: User, loaders: Loaders, id: str) -> User | None:
+    user = await loaders.users_by_id.load(id)
+    return user if user is not None and can_see_user(viewer, user) else None

@@ -1,0 +1,84 @@
+"""The connection: one `AsyncMongoClient` per process, opened by the app lifespan or the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC
+
+import pymongo
+from bson.codec_options import CodecOptions
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConfigurationError, PyMongoError
+
+from store.errors import StoreError, Unavailable, translate
+from store.indexes import ensure_indexes
+
+DEFAULT_DATABASE = "credgraph"
+
+
+@dataclass(frozen=True)
+class Database:
+    """What the store's functions take as their first argument."""
+
+    client: AsyncMongoClient
+    db: AsyncDatabase
+
+    async def ping(self, *, seconds: float | None = None) -> None:
+        """Raise `Unavailable` unless the server answers within `seconds`."""
+        try:
+            with pymongo.timeout(seconds):
+                await self.db.command("ping")
+        except PyMongoError as error:
+            raise Unavailable(f"the database did not answer a ping: {_short(error)}") from error
+
+
+@asynccontextmanager
+async def connect(
+    uri: str,
+    *,
+    database: str | None = None,
+    seconds: float = 3.0,
+    listeners: Sequence[monitoring._EventListener] = (),
+    create_indexes: bool = True,
+) -> AsyncIterator[Database]:
+    """Open a client, check the server answers, make sure the indexes exist, and close on exit.
+
+    `seconds` bounds server selection and every operation (client-side operation timeout), so a
+    dead database turns into a prompt `Unavailable` instead of a hung request.
+    """
+    try:
+        client: AsyncMongoClient = AsyncMongoClient(
+            uri,
+            tz_aware=True,
+            tzinfo=UTC,
+            serverSelectionTimeoutMS=int(seconds * 1000),
+            connectTimeoutMS=int(seconds * 1000),
+            timeoutMS=int(seconds * 1000),
+            event_listeners=list(listeners),
+            appname="credgraph",
+        )
+    except ConfigurationError as error:
+        raise StoreError(f"invalid MONGODB_URI: {error}") from error
+    try:
+        name = database or client.get_default_database(DEFAULT_DATABASE).name
+        handle = Database(
+            client=client,
+            db=client.get_database(name, codec_options=CodecOptions(tz_aware=True, tzinfo=UTC)),
+        )
+        await handle.ping()
+        if create_indexes:
+            try:
+                await ensure_indexes(handle.db)
+            except PyMongoError as error:
+                raise translate(error) from error
+        yield handle
+    finally:
+        await client.close()
+
+
+def _short(error: PyMongoError) -> str:
+    """The first line of a driver message, without the topology dump server selection appends."""
+    return str(error).split(", Timeout:")[0].split("\n")[0]

@@ -1,0 +1,201 @@
+"""The embedded database: a SecantusDB child process serving files under the data directory.
+
+SecantusDB is GPL-2.0, so it runs as a separate process (`python -m secantus`) and is never
+imported. Several credgraph processes share one data directory (the server, then `credgraph
+token` from another terminal): whoever starts the database records its address in
+`embedded.json`, later processes attach to it, and only the starter stops it. A lock file
+serialises the start/attach decision so two processes starting together do not race.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.errors import EmbeddedError
+
+ADDRESS_FILE = "embedded.json"
+LOCK_FILE = "embedded.lock"
+LOG_FILE = "embedded.log"
+STORAGE_DIR = "db"
+HOST = "127.0.0.1"
+
+
+@dataclass
+class EmbeddedServer:
+    """A handle on the running embedded database; `owner` says whether we must stop it."""
+
+    uri: str
+    pid: int
+    data_dir: Path
+    owner: bool
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def alive(self) -> bool:
+        if self._process is not None:
+            return self._process.poll() is None
+        return _pid_alive(self.pid)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop the process if we started it; attached processes leave it running."""
+        if not self.owner:
+            return
+        with _locked(self.data_dir):
+            if self._process is not None and self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+            elif self._process is None and _pid_alive(self.pid):
+                os.kill(self.pid, signal.SIGTERM)
+                _wait_for_exit(self.pid, timeout)
+            recorded = _read_address(self.data_dir)
+            if recorded is not None and recorded.get("pid") == self.pid:
+                (self.data_dir / ADDRESS_FILE).unlink(missing_ok=True)
+
+
+def acquire(data_dir: Path, *, startup_timeout: float = 30.0) -> EmbeddedServer:
+    """Attach to the data directory's running database, or start one and own it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(data_dir):
+        recorded = _read_address(data_dir)
+        if recorded is not None and _pid_alive(recorded["pid"]) and _answers(recorded["port"]):
+            # A database whose starter has died (e.g. SIGKILL where no parent-death signal
+            # exists) is adopted, so that somebody still stops it.
+            owner = not _pid_alive(recorded.get("ownerPid", -1))
+            if owner:
+                _write_address(data_dir, recorded["pid"], recorded["port"])
+            return EmbeddedServer(
+                uri=_uri(recorded["port"]), pid=recorded["pid"], data_dir=data_dir, owner=owner
+            )
+        return _start(data_dir, startup_timeout)
+
+
+def _start(data_dir: Path, startup_timeout: float) -> EmbeddedServer:
+    port = _free_port()
+    log = (data_dir / LOG_FILE).open("ab")
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--storage-path",
+                str(data_dir / STORAGE_DIR),
+                "--log-level",
+                "WARNING",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    finally:
+        log.close()
+    deadline = time.monotonic() + startup_timeout
+    while not _answers(port):
+        if process.poll() is not None:
+            raise EmbeddedError(
+                f"the embedded database exited during start-up (code {process.returncode}); "
+                f"see {data_dir / LOG_FILE}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            raise EmbeddedError(
+                f"the embedded database did not start within {startup_timeout:.0f}s; "
+                f"see {data_dir / LOG_FILE}"
+            )
+        time.sleep(0.05)
+    _write_address(data_dir, process.pid, port)
+    return EmbeddedServer(
+        uri=_uri(port), pid=process.pid, data_dir=data_dir, owner=True, _process=process
+    )
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM the child when its parent dies, so no database is orphaned."""
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _uri(port: int) -> str:
+    return f"mongodb://{HOST}:{port}/?directConnection=true"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wait_for_exit(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _read_address(data_dir: Path) -> dict[str, int] | None:
+    try:
+        recorded = json.loads((data_dir / ADDRESS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("pid"), int):
+        return None
+    if not isinstance(recorded.get("port"), int):
+        return None
+    return recorded
+
+
+def _write_address(data_dir: Path, pid: int, port: int) -> None:
+    tmp = data_dir / f"{ADDRESS_FILE}.tmp"
+    tmp.write_text(json.dumps({"pid": pid, "port": port, "ownerPid": os.getpid()}))
+    tmp.replace(data_dir / ADDRESS_FILE)
+
+
+@contextlib.contextmanager
+def _locked(data_dir: Path) -> Iterator[None]:
+    with (data_dir / LOCK_FILE).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

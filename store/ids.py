@@ -1,0 +1,28 @@
+"""Database ids cross the store boundary as 24-hex strings; ObjectIds stay inside."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bson import ObjectId
+from bson.errors import InvalidId
+
+
+def new() -> str:
+    return str(ObjectId())
+
+
+def is_valid(value: str) -> bool:
+    return ObjectId.is_valid(value) and len(value) == 24
+
+
+def oid(value: str) -> ObjectId | None:
+    """The ObjectId for `value`, or None when it cannot be one (so lookups find nothing)."""
+    try:
+        return ObjectId(value) if len(value) == 24 else None
+    except (InvalidId, TypeError):
+        return None
+
+
+def oids(values: Iterable[str]) -> list[ObjectId]:
+    return [o for o in map(oid, values) if o is not None]

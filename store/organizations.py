@@ -1,0 +1,52 @@
+"""The `organizations` collection: the tenants. Their `_id` is every other document's `orgId`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store.database import Database
+from store.errors import boundary
+from store.ids import oid, oids
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Organization:
+        return cls(id=str(doc["_id"]), name=doc["name"], created_at=doc["createdAt"])
+
+
+@boundary
+async def create(db: Database, *, name: str, now: datetime) -> Organization:
+    doc = {"name": name, "createdAt": now}
+    result = await db.db.organizations.insert_one(doc)
+    return Organization(id=str(result.inserted_id), name=name, created_at=now)
+
+
+@boundary
+async def get(db: Database, *, id: str) -> Organization | None:
+    doc = await db.db.organizations.find_one({"_id": oid(id)})
+    return Organization.from_doc(doc) if doc else None
+
+
+@boundary
+async def get_many(db: Database, *, ids: list[str]) -> list[Organization]:
+    cursor = db.db.organizations.find({"_id": {"$in": oids(ids)}})
+    return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def find_by_name(db: Database, *, name: str) -> list[Organization]:
+    cursor = db.db.organizations.find({"name": name})
+    return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def delete(db: Database, *, id: str) -> None:
+    await db.db.organizations.delete_one({"_id": oid(id)})

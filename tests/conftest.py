@@ -1,0 +1,170 @@
+"""One SecantusDB process per test session (or `MONGODB_URI`), a fresh database per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import monitoring
+from starlette.applications import Starlette
+
+from graph.app import create_app
+from graph.settings import Settings
+from resolvers import tokens, users
+from resolvers.clock import FrozenClock
+from store import embedded
+from store.database import Database
+from store.users import Role, User
+
+START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if uri := os.environ.get("MONGODB_URI"):
+        yield uri
+        return
+    server = embedded.acquire(tmp_path_factory.mktemp("secantus"))
+    yield server.uri
+    server.stop()
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the commands each test's database receives: the round trips of a request."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.database: str | None = None
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.database_name == self.database:
+            self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+def settings(mongodb_uri: str, tmp_path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        secret=SECRET,
+        mongodb_uri=mongodb_uri,
+        database=f"test_{uuid.uuid4().hex[:16]}",
+    )
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def commands(settings: Settings) -> CommandCounter:
+    counter = CommandCounter()
+    counter.database = settings.database
+    return counter
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, clock: FrozenClock, commands: CommandCounter
+) -> AsyncIterator[Starlette]:
+    app = create_app(settings, clock=clock, listeners=[commands])
+    async with app.router.lifespan_context(app):
+        yield app
+        database: Database = app.state.database
+        await database.client.drop_database(database.db.name)
+
+
+@pytest.fixture
+def db(app: Starlette) -> Database:
+    return app.state.database
+
+
+@dataclass
+class Api:
+    """The GraphQL endpoint through the real ASGI app."""
+
+    http: httpx.AsyncClient
+
+    async def call(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
+        """The `data` of a call that must not fail."""
+        body = await self.call(query, variables, token=token)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://credgraph.test") as client:
+        yield client
+
+
+@pytest.fixture
+def api(http: httpx.AsyncClient) -> Api:
+    return Api(http)
+
+
+@dataclass
+class Org:
+    """A bootstrapped organization with an administrator and two learners, and their tokens."""
+
+    id: str
+    admin: User
+    learner: User
+    other_learner: User
+    settings: Settings
+    clock: FrozenClock
+
+    def token(self, user: User) -> str:
+        return tokens.issue(
+            user, secret=self.settings.secret, ttl=self.settings.token_ttl, now=self.clock.now()
+        )
+
+
+async def make_org(db: Database, settings: Settings, clock: FrozenClock, name: str) -> Org:
+    slug = name.lower().replace(" ", "")
+    org, admin = await users.bootstrap(
+        db, org_name=name, admin_email=f"admin@{slug}.test", admin_name="Ada Admin", now=clock.now()
+    )
+    learner = await users.create_user(
+        db, admin, email=f"lee@{slug}.test", name="Lee Learner", role=Role.LEARNER, now=clock.now()
+    )
+    other = await users.create_user(
+        db, admin, email=f"olu@{slug}.test", name="Olu Other", role=Role.LEARNER, now=clock.now()
+    )
+    return Org(org.id, admin, learner, other, settings, clock)
+
+
+@pytest.fixture
+async def org(db: Database, settings: Settings, clock: FrozenClock) -> Org:
+    return await make_org(db, settings, clock, "Acme Health")
+
+
+@pytest.fixture
+async def foreign_org(db: Database, settings: Settings, clock: FrozenClock) -> Org:
+    return await make_org(db, settings, clock, "Other Clinic")
