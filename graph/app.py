@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -16,8 +15,7 @@ from graph.schema import schema
 from graph.settings import Settings
 from graph.view import GraphQLView
 from resolvers.clock import Clock, SystemClock
-from store import embedded
-from store.database import connect
+from store.database import open_database
 from store.errors import Unavailable
 
 HEALTH_TIMEOUT = 1.0
@@ -46,20 +44,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        server = None
-        uri = settings.mongodb_uri
-        if uri is None:
-            server = await asyncio.to_thread(embedded.acquire, settings.data_dir)
-            uri = server.uri
-        try:
-            async with connect(
-                uri, database=settings.database, seconds=settings.db_timeout, listeners=listeners
-            ) as database:
-                app.state.database = database
-                yield
-        finally:
-            if server is not None:
-                await asyncio.to_thread(server.stop)
+        async with open_database(
+            settings.mongodb_uri,
+            data_dir=settings.data_dir,
+            database=settings.database,
+            seconds=settings.db_timeout,
+            listeners=listeners,
+        ) as database:
+            app.state.database = database
+            yield
 
     app = Starlette(
         routes=[

@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import AccessError, Code, DomainError
-from store.errors import StoreError, Unavailable
+from store.errors import Unavailable
 
 log = logging.getLogger("credgraph")
 T = TypeVar("T")
@@ -58,11 +58,16 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         if error.message.startswith("Variable '$"):
             return "BAD_USER_INPUT", error.message
         return "GRAPHQL_VALIDATION_FAILED", error.message
-    if isinstance(original, StoreError):
-        log.error("store error at %s", error.path, exc_info=original)
-    else:
-        log.error("unexpected error at %s", error.path, exc_info=original)
     return Code.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
+
+
+def log_unexpected(errors: list[GraphQLError]) -> None:
+    """Log what a client cannot fix (with its traceback, server-side only); skip the rest."""
+    for error in errors:
+        original = error.original_error
+        if original is None or isinstance(original, DomainError | Unavailable):
+            continue
+        log.error("%s at %s", type(original).__name__, error.path, exc_info=original)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:

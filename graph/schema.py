@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
-from graph.errors import ErrorCodes
+from graph.errors import ErrorCodes, log_unexpected
 from graph.mutations import Mutation
 from graph.queries import NODE_TYPES, Query
 
-schema = strawberry.Schema(
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        log_unexpected(errors)
+
+
+schema = Schema(
     query=Query,
     mutation=Mutation,
     types=list(NODE_TYPES.values()),

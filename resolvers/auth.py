@@ -48,9 +48,7 @@ def can_see_user(viewer: User, user: User) -> bool:
     return viewer.is_admin or user.id == viewer.id or user.is_admin
 
 
-def require_learner_access(
-    viewer: User, learner: User | None, *, field: str | None = None
-) -> User:
+def require_learner_access(viewer: User, learner: User | None, *, field: str | None = None) -> User:
     """A learner's own data is theirs and their administrators'; others are told it is absent."""
     if learner is None or learner.org_id != viewer.org_id:
         raise not_found("the learner", field=field)

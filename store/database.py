@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 
 import pymongo
 from bson.codec_options import CodecOptions
@@ -13,6 +15,7 @@ from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError
 
+from store import embedded
 from store.errors import StoreError, Unavailable, translate
 from store.indexes import ensure_indexes
 
@@ -77,6 +80,32 @@ async def connect(
         yield handle
     finally:
         await client.close()
+
+
+@asynccontextmanager
+async def open_database(
+    uri: str | None,
+    *,
+    data_dir: Path,
+    database: str | None = None,
+    seconds: float = 3.0,
+    listeners: Sequence[monitoring._EventListener] = (),
+) -> AsyncIterator[Database]:
+    """`connect` to `uri`, or with no URI to the data directory's embedded database.
+
+    The embedded database is started if no other process serves the directory, and then
+    stopped on exit; if another process started it, it is left running for that process.
+    """
+    server = None
+    if uri is None:
+        server = await asyncio.to_thread(embedded.acquire, data_dir)
+        uri = server.uri
+    try:
+        async with connect(uri, database=database, seconds=seconds, listeners=listeners) as db:
+            yield db
+    finally:
+        if server is not None:
+            await asyncio.to_thread(server.stop)
 
 
 def _short(error: PyMongoError) -> str:

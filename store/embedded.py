@@ -38,6 +38,7 @@ class EmbeddedServer:
 
     uri: str
     pid: int
+    port: int
     data_dir: Path
     owner: bool
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
@@ -52,16 +53,9 @@ class EmbeddedServer:
         if not self.owner:
             return
         with _locked(self.data_dir):
-            if self._process is not None and self._process.poll() is None:
-                self._process.terminate()
-                try:
-                    self._process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-            elif self._process is None and _pid_alive(self.pid):
-                os.kill(self.pid, signal.SIGTERM)
-                _wait_for_exit(self.pid, timeout)
+            _terminate(self.pid, self.port, timeout)
+            if self._process is not None:
+                self._process.wait()
             recorded = _read_address(self.data_dir)
             if recorded is not None and recorded.get("pid") == self.pid:
                 (self.data_dir / ADDRESS_FILE).unlink(missing_ok=True)
@@ -79,7 +73,11 @@ def acquire(data_dir: Path, *, startup_timeout: float = 30.0) -> EmbeddedServer:
             if owner:
                 _write_address(data_dir, recorded["pid"], recorded["port"])
             return EmbeddedServer(
-                uri=_uri(recorded["port"]), pid=recorded["pid"], data_dir=data_dir, owner=owner
+                uri=_uri(recorded["port"]),
+                pid=recorded["pid"],
+                port=recorded["port"],
+                data_dir=data_dir,
+                owner=owner,
             )
         return _start(data_dir, startup_timeout)
 
@@ -126,8 +124,50 @@ def _start(data_dir: Path, startup_timeout: float) -> EmbeddedServer:
         time.sleep(0.05)
     _write_address(data_dir, process.pid, port)
     return EmbeddedServer(
-        uri=_uri(port), pid=process.pid, data_dir=data_dir, owner=True, _process=process
+        uri=_uri(port), pid=process.pid, port=port, data_dir=data_dir, owner=True, _process=process
     )
+
+
+def _terminate(pid: int, port: int, timeout: float) -> None:
+    """SIGTERM the server and see that it really exits, SIGKILL as a last resort.
+
+    Works around two SecantusDB 0.7 shutdown gaps. Its main thread sleeps in an untimed
+    `Event.wait()`, so a SIGTERM the kernel hands to another thread is never acted on: we aim
+    the signal at the main thread (tgkill). Its stop then joins the accept thread, which sits in
+    `accept()` for up to 2 s after the listening socket is closed: a connection wakes it.
+    """
+    deadline = time.monotonic() + timeout
+    next_signal = 0.0
+    while _pid_alive(pid) and not _reaped(pid):
+        now = time.monotonic()
+        if now > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        if now >= next_signal:
+            _signal_main_thread(pid, signal.SIGTERM)
+            next_signal = now + 1.0
+        _answers(port)
+        time.sleep(0.02)
+
+
+def _signal_main_thread(pid: int, signum: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.tgkill(pid, pid, signum) == 0:
+            return
+    except (OSError, AttributeError):
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _reaped(pid: int) -> bool:
+    """True once our own child has exited (a zombie still answers `kill(pid, 0)`)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == pid
 
 
 def _die_with_parent() -> None:
@@ -165,12 +205,6 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _wait_for_exit(pid: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while _pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _read_address(data_dir: Path) -> dict[str, int] | None:
