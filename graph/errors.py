@@ -52,7 +52,7 @@ def classify(error: GraphQLError) -> tuple[str, str]:
         return original.code, original.message
     if isinstance(original, Unavailable):
         return Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):
         if error.message.startswith("Syntax Error"):
             return "GRAPHQL_PARSE_FAILED", error.message
         if error.message.startswith("Variable '$"):
@@ -65,7 +65,7 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
     """Log what a client cannot fix (with its traceback, server-side only); skip the rest."""
     for error in errors:
         original = error.original_error
-        if original is None or isinstance(original, DomainError | Unavailable):
+        if original is None or isinstance(original, GraphQLError | DomainError | Unavailable):
             continue
         log.error("%s at %s", type(original).__name__, error.path, exc_info=original)
 

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import httpx
+import pytest
+
+from graph.app import create_app
+from graph.settings import Settings
+from resolvers import tokens, users
+from resolvers.clock import SystemClock
+from store import embedded
+from tests.conftest import SECRET
+
+
+async def test_healthz_is_ok_when_the_database_answers(http):
+    response = await http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.fixture
+def doomed_database(tmp_path):
+    """A database of its own, so the test can kill it without harming the session's."""
+    server = embedded.acquire(tmp_path / "doomed")
+    yield server
+    if server.alive():
+        server.stop()
+
+
+async def test_database_death_is_reported_and_requests_fail_fast(doomed_database, tmp_path):
+    settings = Settings(
+        data_dir=tmp_path, secret=SECRET, mongodb_uri=doomed_database.uri, db_timeout=1.0
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        db = app.state.database
+        clock = SystemClock()
+        _, admin = await users.bootstrap(
+            db, org_name="Doomed", admin_email="a@doomed.test", admin_name="A", now=clock.now()
+        )
+        token = tokens.issue(admin, secret=SECRET, ttl=settings.token_ttl, now=clock.now())
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            assert (await http.get("/healthz")).status_code == 200
+
+            os.kill(doomed_database.pid, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, doomed_database.pid, 0)
+
+            started = time.monotonic()
+            health = await http.get("/healthz")
+            assert health.status_code == 503
+            assert health.json()["status"] == "unavailable"
+
+            response = await http.post(
+                "/graphql",
+                json={"query": "{ me { email } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            elapsed = time.monotonic() - started
+            assert response.status_code == 503
+            assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+            assert "Traceback" not in response.text
+            assert elapsed < 10, "a dead database must fail requests within the timeouts"

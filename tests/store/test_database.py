@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from store import organizations, users
+from store.database import connect
+from store.errors import Conflict, StoreError, Unavailable
+from store.indexes import INDEXES
+from store.users import Role
+
+TENANT_COLLECTIONS = set(INDEXES)
+
+
+def test_every_index_begins_with_org_id():
+    for collection, models in INDEXES.items():
+        for model in models:
+            first_key = next(iter(model.document["key"]))
+            assert first_key == "orgId", f"{collection}.{model.document['name']}"
+
+
+async def test_indexes_exist_after_start_up(db):
+    for collection, models in INDEXES.items():
+        names = {index["name"] async for index in await db.db[collection].list_indexes()}
+        assert {m.document["name"] for m in models} <= names
+
+
+async def test_duplicate_key_becomes_conflict(db, clock):
+    org = await organizations.create(db, name="Dup", now=clock.now())
+    await users.create(
+        db, org_id=org.id, email="a@b.test", name="A", role=Role.LEARNER, now=clock.now()
+    )
+    with pytest.raises(Conflict) as caught:
+        await users.create(
+            db, org_id=org.id, email="a@b.test", name="B", role=Role.ADMIN, now=clock.now()
+        )
+    assert caught.value.key == "orgId,email"
+
+
+async def test_unreachable_server_is_unavailable():
+    with pytest.raises(Unavailable):
+        async with connect("mongodb://127.0.0.1:9/?directConnection=true", seconds=0.3):
+            pass
+
+
+async def test_invalid_uri_is_a_store_error():
+    with pytest.raises(StoreError, match="MONGODB_URI"):
+        async with connect("http://not-mongo", seconds=0.3):
+            pass
+
+
+async def test_lookups_are_scoped_to_the_organization(db, clock):
+    a = await organizations.create(db, name="A", now=clock.now())
+    b = await organizations.create(db, name="B", now=clock.now())
+    user = await users.create(
+        db, org_id=a.id, email="x@a.test", name="X", role=Role.ADMIN, now=clock.now()
+    )
+    assert await users.get(db, org_id=a.id, id=user.id) == user
+    assert await users.get(db, org_id=b.id, id=user.id) is None
+    assert await users.get_many(db, org_id=b.id, ids=[user.id]) == []
+    assert await users.get(db, org_id=a.id, id="not-an-object-id") is None
