@@ -9,10 +9,34 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+
+def _index(*keys: str, name: str, **options: object) -> IndexModel:
+    return IndexModel([(key, ASCENDING) for key in keys], name=name, **options)
+
+
 INDEXES: dict[str, list[IndexModel]] = {
     "users": [
-        IndexModel([("orgId", ASCENDING), ("email", ASCENDING)], unique=True, name="org_email"),
-        IndexModel([("orgId", ASCENDING), ("role", ASCENDING)], name="org_role"),
+        _index("orgId", "email", name="org_email", unique=True),
+        _index("orgId", "role", name="org_role"),
+    ],
+    "labels": [_index("orgId", "key", name="org_name", unique=True)],
+    "courses": [_index("orgId", "courseIds", name="org_path_courses")],
+    "credentials": [_index("orgId", "versions.nodeIds", name="org_criteria_nodes")],
+    "assignments": [
+        _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
+        _index("orgId", "learnerId", "dueDate", "_id", name="org_learner_due"),
+        _index("orgId", "credentialId", "dueDate", name="org_credential_due"),
+    ],
+    "enrollments": [
+        _index(
+            "orgId",
+            "learnerId",
+            "courseId",
+            name="org_open_instance",
+            unique=True,
+            partialFilterExpression={"open": True},
+        ),
+        _index("orgId", "learnerId", "enrolledAt", name="org_learner_enrolled"),
     ],
 }
 

@@ -1,0 +1,108 @@
+"""Calendar periods and exact durations: the arithmetic behind due dates, validity and `expiresIn`.
+
+Periods are calendar amounts (1 month after Jan 31 is Feb 28 or 29), never fixed day counts;
+durations are exact seconds between two instants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from dateutil.relativedelta import relativedelta
+
+MAX_AMOUNT = 1200
+
+
+class PeriodUnit(StrEnum):
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+    YEAR = "YEAR"
+
+
+ISO_DESIGNATOR = {
+    PeriodUnit.DAY: "D",
+    PeriodUnit.WEEK: "W",
+    PeriodUnit.MONTH: "M",
+    PeriodUnit.YEAR: "Y",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    amount: int
+    unit: PeriodUnit
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.amount <= MAX_AMOUNT:
+            raise ValueError(f"a period's amount is between 1 and {MAX_AMOUNT}")
+
+    @property
+    def iso8601(self) -> str:
+        return f"P{self.amount}{ISO_DESIGNATOR[self.unit]}"
+
+    def _delta(self) -> relativedelta:
+        match self.unit:
+            case PeriodUnit.DAY:
+                return relativedelta(days=self.amount)
+            case PeriodUnit.WEEK:
+                return relativedelta(weeks=self.amount)
+            case PeriodUnit.MONTH:
+                return relativedelta(months=self.amount)
+            case PeriodUnit.YEAR:
+                return relativedelta(years=self.amount)
+
+    def after(self, moment: datetime) -> datetime:
+        return moment + self._delta()
+
+    def before(self, moment: datetime) -> datetime:
+        return moment - self._delta()
+
+    def to_doc(self) -> dict[str, object]:
+        return {"amount": self.amount, "unit": self.unit.value}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, object] | None) -> Period | None:
+        if doc is None:
+            return None
+        return cls(amount=int(doc["amount"]), unit=PeriodUnit(doc["unit"]))  # type: ignore[call-overload]
+
+
+UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """Exact time left, never negative."""
+
+    seconds: int
+
+    @classmethod
+    def between(cls, start: datetime, end: datetime) -> Duration:
+        return cls(max(0, int((end - start).total_seconds())))
+
+    def parts(self) -> list[tuple[str, int]]:
+        rest, parts = self.seconds, []
+        for name, size in UNITS:
+            count, rest = divmod(rest, size)
+            parts.append((name, count))
+        return parts
+
+    @property
+    def iso8601(self) -> str:
+        days, hours, minutes, seconds = (count for _, count in self.parts())
+        time = "".join(f"{n}{d}" for n, d in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+        date = f"{days}D" if days else ""
+        if not date and not time:
+            return "PT0S"
+        return f"P{date}" + (f"T{time}" if time else "")
+
+    @property
+    def humanized(self) -> str:
+        """The two largest non-zero units ("89 days, 23 hours"); "0 seconds" when none."""
+        named = [(name, n) for name, n in self.parts() if n][:2]
+        if not named:
+            return "0 seconds"
+        return ", ".join(f"{n} {name}{'' if n == 1 else 's'}" for name, n in named)

@@ -1,0 +1,56 @@
+"""An assignment's time-dependent answers, derived from its stored dates at any moment (`asOf`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from resolvers.periods import Duration
+
+
+class Status(StrEnum):
+    NOT_YET_AVAILABLE = "NOT_YET_AVAILABLE"
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    OVERDUE = "OVERDUE"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The stored dates of one assignment cycle."""
+
+    start: datetime
+    due: datetime
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    valid_until: datetime | None = None
+
+    def completed_by(self, as_of: datetime) -> bool:
+        return self.completed_at is not None and self.completed_at <= as_of
+
+    def status(self, as_of: datetime) -> Status:
+        if self.completed_by(as_of):
+            if self.valid_until is not None and self.valid_until <= as_of:
+                return Status.EXPIRED
+            return Status.COMPLETED
+        if as_of < self.start:
+            return Status.NOT_YET_AVAILABLE
+        if as_of >= self.due:
+            return Status.OVERDUE
+        if self.started_at is not None and self.started_at <= as_of:
+            return Status.IN_PROGRESS
+        return Status.NOT_STARTED
+
+    def can_start(self, as_of: datetime) -> bool:
+        return as_of >= self.start
+
+    def expires_in(self, as_of: datetime) -> Duration | None:
+        """Time left: until the due date before completion, until validity ends after it."""
+        if not self.completed_by(as_of):
+            return Duration.between(as_of, self.due)
+        if self.valid_until is None:
+            return None
+        return Duration.between(as_of, self.valid_until)

@@ -1,0 +1,130 @@
+"""The `enrollments` collection: a learner's instances of courses ("in your account").
+
+A learner has at most one open (not completed) instance of a course at a time — a partial
+unique index enforces it — and any number of completed ones, one per time they took it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from store.database import Database
+from store.errors import boundary
+from store.ids import oid, oids
+
+
+class EnrollmentStatus(StrEnum):
+    NOT_STARTED = "NOT_STARTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    id: str
+    org_id: str
+    learner_id: str
+    course_id: str
+    status: EnrollmentStatus
+    progress: float
+    enrolled_at: datetime
+    launched_at: datetime | None
+    completed_at: datetime | None
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Enrollment:
+        return cls(
+            id=str(doc["_id"]),
+            org_id=str(doc["orgId"]),
+            learner_id=str(doc["learnerId"]),
+            course_id=str(doc["courseId"]),
+            status=EnrollmentStatus(doc["status"]),
+            progress=doc.get("progress", 0.0),
+            enrolled_at=doc["enrolledAt"],
+            launched_at=doc.get("launchedAt"),
+            completed_at=doc.get("completedAt"),
+        )
+
+
+@boundary
+async def open_or_create(
+    db: Database, *, org_id: str, learner_id: str, course_id: str, now: datetime
+) -> Enrollment:
+    """The learner's open instance of the course, created if there is none (race-safe)."""
+    key = {
+        "orgId": oid(org_id),
+        "learnerId": oid(learner_id),
+        "courseId": oid(course_id),
+        "open": True,
+    }
+    fresh = {"status": EnrollmentStatus.NOT_STARTED.value, "progress": 0.0, "enrolledAt": now}
+    try:
+        doc = await db.db.enrollments.find_one_and_update(
+            key, {"$setOnInsert": fresh}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+    except DuplicateKeyError:
+        # A concurrent call inserted it between our lookup and insert: it is there now.
+        doc = await db.db.enrollments.find_one(key)
+    return Enrollment.from_doc(doc)
+
+
+@boundary
+async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Enrollment]:
+    cursor = db.db.enrollments.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
+    return [Enrollment.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> list[Enrollment]:
+    cursor = db.db.enrollments.find(
+        {"orgId": oid(org_id), "learnerId": {"$in": oids(learner_ids)}}
+    ).sort([("enrolledAt", 1), ("_id", 1)])
+    return [Enrollment.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def launch(db: Database, *, org_id: str, id: str, now: datetime) -> Enrollment | None:
+    doc = await db.db.enrollments.find_one_and_update(
+        {"orgId": oid(org_id), "_id": oid(id)},
+        [
+            {
+                "$set": {
+                    "launchedAt": {"$ifNull": ["$launchedAt", now]},
+                    "status": {
+                        "$cond": [
+                            {"$eq": ["$status", EnrollmentStatus.NOT_STARTED.value]},
+                            EnrollmentStatus.IN_PROGRESS.value,
+                            "$status",
+                        ]
+                    },
+                }
+            }
+        ],
+        return_document=ReturnDocument.AFTER,
+    )
+    return Enrollment.from_doc(doc) if doc else None
+
+
+@boundary
+async def report(
+    db: Database, *, org_id: str, id: str, progress: float, completed: bool, now: datetime
+) -> Enrollment | None:
+    """Record the course player's report on an open instance; a completed one stays as it was."""
+    change: dict[str, Any] = {
+        "progress": 1.0 if completed else progress,
+        "status": (EnrollmentStatus.COMPLETED if completed else EnrollmentStatus.IN_PROGRESS).value,
+    }
+    if completed:
+        change |= {"completedAt": now, "open": False}
+    doc = await db.db.enrollments.find_one_and_update(
+        {"orgId": oid(org_id), "_id": oid(id), "open": True},
+        [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}],
+        return_document=ReturnDocument.AFTER,
+    )
+    return Enrollment.from_doc(doc) if doc else None

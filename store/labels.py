@@ -1,0 +1,48 @@
+"""The `labels` collection: names that group courses and training records ("CPR", "BLS")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store.database import Database
+from store.errors import boundary
+from store.ids import oid, oids
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    id: str
+    org_id: str
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Label:
+        return cls(
+            id=str(doc["_id"]),
+            org_id=str(doc["orgId"]),
+            name=doc["name"],
+            created_at=doc["createdAt"],
+        )
+
+
+@boundary
+async def create(db: Database, *, org_id: str, name: str, now: datetime) -> Label:
+    """Insert a label; a name already used (in any letter case) raises `Conflict`."""
+    doc = {"orgId": oid(org_id), "name": name, "key": name.casefold(), "createdAt": now}
+    result = await db.db.labels.insert_one(doc)
+    return Label(id=str(result.inserted_id), org_id=org_id, name=name, created_at=now)
+
+
+@boundary
+async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Label]:
+    cursor = db.db.labels.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
+    return [Label.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def list_all(db: Database, *, org_id: str) -> list[Label]:
+    cursor = db.db.labels.find({"orgId": oid(org_id)}).sort("key", 1)
+    return [Label.from_doc(doc) async for doc in cursor]
