@@ -125,9 +125,11 @@ async def latest_cycles(
 
 
 @boundary
-async def open_for_learner(db: Database, *, org_id: str, learner_id: str) -> list[Assignment]:
+async def open_for_learners(
+    db: Database, *, org_id: str, learner_ids: list[str]
+) -> list[Assignment]:
     cursor = db.db.assignments.find(
-        {"orgId": oid(org_id), "learnerId": oid(learner_id), "completedAt": None}
+        {"orgId": oid(org_id), "learnerId": {"$in": oids(learner_ids)}, "completedAt": None}
     )
     return [Assignment.from_doc(doc) async for doc in cursor]
 

@@ -1,0 +1,307 @@
+"""Assigning credentials and keeping each cycle's completion up to date (evaluated on write).
+
+Every event that can satisfy a requirement calls `settle`, which re-evaluates the learner's open
+cycles, stores `completedAt`/`validFrom`/`validUntil` on the one write that wins, and opens the
+renewal cycle. Time-dependent answers (status, `expiresIn`) are derived on read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from resolvers import criteria
+from resolvers.auth import require_admin
+from resolvers.criteria import Evaluation, Node, RequirementKind
+from resolvers.errors import Code, invalid
+from resolvers.evidence import Evidence, RecordFacts
+from resolvers.periods import Period
+from store import assignments, courses, credentials, enrollments, users
+from store.assignments import Assignment
+from store.credentials import Credential
+from store.database import Database
+from store.enrollments import Enrollment
+from store.errors import Conflict
+from store.users import User
+
+MAX_LEARNERS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What one cycle is held to: its credential version's criteria and periods."""
+
+    tree: Node
+    complete_within: Period
+    valid_for: Period | None
+
+    @classmethod
+    def of(cls, credential: Credential, number: int) -> Policy:
+        version = credential.version(number)
+        complete_within = Period.from_doc(version.complete_within)
+        assert complete_within is not None
+        return cls(
+            tree=criteria.from_doc(version.criteria),
+            complete_within=complete_within,
+            valid_for=Period.from_doc(version.valid_for),
+        )
+
+    def path_ids(self) -> list[str]:
+        return [
+            leaf.course_id
+            for leaf in criteria.requirements(self.tree)
+            if leaf.kind is RequirementKind.LEARNING_PATH and leaf.course_id
+        ]
+
+    def course_ids(self) -> set[str]:
+        return {leaf.course_id for leaf in criteria.requirements(self.tree) if leaf.course_id}
+
+
+def window_start(cycle: int, start: datetime, valid_for: Period | None) -> datetime | None:
+    """Evidence counts from here: still-fresh evidence for a first cycle, new for a renewal."""
+    if cycle > 1:
+        return start
+    return valid_for.before(start) if valid_for else None
+
+
+def evaluate(
+    assignment: Assignment,
+    policy: Policy,
+    *,
+    enrollments_: Iterable[Enrollment],
+    records: Iterable[RecordFacts],
+    paths: dict[str, tuple[str, ...]],
+    now: datetime,
+) -> tuple[Evaluation, Evidence]:
+    evidence = Evidence(
+        enrollments=enrollments_,
+        records=records,
+        paths=paths,
+        window_start=assignment.window_start,
+        now=now,
+    )
+    leaves = criteria.requirements(policy.tree)
+    return criteria.evaluate(
+        policy.tree, evidence.states(leaves), valid_for=policy.valid_for
+    ), evidence
+
+
+async def assign(
+    db: Database,
+    viewer: User | None,
+    *,
+    credential_id: str,
+    learner_ids: Sequence[str],
+    start_date: datetime | None,
+    due_date: datetime | None,
+    now: datetime,
+) -> list[Assignment]:
+    """Assign to each learner, once: an open or still valid cycle is returned as it is."""
+    admin = require_admin(viewer)
+    org_id = admin.org_id
+    (credential,) = await credentials.get_many(db, org_id=org_id, ids=[credential_id]) or (None,)
+    if credential is None:
+        raise invalid(Code.UNKNOWN_CREDENTIAL, "no such credential", "credential")
+    if credential.archived_at is not None:
+        raise invalid(
+            Code.CREDENTIAL_ARCHIVED, "an archived credential cannot be assigned", "credential"
+        )
+    learner_ids = list(dict.fromkeys(learner_ids))
+    if not learner_ids:
+        raise invalid(Code.REQUIRED, "name at least one learner", "learners")
+    if len(learner_ids) > MAX_LEARNERS:
+        raise invalid(Code.TOO_MANY, f"assign at most {MAX_LEARNERS} learners at once", "learners")
+    known = {u.id for u in await users.get_many(db, org_id=org_id, ids=learner_ids)}
+    for index, learner_id in enumerate(learner_ids):
+        if learner_id not in known:
+            raise invalid(Code.UNKNOWN_LEARNER, "no such learner", f"learners[{index}]")
+    policy = Policy.of(credential, credential.current.number)
+    start = start_date or now
+    due = due_date or policy.complete_within.after(start)
+    if due <= start:
+        raise invalid(Code.DUE_BEFORE_START, "the due date must be after the start date", "dueDate")
+
+    latest = await assignments.latest_cycles(
+        db, org_id=org_id, credential_id=credential.id, learner_ids=learner_ids
+    )
+    result: dict[str, Assignment] = {}
+    created: list[Assignment] = []
+    for learner_id in learner_ids:
+        previous = latest.get(learner_id)
+        if previous is not None and _still_current(previous, now):
+            result[learner_id] = previous
+            continue
+        cycle = previous.cycle + 1 if previous else 1
+        doc = _cycle_doc(
+            credential,
+            learner_id,
+            cycle=cycle,
+            previous=previous,
+            start=start,
+            due=due,
+            assigned_by=admin.id,
+            now=now,
+        )
+        try:
+            assignment = await assignments.insert(db, doc=doc)
+        except Conflict:  # assigned concurrently: the other call's cycle is the one
+            assignment = (
+                await assignments.latest_cycles(
+                    db, org_id=org_id, credential_id=credential.id, learner_ids=[learner_id]
+                )
+            )[learner_id]
+        else:
+            created.append(assignment)
+        result[learner_id] = assignment
+    if created:
+        await settle(db, org_id=org_id, learner_ids=learner_ids, now=now, only=created)
+        refreshed = await assignments.get_many(db, org_id=org_id, ids=[a.id for a in created])
+        result.update({a.learner_id: a for a in refreshed})
+    return [result[learner_id] for learner_id in learner_ids]
+
+
+def _still_current(assignment: Assignment, now: datetime) -> bool:
+    """An open cycle, or a completed one that has not lapsed, needs no new assignment."""
+    if assignment.completed_at is None:
+        return True
+    return assignment.valid_until is None or assignment.valid_until > now
+
+
+def _cycle_doc(
+    credential: Credential,
+    learner_id: str,
+    *,
+    cycle: int,
+    previous: Assignment | None,
+    start: datetime,
+    due: datetime,
+    assigned_by: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    version = credential.current
+    return {
+        "orgId": credential.org_id,
+        "credentialId": credential.id,
+        "learnerId": learner_id,
+        "version": version.number,
+        "cycle": cycle,
+        "previousId": previous.id if previous else None,
+        "assignedAt": now,
+        "assignedBy": assigned_by,
+        "startDate": start,
+        "dueDate": due,
+        "windowStart": window_start(cycle, start, Period.from_doc(version.valid_for)),
+        "startedAt": None,
+        "completedAt": None,
+        "validFrom": None,
+        "validUntil": None,
+    }
+
+
+async def settle(
+    db: Database,
+    *,
+    org_id: str,
+    learner_ids: Sequence[str],
+    now: datetime,
+    only: Sequence[Assignment] | None = None,
+) -> list[Assignment]:
+    """Re-evaluate the learners' open cycles; store completions; open renewals. Returns renewals."""
+    open_ = (
+        list(only)
+        if only is not None
+        else await assignments.open_for_learners(db, org_id=org_id, learner_ids=list(learner_ids))
+    )
+    if not open_:
+        return []
+    found = await credentials.get_many(
+        db, org_id=org_id, ids=list({a.credential_id for a in open_})
+    )
+    by_id = {c.id: c for c in found}
+    policies = {a.id: Policy.of(by_id[a.credential_id], a.version) for a in open_}
+    path_ids = {p for policy in policies.values() for p in policy.path_ids()}
+    paths = {
+        c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=list(path_ids))
+    }
+    taken: dict[str, list[Enrollment]] = defaultdict(list)
+    for enrollment in await enrollments.for_learners(
+        db, org_id=org_id, learner_ids=list({a.learner_id for a in open_})
+    ):
+        taken[enrollment.learner_id].append(enrollment)
+
+    renewals = []
+    for assignment in open_:
+        evaluation, _ = evaluate(
+            assignment,
+            policies[assignment.id],
+            enrollments_=taken[assignment.learner_id],
+            records=(),
+            paths=paths,
+            now=now,
+        )
+        if not evaluation.satisfied or evaluation.valid_from is None:
+            continue
+        won = await assignments.complete(
+            db,
+            org_id=org_id,
+            id=assignment.id,
+            completed_at=now,
+            valid_from=evaluation.valid_from,
+            valid_until=evaluation.valid_until,
+        )
+        credential = by_id[assignment.credential_id]
+        if won and credential.reassign_on_completion and evaluation.valid_until is not None:
+            renewal = await _renew(db, credential, assignment, evaluation.valid_until, now)
+            if renewal is not None:
+                renewals.append(renewal)
+    return renewals
+
+
+async def _renew(
+    db: Database, credential: Credential, done: Assignment, valid_until: datetime, now: datetime
+) -> Assignment | None:
+    """The next cycle, starting `completeWithin` before the credential lapses (not before now)."""
+    policy = Policy.of(credential, credential.current.number)
+    start = max(policy.complete_within.before(valid_until), now)
+    doc = _cycle_doc(
+        credential,
+        done.learner_id,
+        cycle=done.cycle + 1,
+        previous=done,
+        start=start,
+        due=policy.complete_within.after(start),
+        assigned_by=None,
+        now=now,
+    )
+    try:
+        return await assignments.insert(db, doc=doc)
+    except Conflict:
+        return None  # already renewed (e.g. an administrator assigned the next cycle)
+
+
+async def note_activity(
+    db: Database, *, org_id: str, learner_id: str, course_id: str, now: datetime
+) -> None:
+    """Mark the learner's available open cycles that ask for this course as started."""
+    open_ = await assignments.open_for_learners(db, org_id=org_id, learner_ids=[learner_id])
+    if not open_:
+        return
+    found = {
+        c.id: c
+        for c in await credentials.get_many(
+            db, org_id=org_id, ids=list({a.credential_id for a in open_})
+        )
+    }
+    paths = await courses.paths_containing(db, org_id=org_id, course_id=course_id)
+    targets = {course_id, *(p.id for p in paths)}
+    touched = [
+        a.id
+        for a in open_
+        if a.start_date <= now
+        and Policy.of(found[a.credential_id], a.version).course_ids() & targets
+    ]
+    if touched:
+        await assignments.mark_started(db, org_id=org_id, ids=touched, at=now)

@@ -1,0 +1,81 @@
+"""Labels, courses and learning paths: what credentials are built from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from resolvers.auth import require_admin
+from resolvers.errors import Code, invalid
+from resolvers.text import required
+from store import courses, labels
+from store.courses import Course, CourseKind
+from store.database import Database
+from store.errors import Conflict
+from store.labels import Label
+from store.users import User
+
+MAX_PATH_COURSES = 100
+MAX_CLOCK_HOURS = 10_000
+
+
+async def create_label(db: Database, viewer: User | None, *, name: str, now: datetime) -> Label:
+    admin = require_admin(viewer)
+    name = required(name, field="name", limit=100)
+    try:
+        return await labels.create(db, org_id=admin.org_id, name=name, now=now)
+    except Conflict as error:
+        raise invalid(Code.LABEL_TAKEN, f"a label named {name!r} exists", "name") from error
+
+
+async def create_course(
+    db: Database,
+    viewer: User | None,
+    *,
+    title: str,
+    kind: CourseKind,
+    course_ids: list[str],
+    clock_hours: float | None,
+    label_id: str | None,
+    now: datetime,
+) -> Course:
+    admin = require_admin(viewer)
+    title = required(title, field="title")
+    if clock_hours is not None and not 0 <= clock_hours <= MAX_CLOCK_HOURS:
+        raise invalid(
+            Code.OUT_OF_RANGE, f"clockHours is between 0 and {MAX_CLOCK_HOURS}", "clockHours"
+        )
+    if label_id is not None and not await labels.get_many(db, org_id=admin.org_id, ids=[label_id]):
+        raise invalid(Code.UNKNOWN_LABEL, "no such label", "label")
+    if kind is CourseKind.COURSE and course_ids:
+        raise invalid(Code.WRONG_COURSE_KIND, "only a learning path has courses", "courses")
+    if kind is CourseKind.LEARNING_PATH:
+        await _check_path(db, admin.org_id, course_ids)
+    return await courses.create(
+        db,
+        org_id=admin.org_id,
+        title=title,
+        kind=kind,
+        course_ids=course_ids,
+        clock_hours=clock_hours,
+        label_id=label_id,
+        now=now,
+    )
+
+
+async def _check_path(db: Database, org_id: str, course_ids: list[str]) -> None:
+    if not course_ids:
+        raise invalid(Code.REQUIRED, "a learning path needs at least one course", "courses")
+    if len(course_ids) > MAX_PATH_COURSES:
+        raise invalid(Code.TOO_MANY, f"a path has at most {MAX_PATH_COURSES} courses", "courses")
+    found = {c.id: c for c in await courses.get_many(db, org_id=org_id, ids=course_ids)}
+    seen: set[str] = set()
+    for index, course_id in enumerate(course_ids):
+        field = f"courses[{index}]"
+        course = found.get(course_id)
+        if course is None:
+            raise invalid(Code.UNKNOWN_COURSE, "no such course", field)
+        if course.kind is not CourseKind.COURSE:
+            raise invalid(Code.WRONG_COURSE_KIND, "a path holds courses, not paths", field)
+        if course_id in seen:
+            raise invalid(Code.DUPLICATE_COURSE, f"{course.title!r} is already in the path", field)
+        seen.add(course_id)

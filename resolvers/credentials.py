@@ -1,0 +1,254 @@
+"""Defining credentials: validation of the whole definition, versioned edits, archiving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from resolvers import criteria
+from resolvers.auth import require_admin
+from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
+from resolvers.errors import Code, invalid, not_found
+from resolvers.periods import Period
+from resolvers.text import bounded, required, url
+from store import courses, credentials, labels
+from store.courses import CourseKind
+from store.credentials import Credential
+from store.database import Database
+from store.ids import new
+from store.users import User
+
+MAX_REQUIREMENTS = 200
+UNSET: Any = object()
+
+
+@dataclass
+class CriteriaSpec:
+    """Criteria as a client sent them, before validation. `path` names it in error messages."""
+
+    path: str
+    operator: Operator | None = None
+    minimum: int | None = None
+    children: list[CriteriaSpec] = field(default_factory=list)
+    course_id: str | None = None
+    learning_path_id: str | None = None
+    label_id: str | None = None
+    record_type: RecordType | None = None
+    title: str | None = None
+
+
+@dataclass
+class CredentialSpec:
+    """A full or partial definition; UNSET fields are left as they are by an update."""
+
+    name: str = UNSET
+    instructions: str = UNSET
+    image_url: str | None = UNSET
+    complete_within: Period = UNSET
+    valid_for: Period | None = UNSET
+    reassign_on_completion: bool = UNSET
+    criteria: CriteriaSpec = UNSET
+
+
+async def build_criteria(db: Database, org_id: str, spec: CriteriaSpec) -> Node:
+    """Validate a criteria tree against the catalogue and give every node a fresh id."""
+    specs = _flatten(spec)
+    leaves = [s for s in specs if s.operator is None]
+    if len(leaves) > MAX_REQUIREMENTS:
+        raise invalid(
+            Code.CRITERIA_TOO_LARGE,
+            f"criteria hold at most {MAX_REQUIREMENTS} requirements",
+            spec.path,
+        )
+    course_ids = [
+        s.course_id or s.learning_path_id for s in leaves if s.course_id or s.learning_path_id
+    ]
+    label_ids = [s.label_id for s in leaves if s.label_id]
+    found_courses = {c.id: c for c in await courses.get_many(db, org_id=org_id, ids=course_ids)}
+    found_labels = {lb.id: lb for lb in await labels.get_many(db, org_id=org_id, ids=label_ids)}
+
+    def build(s: CriteriaSpec) -> Node:
+        if s.operator is not None:
+            return Group(
+                id=new(),
+                operator=s.operator,
+                minimum=s.minimum if s.operator is Operator.AT_LEAST else None,
+                children=tuple(build(child) for child in s.children),
+            )
+        if s.label_id is not None:
+            label = found_labels.get(s.label_id)
+            if label is None:
+                raise invalid(Code.UNKNOWN_LABEL, "no such label", f"{s.path}.label")
+            title = required(s.title or label.name, field=f"{s.path}.title")
+            return Requirement(
+                id=new(),
+                kind=RequirementKind.TRAINING_RECORD,
+                title=title,
+                label_id=label.id,
+                record_type=s.record_type,
+            )
+        wanted = CourseKind.COURSE if s.course_id else CourseKind.LEARNING_PATH
+        key = "course" if s.course_id else "learningPath"
+        course = found_courses.get(s.course_id or s.learning_path_id or "")
+        if course is None:
+            raise invalid(Code.UNKNOWN_COURSE, f"no such {wanted.value.lower()}", f"{s.path}.{key}")
+        if course.kind is not wanted:
+            raise invalid(
+                Code.WRONG_COURSE_KIND,
+                f"{course.title!r} is not a {wanted.value}",
+                f"{s.path}.{key}",
+            )
+        return Requirement(
+            id=new(),
+            kind=RequirementKind(course.kind.value),
+            title=course.title,
+            course_id=course.id,
+        )
+
+    return build(spec)
+
+
+def _flatten(spec: CriteriaSpec) -> list[CriteriaSpec]:
+    """Every node, checking shape (emptiness, minimums) and depth without recursion."""
+    found, stack = [], [(spec, 1)]
+    while stack:
+        node, level = stack.pop()
+        found.append(node)
+        if node.operator is None:
+            continue
+        if level > criteria.MAX_DEPTH:
+            raise invalid(
+                Code.CRITERIA_TOO_DEEP,
+                f"criteria nest at most {criteria.MAX_DEPTH} groups deep",
+                node.path,
+            )
+        if not node.children:
+            raise invalid(Code.CRITERIA_EMPTY, "a group needs at least one requirement", node.path)
+        if node.operator is Operator.AT_LEAST and not (
+            node.minimum is not None and 1 <= node.minimum <= len(node.children)
+        ):
+            raise invalid(
+                Code.CRITERIA_MINIMUM_INVALID,
+                f"AT_LEAST needs a minimum between 1 and its {len(node.children)} children",
+                f"{node.path}.minimum",
+            )
+        stack.extend((child, level + 1) for child in reversed(node.children))
+    return found
+
+
+async def _definition(db: Database, org_id: str, spec: CredentialSpec) -> dict[str, Any]:
+    """Validated fields of `spec` (the ones it sets), keyed by storage name."""
+    fields: dict[str, Any] = {}
+    if spec.name is not UNSET:
+        fields["name"] = required(spec.name, field="name")
+    if spec.instructions is not UNSET:
+        fields["instructions"] = bounded(
+            spec.instructions.strip(), field="instructions", limit=20_000
+        )
+    if spec.image_url is not UNSET:
+        fields["imageUrl"] = url(spec.image_url, field="imageUrl")
+    if spec.reassign_on_completion is not UNSET:
+        fields["reassignOnCompletion"] = spec.reassign_on_completion
+    if spec.criteria is not UNSET:
+        fields["criteria"] = await build_criteria(db, org_id, spec.criteria)
+    return fields
+
+
+def _check_renewal(reassign: bool, valid_for: Period | None) -> None:
+    if reassign and valid_for is None:
+        raise invalid(
+            Code.RENEWAL_NEEDS_VALIDITY,
+            "a credential that never expires cannot be reassigned on completion",
+            "reassignOnCompletion",
+        )
+
+
+def _version(
+    number: int, tree: Node, complete_within: Period, valid_for: Period | None, now: datetime
+) -> dict[str, Any]:
+    return credentials.version_doc(
+        number=number,
+        criteria=criteria.to_doc(tree),
+        node_ids=[node.id for node in criteria.walk(tree)],
+        complete_within=complete_within.to_doc(),
+        valid_for=valid_for.to_doc() if valid_for else None,
+        now=now,
+    )
+
+
+async def create_credential(
+    db: Database, viewer: User | None, spec: CredentialSpec, *, now: datetime
+) -> Credential:
+    admin = require_admin(viewer)
+    fields = await _definition(db, admin.org_id, spec)
+    valid_for = None if spec.valid_for is UNSET else spec.valid_for
+    reassign = fields.get("reassignOnCompletion", False)
+    _check_renewal(reassign, valid_for)
+    return await credentials.create(
+        db,
+        org_id=admin.org_id,
+        name=fields["name"],
+        instructions=fields.get("instructions", ""),
+        image_url=fields.get("imageUrl"),
+        reassign_on_completion=reassign,
+        version=_version(1, fields["criteria"], spec.complete_within, valid_for, now),
+        now=now,
+    )
+
+
+async def update_credential(
+    db: Database, viewer: User | None, id: str, spec: CredentialSpec, *, now: datetime
+) -> Credential:
+    """Edit in place; criteria or period changes make a new version for future assignments."""
+    admin = require_admin(viewer)
+    (current,) = await credentials.get_many(db, org_id=admin.org_id, ids=[id]) or (None,)
+    if current is None:
+        raise not_found("the credential", field="id")
+    if current.archived_at is not None:
+        raise invalid(Code.CREDENTIAL_ARCHIVED, "an archived credential cannot be edited", "id")
+    fields = await _definition(db, admin.org_id, spec)
+    tree = fields.pop("criteria", None)
+    version = current.current
+    complete_within = (
+        Period.from_doc(version.complete_within)
+        if spec.complete_within is UNSET
+        else spec.complete_within
+    )
+    valid_for = Period.from_doc(version.valid_for) if spec.valid_for is UNSET else spec.valid_for
+    _check_renewal(fields.get("reassignOnCompletion", current.reassign_on_completion), valid_for)
+    new_version = None
+    if tree is not None or spec.complete_within is not UNSET or spec.valid_for is not UNSET:
+        assert complete_within is not None
+        new_version = _version(
+            version.number + 1,
+            tree or criteria.from_doc(version.criteria),
+            complete_within,
+            valid_for,
+            now,
+        )
+    updated = await credentials.update(
+        db,
+        org_id=admin.org_id,
+        id=id,
+        expected_version=version.number,
+        fields=fields,
+        version=new_version,
+        now=now,
+    )
+    if updated is None:
+        raise invalid(
+            Code.EDIT_CONFLICT, "the credential changed meanwhile; reload and retry", "id"
+        )
+    return updated
+
+
+async def archive_credential(
+    db: Database, viewer: User | None, id: str, *, now: datetime
+) -> Credential:
+    """Hide it from new assignments; existing assignments keep running."""
+    admin = require_admin(viewer)
+    archived = await credentials.archive(db, org_id=admin.org_id, id=id, now=now)
+    if archived is None:
+        raise not_found("the credential", field="id")
+    return archived

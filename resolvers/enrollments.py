@@ -1,0 +1,175 @@
+"""A learner's courses: get (or find) an instance, launch it, and take the player's reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from resolvers.assignments import Policy, note_activity, settle
+from resolvers.auth import require_viewer
+from resolvers.errors import Code, invalid, not_found
+from store import assignments, courses, credentials, enrollments
+from store.courses import Course, CourseKind
+from store.database import Database
+from store.enrollments import Enrollment
+from store.users import User
+
+
+async def get_course(
+    db: Database,
+    viewer: User | None,
+    *,
+    course_id: str,
+    assignment_id: str | None,
+    now: datetime,
+) -> Enrollment:
+    """The learner's instance of the course: the open one, else a completed one that still
+    counts, else a new one ("Get Course" when there is none, "Launch" when there is)."""
+    learner = require_viewer(viewer)
+    (course,) = await courses.get_many(db, org_id=learner.org_id, ids=[course_id]) or (None,)
+    if course is None:
+        raise invalid(Code.UNKNOWN_COURSE, "no such course", "course")
+    window = await _assignment_window(db, learner, assignment_id, course, now)
+    mine = await enrollments.for_learners(db, org_id=learner.org_id, learner_ids=[learner.id])
+    instances = [e for e in mine if e.course_id == course.id]
+    open_ = next((e for e in instances if e.completed_at is None), None)
+    counted = [
+        e
+        for e in instances
+        if e.completed_at is not None and (window is None or e.completed_at >= window)
+    ]
+    if open_ is not None or counted:
+        return open_ or max(counted, key=lambda e: e.completed_at or now)
+    enrollment = await enrollments.open_or_create(
+        db, org_id=learner.org_id, learner_id=learner.id, course_id=course.id, now=now
+    )
+    for part in course.course_ids:
+        if not any(e.course_id == part and e.completed_at is None for e in mine):
+            await enrollments.open_or_create(
+                db, org_id=learner.org_id, learner_id=learner.id, course_id=part, now=now
+            )
+    await note_activity(
+        db, org_id=learner.org_id, learner_id=learner.id, course_id=course.id, now=now
+    )
+    return enrollment
+
+
+async def _assignment_window(
+    db: Database, learner: User, assignment_id: str | None, course: Course, now: datetime
+) -> datetime | None:
+    """For a course got for an assignment: check it may start, and return its evidence window."""
+    if assignment_id is None:
+        return None
+    (assignment,) = await assignments.get_many(db, org_id=learner.org_id, ids=[assignment_id]) or (
+        None,
+    )
+    if assignment is None or assignment.learner_id != learner.id:
+        raise not_found("the assignment", field="assignment")
+    if now < assignment.start_date:
+        raise invalid(
+            Code.NOT_STARTED_YET,
+            f"this credential can be started from {assignment.start_date.isoformat()}",
+            "assignment",
+        )
+    (credential,) = await credentials.get_many(
+        db, org_id=learner.org_id, ids=[assignment.credential_id]
+    )
+    wanted = Policy.of(credential, assignment.version).course_ids()
+    paths = await courses.get_many(db, org_id=learner.org_id, ids=list(wanted))
+    if course.id not in wanted | {c for p in paths for c in p.course_ids}:
+        raise invalid(
+            Code.NOT_IN_CREDENTIAL, f"{course.title!r} is not part of this credential", "course"
+        )
+    return assignment.window_start
+
+
+async def _own(db: Database, viewer: User | None, enrollment_id: str) -> tuple[User, Enrollment]:
+    user = require_viewer(viewer)
+    (enrollment,) = await enrollments.get_many(db, org_id=user.org_id, ids=[enrollment_id]) or (
+        None,
+    )
+    if enrollment is None or enrollment.learner_id != user.id:
+        raise not_found("the enrollment", field="enrollment")
+    return user, enrollment
+
+
+async def launch_course(
+    db: Database,
+    viewer: User | None,
+    *,
+    enrollment_id: str,
+    assignment_id: str | None,
+    now: datetime,
+) -> Enrollment:
+    """Open the course player; launched for an assignment, only once that may start."""
+    learner, enrollment = await _own(db, viewer, enrollment_id)
+    if assignment_id is not None:
+        (course,) = await courses.get_many(db, org_id=learner.org_id, ids=[enrollment.course_id])
+        await _assignment_window(db, learner, assignment_id, course, now)
+    launched = await enrollments.launch(db, org_id=learner.org_id, id=enrollment.id, now=now)
+    assert launched is not None
+    await note_activity(
+        db, org_id=learner.org_id, learner_id=learner.id, course_id=enrollment.course_id, now=now
+    )
+    return launched
+
+
+async def report_progress(
+    db: Database,
+    viewer: User | None,
+    *,
+    enrollment_id: str,
+    progress: float,
+    completed: bool,
+    now: datetime,
+) -> Enrollment:
+    """The course player's report; a completion re-evaluates the learner's credentials."""
+    learner, enrollment = await _own(db, viewer, enrollment_id)
+    if not 0 <= progress <= 1:
+        raise invalid(Code.OUT_OF_RANGE, "progress is between 0 and 1", "progress")
+    (course,) = await courses.get_many(db, org_id=learner.org_id, ids=[enrollment.course_id])
+    if course.kind is CourseKind.LEARNING_PATH:
+        raise invalid(
+            Code.PATH_COMPLETES_THROUGH_COURSES,
+            "a learning path progresses through its courses; report on those",
+            "enrollment",
+        )
+    updated = await enrollments.report(
+        db, org_id=learner.org_id, id=enrollment.id, progress=progress, completed=completed, now=now
+    )
+    if updated is None:
+        raise invalid(Code.ALREADY_COMPLETED, "this instance is already completed", "enrollment")
+    await note_activity(
+        db, org_id=learner.org_id, learner_id=learner.id, course_id=course.id, now=now
+    )
+    await _sync_paths(db, learner, course.id, now)
+    if completed:
+        await settle(db, org_id=learner.org_id, learner_ids=[learner.id], now=now)
+    return updated
+
+
+async def _sync_paths(db: Database, learner: User, course_id: str, now: datetime) -> None:
+    """Bring the learner's open path instances that contain the course up to date."""
+    paths = await courses.paths_containing(db, org_id=learner.org_id, course_id=course_id)
+    if not paths:
+        return
+    mine = await enrollments.for_learners(db, org_id=learner.org_id, learner_ids=[learner.id])
+    for path in paths:
+        instance = next(
+            (e for e in mine if e.course_id == path.id and e.completed_at is None), None
+        )
+        if instance is None:
+            continue
+        shares = [
+            1.0
+            if any(e.course_id == c and e.completed_at is not None for e in mine)
+            else max((e.progress for e in mine if e.course_id == c), default=0.0)
+            for c in path.course_ids
+        ]
+        await enrollments.report(
+            db,
+            org_id=learner.org_id,
+            id=instance.id,
+            progress=sum(shares) / len(shares),
+            completed=all(share == 1.0 for share in shares),
+            now=now,
+        )
