@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from starlette.requests import Request
@@ -25,6 +26,7 @@ class Context:
     db: Database
     settings: Settings
     clock: Clock
+    now: datetime
     caller: User | None = None
     auth_error: DomainError | None = field(default=None)
 
@@ -37,7 +39,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders.for_org(self.db, self.viewer.org_id)
+        return Loaders.for_org(self.db, self.viewer.org_id, now=self.now)
 
 
 Info = StrawberryInfo[Context, None]

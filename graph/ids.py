@@ -31,3 +31,8 @@ def decode(
             field=field,
         )
     return type_name, db_id
+
+
+def db_id(global_id: str, *, expect: str, field: str) -> str:
+    """The database id of a `expect` id a client sent in `field`."""
+    return decode(global_id, expect=expect, field=field)[1]

@@ -8,7 +8,7 @@ from strawberry.types import ExecutionContext
 
 from graph.errors import ErrorCodes, log_unexpected
 from graph.mutations import Mutation
-from graph.queries import NODE_TYPES, Query
+from graph.queries import ENTITIES, Query
 
 
 class Schema(strawberry.Schema):
@@ -21,6 +21,6 @@ class Schema(strawberry.Schema):
 schema = Schema(
     query=Query,
     mutation=Mutation,
-    types=list(NODE_TYPES.values()),
+    types=list(ENTITIES),
     extensions=[ErrorCodes],
 )

@@ -67,13 +67,14 @@ class GraphQLView(GraphQL[Context, None]):
             db=state.database,
             settings=state.settings,
             clock=state.clock,
+            now=state.clock.now(),
         )
         try:
             context.caller = await authenticate(
                 context.db,
                 request.headers.get("authorization"),
                 secret=context.settings.secret,
-                now=context.clock.now(),
+                now=context.now,
             )
         except DomainError as error:
             context.auth_error = error

@@ -8,16 +8,13 @@ renewal cycle. Time-dependent answers (status, `expiresIn`) are derived on read.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from resolvers import criteria
 from resolvers.auth import require_admin
-from resolvers.criteria import Evaluation, Node, RequirementKind
+from resolvers.cycles import Policy, assess, window_start
 from resolvers.errors import Code, invalid
-from resolvers.evidence import Evidence, RecordFacts
 from resolvers.periods import Period
 from store import assignments, courses, credentials, enrollments, users
 from store.assignments import Assignment
@@ -28,65 +25,6 @@ from store.errors import Conflict
 from store.users import User
 
 MAX_LEARNERS = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """What one cycle is held to: its credential version's criteria and periods."""
-
-    tree: Node
-    complete_within: Period
-    valid_for: Period | None
-
-    @classmethod
-    def of(cls, credential: Credential, number: int) -> Policy:
-        version = credential.version(number)
-        complete_within = Period.from_doc(version.complete_within)
-        assert complete_within is not None
-        return cls(
-            tree=criteria.from_doc(version.criteria),
-            complete_within=complete_within,
-            valid_for=Period.from_doc(version.valid_for),
-        )
-
-    def path_ids(self) -> list[str]:
-        return [
-            leaf.course_id
-            for leaf in criteria.requirements(self.tree)
-            if leaf.kind is RequirementKind.LEARNING_PATH and leaf.course_id
-        ]
-
-    def course_ids(self) -> set[str]:
-        return {leaf.course_id for leaf in criteria.requirements(self.tree) if leaf.course_id}
-
-
-def window_start(cycle: int, start: datetime, valid_for: Period | None) -> datetime | None:
-    """Evidence counts from here: still-fresh evidence for a first cycle, new for a renewal."""
-    if cycle > 1:
-        return start
-    return valid_for.before(start) if valid_for else None
-
-
-def evaluate(
-    assignment: Assignment,
-    policy: Policy,
-    *,
-    enrollments_: Iterable[Enrollment],
-    records: Iterable[RecordFacts],
-    paths: dict[str, tuple[str, ...]],
-    now: datetime,
-) -> tuple[Evaluation, Evidence]:
-    evidence = Evidence(
-        enrollments=enrollments_,
-        records=records,
-        paths=paths,
-        window_start=assignment.window_start,
-        now=now,
-    )
-    leaves = criteria.requirements(policy.tree)
-    return criteria.evaluate(
-        policy.tree, evidence.states(leaves), valid_for=policy.valid_for
-    ), evidence
 
 
 async def assign(
@@ -234,14 +172,14 @@ async def settle(
 
     renewals = []
     for assignment in open_:
-        evaluation, _ = evaluate(
+        evaluation = assess(
             assignment,
             policies[assignment.id],
-            enrollments_=taken[assignment.learner_id],
+            enrollments=taken[assignment.learner_id],
             records=(),
             paths=paths,
             now=now,
-        )
+        ).evaluation
         if not evaluation.satisfied or evaluation.valid_from is None:
             continue
         won = await assignments.complete(

@@ -48,6 +48,11 @@ def can_see_user(viewer: User, user: User) -> bool:
     return viewer.is_admin or user.id == viewer.id or user.is_admin
 
 
+def owns_or_administers(viewer: User, learner_id: str) -> bool:
+    """Whether `viewer` may see a learner's own data (loaders already keep to one organization)."""
+    return viewer.is_admin or viewer.id == learner_id
+
+
 def require_learner_access(viewer: User, learner: User | None, *, field: str | None = None) -> User:
     """A learner's own data is theirs and their administrators'; others are told it is absent."""
     if learner is None or learner.org_id != viewer.org_id:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from resolvers.auth import require_admin
 from resolvers.errors import Code, invalid
+from resolvers.pages import Page, decode, encode, page_size
 from resolvers.text import required
 from store import courses, labels
 from store.courses import Course, CourseKind
@@ -79,3 +80,17 @@ async def _check_path(db: Database, org_id: str, course_ids: list[str]) -> None:
         if course_id in seen:
             raise invalid(Code.DUPLICATE_COURSE, f"{course.title!r} is already in the path", field)
         seen.add(course_id)
+
+
+async def course_page(
+    db: Database, viewer: User, *, first: int | None, after: str | None
+) -> Page[Course]:
+    size = page_size(first)
+    last = decode(after, parts=1)[0] if after is not None else None
+    fetched = await courses.list_page(db, org_id=viewer.org_id, after=last, limit=size + 1)
+    total = await courses.count(db, org_id=viewer.org_id)
+    return Page.of(fetched, size, total, lambda c: encode(c.id))
+
+
+async def all_labels(db: Database, viewer: User) -> list[Label]:
+    return await labels.list_all(db, org_id=viewer.org_id)

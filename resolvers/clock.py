@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from resolvers.errors import Code, invalid
+
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
@@ -30,3 +32,13 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current += delta
+
+
+def as_utc(moment: datetime, *, field: str) -> datetime:
+    """A client's DateTime in UTC, truncated to milliseconds; one without an offset is refused."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise invalid(
+            Code.INVALID_DATE, f"{field} needs a UTC offset, e.g. 2026-03-01T00:00:00Z", field
+        )
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -10,9 +10,11 @@ from resolvers import criteria
 from resolvers.auth import require_admin
 from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
 from resolvers.errors import Code, invalid, not_found
+from resolvers.pages import Page, decode, encode, page_size
 from resolvers.periods import Period
+from resolvers.progress import visible_credential
 from resolvers.text import bounded, required, url
-from store import courses, credentials, labels
+from store import assignments, courses, credentials, labels
 from store.courses import CourseKind
 from store.credentials import Credential
 from store.database import Database
@@ -252,3 +254,39 @@ async def archive_credential(
     if archived is None:
         raise not_found("the credential", field="id")
     return archived
+
+
+async def credential_page(
+    db: Database, viewer: User, *, include_archived: bool, first: int | None, after: str | None
+) -> Page[Credential]:
+    """Administrators page through all; a learner sees the credentials assigned to them."""
+    size = page_size(first)
+    last = decode(after, parts=1)[0] if after is not None else None
+    if viewer.is_admin:
+        fetched = await credentials.list_page(
+            db, org_id=viewer.org_id, include_archived=include_archived, after=last, limit=size + 1
+        )
+        total = await credentials.count(db, org_id=viewer.org_id, include_archived=include_archived)
+    else:
+        ids = await assignments.credential_ids_for_learner(
+            db, org_id=viewer.org_id, learner_id=viewer.id
+        )
+        mine = sorted(
+            await credentials.get_many(db, org_id=viewer.org_id, ids=ids), key=lambda c: c.id
+        )
+        mine = [c for c in mine if include_archived or c.archived_at is None]
+        total = len(mine)
+        fetched = [c for c in mine if last is None or c.id > last][: size + 1]
+    return Page.of(fetched, size, total, lambda c: encode(c.id))
+
+
+async def find_criteria_node(db: Database, viewer: User, node_id: str) -> criteria.Node | None:
+    """A requirement or group of any version of a credential the viewer may see."""
+    found = await credentials.containing_node(db, org_id=viewer.org_id, node_id=node_id)
+    if await visible_credential(db, viewer, found) is None:
+        return None
+    for version in reversed(found.versions):
+        for node in criteria.walk(criteria.from_doc(version.criteria)):
+            if node.id == node_id:
+                return node
+    return None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers.assignments import Policy, note_activity, settle
-from resolvers.auth import require_viewer
+from resolvers.assignments import note_activity, settle
+from resolvers.auth import require_learner_access, require_viewer
+from resolvers.cycles import Policy
 from resolvers.errors import Code, invalid, not_found
+from resolvers.pages import Page, decode, encode, page_size
 from store import assignments, courses, credentials, enrollments
 from store.courses import Course, CourseKind
 from store.database import Database
@@ -173,3 +175,16 @@ async def _sync_paths(db: Database, learner: User, course_id: str, now: datetime
             completed=all(share == 1.0 for share in shares),
             now=now,
         )
+
+
+async def learner_enrollments(
+    db: Database, viewer: User, learner: User | None, *, first: int | None, after: str | None
+) -> Page[Enrollment]:
+    learner = require_learner_access(viewer, learner)
+    size = page_size(first)
+    last = decode(after, parts=1)[0] if after is not None else None
+    fetched = await enrollments.page_for_learner(
+        db, org_id=learner.org_id, learner_id=learner.id, after=last, limit=size + 1
+    )
+    total = await enrollments.count_for_learner(db, org_id=learner.org_id, learner_id=learner.id)
+    return Page.of(fetched, size, total, lambda e: encode(e.id))

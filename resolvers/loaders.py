@@ -5,14 +5,22 @@ Every loader is bound to the caller's organization, so a foreign id simply finds
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from store import organizations, users
+from resolvers.progress import AssignmentView, build_views
+from store import assignments, courses, credentials, enrollments, labels, organizations, users
+from store.assignments import Assignment
+from store.courses import Course
+from store.credentials import Credential
 from store.database import Database
+from store.enrollments import Enrollment
+from store.labels import Label
 from store.organizations import Organization
 from store.users import User
 
@@ -23,13 +31,14 @@ class _HasId(Protocol):
 
 
 R = TypeVar("R", bound=_HasId)
+Fetch = Callable[..., Awaitable[list[R]]]
 
 
 def _by_id(
-    fetch: Callable[[list[str]], Awaitable[list[R]]],
+    db: Database, org_id: str, fetch: Fetch[R]
 ) -> Callable[[Sequence[str]], Awaitable[list[R | None]]]:
     async def load(ids: Sequence[str]) -> list[R | None]:
-        found = {record.id: record for record in await fetch(list(ids))}
+        found = {record.id: record for record in await fetch(db, org_id=org_id, ids=list(ids))}
         return [found.get(id) for id in ids]
 
     return load
@@ -37,25 +46,104 @@ def _by_id(
 
 class UsersByIdLoader(DataLoader[str, User | None]):
     def __init__(self, db: Database, org_id: str) -> None:
-        super().__init__(load_fn=_by_id(lambda ids: users.get_many(db, org_id=org_id, ids=ids)))
+        super().__init__(load_fn=_by_id(db, org_id, users.get_many))
 
 
 class OrganizationsByIdLoader(DataLoader[str, Organization | None]):
     def __init__(self, db: Database, org_id: str) -> None:
-        async def fetch(ids: list[str]) -> list[Organization]:
+        async def own_only(db: Database, *, org_id: str, ids: list[str]) -> list[Organization]:
             return await organizations.get_many(db, ids=[i for i in ids if i == org_id])
 
-        super().__init__(load_fn=_by_id(fetch))
+        super().__init__(load_fn=_by_id(db, org_id, own_only))
 
 
-@dataclass(frozen=True)
+class LabelsByIdLoader(DataLoader[str, Label | None]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        super().__init__(load_fn=_by_id(db, org_id, labels.get_many))
+
+
+class CoursesByIdLoader(DataLoader[str, Course | None]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        super().__init__(load_fn=_by_id(db, org_id, courses.get_many))
+
+
+class CredentialsByIdLoader(DataLoader[str, Credential | None]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        super().__init__(load_fn=_by_id(db, org_id, credentials.get_many))
+
+
+class AssignmentsByIdLoader(DataLoader[str, Assignment | None]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        super().__init__(load_fn=_by_id(db, org_id, assignments.get_many))
+
+
+class EnrollmentsByIdLoader(DataLoader[str, Enrollment | None]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        super().__init__(load_fn=_by_id(db, org_id, enrollments.get_many))
+
+
+class EnrollmentsByLearnerLoader(DataLoader[str, list[Enrollment]]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        async def load(learner_ids: Sequence[str]) -> list[list[Enrollment]]:
+            taken: dict[str, list[Enrollment]] = defaultdict(list)
+            for e in await enrollments.for_learners(
+                db, org_id=org_id, learner_ids=list(learner_ids)
+            ):
+                taken[e.learner_id].append(e)
+            return [taken[learner_id] for learner_id in learner_ids]
+
+        super().__init__(load_fn=load)
+
+
+class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
+    """Each assignment evaluated once per request, however many fields ask."""
+
+    def __init__(
+        self,
+        credentials_by_id: CredentialsByIdLoader,
+        courses_by_id: CoursesByIdLoader,
+        enrollments_by_learner: EnrollmentsByLearnerLoader,
+        now: datetime,
+    ) -> None:
+        async def load(keys: Sequence[Assignment]) -> list[AssignmentView]:
+            return await build_views(
+                list(keys),
+                credentials=credentials_by_id.load_many,
+                courses=courses_by_id.load_many,
+                enrollments=enrollments_by_learner.load_many,
+                now=now,
+            )
+
+        super().__init__(load_fn=load)
+
+
+@dataclass
 class Loaders:
     users_by_id: UsersByIdLoader
     organizations_by_id: OrganizationsByIdLoader
+    labels_by_id: LabelsByIdLoader
+    courses_by_id: CoursesByIdLoader
+    credentials_by_id: CredentialsByIdLoader
+    assignments_by_id: AssignmentsByIdLoader
+    enrollments_by_id: EnrollmentsByIdLoader
+    enrollments_by_learner: EnrollmentsByLearnerLoader
+    views_by_assignment: ViewsByAssignmentLoader
 
     @classmethod
-    def for_org(cls, db: Database, org_id: str) -> Loaders:
+    def for_org(cls, db: Database, org_id: str, *, now: datetime) -> Loaders:
+        credentials_by_id = CredentialsByIdLoader(db, org_id)
+        courses_by_id = CoursesByIdLoader(db, org_id)
+        enrollments_by_learner = EnrollmentsByLearnerLoader(db, org_id)
         return cls(
             users_by_id=UsersByIdLoader(db, org_id),
             organizations_by_id=OrganizationsByIdLoader(db, org_id),
+            labels_by_id=LabelsByIdLoader(db, org_id),
+            courses_by_id=courses_by_id,
+            credentials_by_id=credentials_by_id,
+            assignments_by_id=AssignmentsByIdLoader(db, org_id),
+            enrollments_by_id=EnrollmentsByIdLoader(db, org_id),
+            enrollments_by_learner=enrollments_by_learner,
+            views_by_assignment=ViewsByAssignmentLoader(
+                credentials_by_id, courses_by_id, enrollments_by_learner, now
+            ),
         )

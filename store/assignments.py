@@ -134,28 +134,40 @@ async def open_for_learners(
     return [Assignment.from_doc(doc) async for doc in cursor]
 
 
-def _learner_query(
-    org_id: str, learner_id: str, status: str | None, as_of: datetime
+def _query(
+    org_id: str,
+    *,
+    learner_id: str | None,
+    credential_id: str | None,
+    status: str | None,
+    as_of: datetime,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {"orgId": oid(org_id), "learnerId": oid(learner_id)}
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if learner_id is not None:
+        query["learnerId"] = oid(learner_id)
+    if credential_id is not None:
+        query["credentialId"] = oid(credential_id)
     if status is not None:
         query.update(status_filter(status, as_of))
     return query
 
 
 @boundary
-async def page_for_learner(
+async def page(
     db: Database,
     *,
     org_id: str,
-    learner_id: str,
+    learner_id: str | None = None,
+    credential_id: str | None = None,
     status: str | None,
     as_of: datetime,
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Assignment]:
     """One page by due date (then id), strictly after the `after` key."""
-    query = _learner_query(org_id, learner_id, status, as_of)
+    query = _query(
+        org_id, learner_id=learner_id, credential_id=credential_id, status=status, as_of=as_of
+    )
     if after is not None:
         due, last_id = after
         keyset = {
@@ -167,12 +179,27 @@ async def page_for_learner(
 
 
 @boundary
-async def count_for_learner(
-    db: Database, *, org_id: str, learner_id: str, status: str | None, as_of: datetime
+async def count(
+    db: Database,
+    *,
+    org_id: str,
+    learner_id: str | None = None,
+    credential_id: str | None = None,
+    status: str | None,
+    as_of: datetime,
 ) -> int:
-    return await db.db.assignments.count_documents(
-        _learner_query(org_id, learner_id, status, as_of)
+    query = _query(
+        org_id, learner_id=learner_id, credential_id=credential_id, status=status, as_of=as_of
     )
+    return await db.db.assignments.count_documents(query)
+
+
+@boundary
+async def credential_ids_for_learner(db: Database, *, org_id: str, learner_id: str) -> list[str]:
+    found = await db.db.assignments.distinct(
+        "credentialId", {"orgId": oid(org_id), "learnerId": oid(learner_id)}
+    )
+    return [str(c) for c in found]
 
 
 @boundary

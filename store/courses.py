@@ -86,3 +86,8 @@ async def list_page(db: Database, *, org_id: str, after: str | None, limit: int)
         query["_id"] = {"$gt": oid(after)}
     cursor = db.db.courses.find(query).sort("_id", 1).limit(limit)
     return [Course.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count(db: Database, *, org_id: str) -> int:
+    return await db.db.courses.count_documents({"orgId": oid(org_id)})

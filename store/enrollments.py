@@ -128,3 +128,21 @@ async def report(
         return_document=ReturnDocument.AFTER,
     )
     return Enrollment.from_doc(doc) if doc else None
+
+
+@boundary
+async def page_for_learner(
+    db: Database, *, org_id: str, learner_id: str, after: str | None, limit: int
+) -> list[Enrollment]:
+    query: dict[str, Any] = {"orgId": oid(org_id), "learnerId": oid(learner_id)}
+    if after is not None:
+        query["_id"] = {"$gt": oid(after)}
+    cursor = db.db.enrollments.find(query).sort("_id", 1).limit(limit)
+    return [Enrollment.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count_for_learner(db: Database, *, org_id: str, learner_id: str) -> int:
+    return await db.db.enrollments.count_documents(
+        {"orgId": oid(org_id), "learnerId": oid(learner_id)}
+    )

@@ -7,10 +7,11 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.types.node import Node
+from graph.types.node import Node, entity
 from store import organizations
 
 
+@entity
 @strawberry.type(description="A tenant: its people and data are invisible to every other one.")
 class Organization(Node):
     name: str

@@ -1,27 +1,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.types.node import Node
+from graph.types.catalogue import Enrollment
+from graph.types.connection import Connection
+from graph.types.node import Node, entity, node_type
 from graph.types.organization import Organization
+from resolvers import enrollments, progress
 from resolvers import users as user_resolvers
+from resolvers.clock import as_utc
+from resolvers.status import Status
 from store import users
+
+if TYPE_CHECKING:
+    from graph.types.assignment import CredentialAssignment, CredentialStatus
 
 Role = strawberry.enum(users.Role, description="What a user may do in their organization.")
 
 
+@entity
 @strawberry.type(description="A learner or an administrator of one organization.")
 class User(Node):
     email: str
     name: str
     role: Role
     created_at: datetime
-    org_id: strawberry.Private[str]
+    record: strawberry.Private[users.User]
 
     @classmethod
     def from_record(cls, user: users.User) -> Self:
@@ -31,7 +40,7 @@ class User(Node):
             name=user.name,
             role=user.role,
             created_at=user.created_at,
-            org_id=user.org_id,
+            record=user,
         )
 
     @classmethod
@@ -42,6 +51,41 @@ class User(Node):
 
     @strawberry.field
     async def organization(self, info: Info) -> Organization:
-        org = await Organization.load(info, self.org_id)
+        org = await Organization.load(info, self.record.org_id)
         assert org is not None, "a visible user's organization is the caller's"
         return org
+
+    @strawberry.field(
+        description="This learner's credentials (one entry per cycle), soonest due first; "
+        "`status` is judged at `asOf` (default now). The learner's and administrators' to see."
+    )
+    async def credentials(
+        self,
+        info: Info,
+        status: Annotated[CredentialStatus, strawberry.lazy("graph.types.assignment")]
+        | None = None,
+        as_of: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
+        ctx = info.context
+        page = await progress.learner_assignments(
+            ctx.db,
+            ctx.viewer,
+            self.record,
+            status=Status(status) if status else None,
+            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, node_type("CredentialAssignment").from_record)
+
+    @strawberry.field(description="Courses in this learner's account, oldest first.")
+    async def enrollments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Enrollment]:
+        ctx = info.context
+        page = await enrollments.learner_enrollments(
+            ctx.db, ctx.viewer, self.record, first=first, after=after
+        )
+        return Connection.of(page, Enrollment.from_record)

@@ -22,18 +22,13 @@ class CreateUserPayload:
 
 
 @strawberry.type
-class Mutation:
+class UserMutations:
     @strawberry.mutation(description="Add a learner or administrator to your organization.")
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
         ctx = info.context
         user, errors = await attempt(
             users.create_user(
-                ctx.db,
-                ctx.viewer,
-                email=input.email,
-                name=input.name,
-                role=input.role,
-                now=ctx.clock.now(),
+                ctx.db, ctx.viewer, email=input.email, name=input.name, role=input.role, now=ctx.now
             )
         )
         return CreateUserPayload(user=User.from_record(user) if user else None, user_errors=errors)

@@ -1,0 +1,16 @@
+"""Every mutation takes one `input` and returns a payload with `userErrors`."""
+
+from __future__ import annotations
+
+from strawberry.tools import merge_types
+
+from graph.mutations.assignments import AssignmentMutations
+from graph.mutations.catalogue import CatalogueMutations
+from graph.mutations.courses import CourseMutations
+from graph.mutations.credentials import CredentialMutations
+from graph.mutations.users import UserMutations
+
+Mutation = merge_types(
+    "Mutation",
+    (UserMutations, CatalogueMutations, CredentialMutations, AssignmentMutations, CourseMutations),
+)

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.errors import UserError, attempt
+from graph.types.credential import Credential
+from graph.types.criteria import TrainingRecordType
+from graph.types.time import PeriodInput
+from resolvers import credentials
+from resolvers.credentials import CredentialSpec, CriteriaSpec
+from resolvers.criteria import MAX_DEPTH, Operator, RecordType
+from resolvers.errors import Code, invalid
+
+
+@strawberry.input(description="A training record requirement: a record with this label.")
+class TrainingRecordRequirementInput:
+    label: strawberry.ID
+    record_type: TrainingRecordType | None = None
+    title: str | None = strawberry.field(default=None, description="Defaults to the label's name.")
+
+
+@strawberry.input
+class AtLeastInput:
+    minimum: int
+    of: list[CriteriaInput]
+
+
+@strawberry.input(
+    one_of=True,
+    description="Exactly one of: a group (`all`, `any`, `atLeast`) or a requirement. "
+    '"(Course 1 and Course 2) or Course 3" is '
+    "`{any: [{all: [{course: C1}, {course: C2}]}, {course: C3}]}`.",
+)
+class CriteriaInput:
+    all: list[CriteriaInput] | None = strawberry.UNSET
+    any: list[CriteriaInput] | None = strawberry.UNSET
+    at_least: AtLeastInput | None = strawberry.UNSET
+    course: strawberry.ID | None = strawberry.UNSET
+    learning_path: strawberry.ID | None = strawberry.UNSET
+    training_record: TrainingRecordRequirementInput | None = strawberry.UNSET
+
+
+def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> CriteriaSpec:
+    """The input as a `CriteriaSpec`, decoding ids; refuses to descend past the depth limit."""
+    groups = (
+        (Operator.ALL, node.all, None),
+        (Operator.ANY, node.any, None),
+        (Operator.AT_LEAST, node.at_least.of if node.at_least else None, node.at_least),
+    )
+    for operator, children, at_least in groups:
+        if children is None or children is strawberry.UNSET:
+            continue
+        if level >= MAX_DEPTH:
+            raise invalid(
+                Code.CRITERIA_TOO_DEEP, f"criteria nest at most {MAX_DEPTH} groups deep", path
+            )
+        key = {Operator.ALL: "all", Operator.ANY: "any", Operator.AT_LEAST: "atLeast.of"}[operator]
+        return CriteriaSpec(
+            path=path,
+            operator=operator,
+            minimum=at_least.minimum if at_least else None,
+            children=[
+                to_spec(child, f"{path}.{key}[{i}]", level + 1) for i, child in enumerate(children)
+            ],
+        )
+    if node.course:
+        return CriteriaSpec(
+            path=path, course_id=ids.db_id(node.course, expect="Course", field=f"{path}.course")
+        )
+    if node.learning_path:
+        return CriteriaSpec(
+            path=path,
+            learning_path_id=ids.db_id(
+                node.learning_path, expect="Course", field=f"{path}.learningPath"
+            ),
+        )
+    record = node.training_record
+    assert record, "oneOf guarantees exactly one field"
+    return CriteriaSpec(
+        path=path,
+        label_id=ids.db_id(record.label, expect="Label", field=f"{path}.trainingRecord.label"),
+        record_type=RecordType(record.record_type) if record.record_type else None,
+        title=record.title,
+    )
+
+
+@strawberry.input
+class CreateCredentialInput:
+    name: str
+    complete_within: PeriodInput = strawberry.field(description="Time from the start date.")
+    criteria: CriteriaInput
+    valid_for: PeriodInput | None = strawberry.field(
+        default=None, description="Validity once earned; omit for a credential that never expires."
+    )
+    instructions: str = ""
+    image_url: str | None = None
+    reassign_on_completion: bool = strawberry.field(
+        default=False, description="Open the next cycle (renewal) when one is completed."
+    )
+
+
+@strawberry.input(description="Only the fields given change; `validFor: null` removes expiry.")
+class UpdateCredentialInput:
+    id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    complete_within: PeriodInput | None = strawberry.UNSET
+    criteria: CriteriaInput | None = strawberry.UNSET
+    valid_for: PeriodInput | None = strawberry.UNSET
+    instructions: str | None = strawberry.UNSET
+    image_url: str | None = strawberry.UNSET
+    reassign_on_completion: bool | None = strawberry.UNSET
+
+
+@strawberry.input
+class ArchiveCredentialInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class CredentialPayload:
+    credential: Credential | None
+    user_errors: list[UserError]
+
+
+def _given(value: Any) -> bool:
+    return value is not strawberry.UNSET and value is not None
+
+
+def _spec(source: CreateCredentialInput | UpdateCredentialInput) -> CredentialSpec:
+    spec = CredentialSpec()
+    if _given(source.name):
+        spec.name = source.name
+    if _given(source.instructions):
+        spec.instructions = source.instructions
+    if source.image_url is not strawberry.UNSET:
+        spec.image_url = source.image_url
+    if _given(source.reassign_on_completion):
+        spec.reassign_on_completion = source.reassign_on_completion
+    if _given(source.complete_within):
+        spec.complete_within = source.complete_within.to_period("completeWithin")
+    if source.valid_for is not strawberry.UNSET:
+        spec.valid_for = source.valid_for.to_period("validFor") if source.valid_for else None
+    if _given(source.criteria):
+        spec.criteria = to_spec(source.criteria)
+    return spec
+
+
+def _payload(found: Any, errors: list[UserError]) -> CredentialPayload:
+    return CredentialPayload(
+        credential=Credential.from_record(found) if found else None, user_errors=errors
+    )
+
+
+@strawberry.type
+class CredentialMutations:
+    @strawberry.mutation(description="Administrators: define a credential.")
+    async def create_credential(
+        self, info: Info, input: CreateCredentialInput
+    ) -> CredentialPayload:
+        ctx = info.context
+
+        async def work() -> Any:
+            return await credentials.create_credential(
+                ctx.db, ctx.viewer, _spec(input), now=ctx.now
+            )
+
+        return _payload(*await attempt(work()))
+
+    @strawberry.mutation(
+        description="Administrators: edit a credential. Criteria or period changes apply to new "
+        "assignments and renewals; existing cycles keep the version they were assigned with."
+    )
+    async def update_credential(
+        self, info: Info, input: UpdateCredentialInput
+    ) -> CredentialPayload:
+        ctx = info.context
+
+        async def work() -> Any:
+            db_id = ids.db_id(input.id, expect="Credential", field="id")
+            return await credentials.update_credential(
+                ctx.db, ctx.viewer, db_id, _spec(input), now=ctx.now
+            )
+
+        return _payload(*await attempt(work()))
+
+    @strawberry.mutation(description="Administrators: retire a credential; its cycles go on.")
+    async def archive_credential(
+        self, info: Info, input: ArchiveCredentialInput
+    ) -> CredentialPayload:
+        ctx = info.context
+
+        async def work() -> Any:
+            db_id = ids.db_id(input.id, expect="Credential", field="id")
+            return await credentials.archive_credential(ctx.db, ctx.viewer, db_id, now=ctx.now)
+
+        return _payload(*await attempt(work()))

@@ -1,0 +1,160 @@
+"""One learner's credential, one renewal cycle: dates, status, progress and tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.types.catalogue import Enrollment
+from graph.types.criteria import CriteriaNodeProgress, Requirement
+from graph.types.node import Node, entity, node_type
+from graph.types.time import Duration
+from resolvers import status, tasks
+from resolvers.auth import owns_or_administers
+from resolvers.clock import as_utc
+from resolvers.cycles import timeline
+from resolvers.progress import AssignmentView
+from store import assignments
+
+if TYPE_CHECKING:
+    from graph.types.credential import Credential
+    from graph.types.user import User
+
+CredentialStatus = strawberry.enum(status.Status, name="CredentialStatus")
+TaskState = strawberry.enum(tasks.TaskState)
+TaskAction = strawberry.enum(tasks.TaskAction, description="What the task's button does.")
+
+
+@strawberry.type(description="How much of the criteria is done, and the fewest steps left.")
+class Completion:
+    satisfied: bool
+    progress: float
+    completed_requirements: int
+    total_requirements: int
+    next_steps: list[Requirement] = strawberry.field(
+        description="The fewest incomplete requirements that would satisfy the criteria."
+    )
+
+
+@strawberry.type(description="One requirement as a to-do item: its check mark and its button.")
+class FulfillmentTask:
+    requirement: Requirement
+    state: TaskState
+    completed_at: datetime | None
+    action: TaskAction
+    enrollment: Enrollment | None
+
+    @classmethod
+    def of(cls, item: tasks.Task) -> Self:
+        return cls(
+            requirement=Requirement.of(item.requirement),
+            state=item.state,
+            completed_at=item.completed_at,
+            action=item.action,
+            enrollment=Enrollment.from_record(item.enrollment) if item.enrollment else None,
+        )
+
+
+def _moment(info: Info, as_of: datetime | None) -> datetime:
+    return as_utc(as_of, field="asOf") if as_of is not None else info.context.now
+
+
+@entity
+@strawberry.type(description="A learner's credential for one cycle (renewals are new cycles).")
+class CredentialAssignment(Node):
+    cycle: int
+    assigned_at: datetime
+    start_date: datetime = strawberry.field(description="From when the learner may begin.")
+    due_date: datetime
+    completed_at: datetime | None = strawberry.field(
+        description="When the criteria first became satisfied; it never moves afterwards."
+    )
+    valid_from: datetime | None
+    valid_until: datetime | None
+    record: strawberry.Private[assignments.Assignment]
+
+    @classmethod
+    def from_record(cls, assignment: assignments.Assignment) -> Self:
+        return cls(
+            id=strawberry.ID(ids.encode("CredentialAssignment", assignment.id)),
+            cycle=assignment.cycle,
+            assigned_at=assignment.assigned_at,
+            start_date=assignment.start_date,
+            due_date=assignment.due_date,
+            completed_at=assignment.completed_at,
+            valid_from=assignment.valid_from,
+            valid_until=assignment.valid_until,
+            record=assignment,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, db_id: str) -> Self | None:
+        ctx = info.context
+        found = await ctx.loaders.assignments_by_id.load(db_id)
+        if found is None or not owns_or_administers(ctx.viewer, found.learner_id):
+            return None
+        return cls.from_record(found)
+
+    async def _view(self, info: Info) -> AssignmentView:
+        return await info.context.loaders.views_by_assignment.load(self.record)
+
+    @strawberry.field
+    async def credential(
+        self, info: Info
+    ) -> Annotated[Credential, strawberry.lazy("graph.types.credential")]:
+        found = await info.context.loaders.credentials_by_id.load(self.record.credential_id)
+        assert found is not None
+        return node_type("Credential").from_record(found)
+
+    @strawberry.field
+    async def learner(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")]:
+        learner = await node_type("User").load(info, self.record.learner_id)
+        assert learner is not None
+        return learner
+
+    @strawberry.field(description="Whether the start date has come.")
+    def can_start(self, info: Info) -> bool:
+        return self._timeline().can_start(info.context.now)
+
+    @strawberry.field(description="At `asOf` (default now).")
+    def status(self, info: Info, as_of: datetime | None = None) -> CredentialStatus:
+        return self._timeline().status(_moment(info, as_of))
+
+    @strawberry.field(
+        description="Exact time left at `asOf`: until the due date before completion, until "
+        "validUntil after; 0 once passed; null when no date applies."
+    )
+    def expires_in(self, info: Info, as_of: datetime | None = None) -> Duration | None:
+        return Duration.of(self._timeline().expires_in(_moment(info, as_of)))
+
+    @strawberry.field
+    async def completion(self, info: Info) -> Completion:
+        evaluation = (await self._view(info)).assessment.evaluation
+        return Completion(
+            satisfied=evaluation.satisfied,
+            progress=evaluation.progress,
+            completed_requirements=evaluation.completed_requirements,
+            total_requirements=evaluation.total_requirements,
+            next_steps=[Requirement.of(leaf) for leaf in evaluation.next_steps],
+        )
+
+    @strawberry.field(description="The criteria tree with this learner's progress on each node.")
+    async def criteria(self, info: Info) -> CriteriaNodeProgress:
+        return CriteriaNodeProgress.of((await self._view(info)).assessment.evaluation.root)
+
+    @strawberry.field(description="One task per requirement.")
+    async def tasks(self, info: Info) -> list[FulfillmentTask]:
+        return [FulfillmentTask.of(item) for item in (await self._view(info)).assessment.tasks()]
+
+    @strawberry.field(description="The cycle this one renews.")
+    async def previous(self, info: Info) -> CredentialAssignment | None:
+        if self.record.previous_id is None:
+            return None
+        return await CredentialAssignment.load(info, self.record.previous_id)
+
+    def _timeline(self) -> status.Timeline:
+        return timeline(self.record)

@@ -1,0 +1,106 @@
+"""A credential as its administrator defined it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.types.connection import Connection
+from graph.types.criteria import CriteriaNode, Requirement, node_of
+from graph.types.node import Node, entity, node_type
+from graph.types.time import Period
+from resolvers import criteria, periods, progress
+from resolvers.clock import as_utc
+from resolvers.status import Status
+from store import credentials
+
+if TYPE_CHECKING:
+    from graph.types.assignment import CredentialAssignment, CredentialStatus
+
+
+@entity
+@strawberry.type(description="A training credential: deadline, validity and nested criteria.")
+class Credential(Node):
+    name: str
+    instructions: str
+    image_url: str | None
+    reassign_on_completion: bool
+    version: int = strawberry.field(description="Bumped by edits to the criteria or periods.")
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+    record: strawberry.Private[credentials.Credential]
+
+    @classmethod
+    def from_record(cls, credential: credentials.Credential) -> Self:
+        return cls(
+            id=strawberry.ID(ids.encode("Credential", credential.id)),
+            name=credential.name,
+            instructions=credential.instructions,
+            image_url=credential.image_url,
+            reassign_on_completion=credential.reassign_on_completion,
+            version=credential.current.number,
+            created_at=credential.created_at,
+            updated_at=credential.updated_at,
+            archived_at=credential.archived_at,
+            record=credential,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, db_id: str) -> Self | None:
+        ctx = info.context
+        found = await ctx.loaders.credentials_by_id.load(db_id)
+        visible = await progress.visible_credential(ctx.db, ctx.viewer, found)
+        return cls.from_record(visible) if visible else None
+
+    @property
+    def tree(self) -> criteria.Node:
+        return criteria.from_doc(self.record.current.criteria)
+
+    @strawberry.field(description="How long a learner has from the start date.")
+    def complete_within(self) -> Period:
+        period = Period.of(periods.Period.from_doc(self.record.current.complete_within))
+        assert period is not None
+        return period
+
+    @strawberry.field(description="How long it stays valid once earned; null: never expires.")
+    def valid_for(self) -> Period | None:
+        return Period.of(periods.Period.from_doc(self.record.current.valid_for))
+
+    @strawberry.field
+    def criteria(self) -> CriteriaNode:
+        return node_of(self.tree)
+
+    @strawberry.field(description='e.g. "(CPR Online AND BLS) OR Instructor Led CPR".')
+    def criteria_expression(self) -> str:
+        return criteria.expression(self.tree)
+
+    @strawberry.field(description="The criteria's leaves, in order.")
+    def requirements(self) -> list[Requirement]:
+        return [Requirement.of(leaf) for leaf in criteria.requirements(self.tree)]
+
+    @strawberry.field(description="Every cycle of every learner (administrators only).")
+    async def assignments(
+        self,
+        info: Info,
+        status: Annotated[CredentialStatus, strawberry.lazy("graph.types.assignment")]
+        | None = None,
+        as_of: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
+        ctx = info.context
+        page = await progress.credential_assignments(
+            ctx.db,
+            ctx.viewer,
+            self.record.id,
+            status=Status(status) if status else None,
+            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, node_type("CredentialAssignment").from_record)

@@ -1,0 +1,104 @@
+"""The criteria tree as defined, and as evaluated for one learner."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.types.catalogue import Course, Label
+from graph.types.node import Node, entity
+from resolvers import criteria
+from resolvers.credentials import find_criteria_node
+
+Operator = strawberry.enum(criteria.Operator, name="CriteriaOperator")
+RequirementKind = strawberry.enum(criteria.RequirementKind)
+TrainingRecordType = strawberry.enum(criteria.RecordType, name="TrainingRecordType")
+
+
+@entity
+@strawberry.type(description="A leaf of the criteria: a course, a learning path or a record.")
+class Requirement(Node):
+    kind: RequirementKind
+    title: str
+    record_type: TrainingRecordType | None
+    leaf: strawberry.Private[criteria.Requirement]
+
+    @classmethod
+    def of(cls, leaf: criteria.Requirement) -> Self:
+        return cls(
+            id=strawberry.ID(ids.encode("Requirement", leaf.id)),
+            kind=leaf.kind,
+            title=leaf.title,
+            record_type=leaf.record_type,
+            leaf=leaf,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, db_id: str) -> Self | None:
+        node = await find_criteria_node(info.context.db, info.context.viewer, db_id)
+        return cls.of(node) if isinstance(node, criteria.Requirement) else None
+
+    @strawberry.field(description="The course or learning path it asks for.")
+    async def course(self, info: Info) -> Course | None:
+        return await Course.load(info, self.leaf.course_id) if self.leaf.course_id else None
+
+    @strawberry.field(description="The label a matching training record carries.")
+    async def label(self, info: Info) -> Label | None:
+        return await Label.load(info, self.leaf.label_id) if self.leaf.label_id else None
+
+
+@entity
+@strawberry.type(description="ALL, ANY or AT_LEAST `minimum` of its children.")
+class CriteriaGroup(Node):
+    operator: Operator
+    minimum: int | None
+    group: strawberry.Private[criteria.Group]
+
+    @classmethod
+    def of(cls, group: criteria.Group) -> Self:
+        return cls(
+            id=strawberry.ID(ids.encode("CriteriaGroup", group.id)),
+            operator=group.operator,
+            minimum=group.minimum,
+            group=group,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, db_id: str) -> Self | None:
+        node = await find_criteria_node(info.context.db, info.context.viewer, db_id)
+        return cls.of(node) if isinstance(node, criteria.Group) else None
+
+    @strawberry.field
+    def children(self) -> list[CriteriaNode]:
+        return [node_of(child) for child in self.group.children]
+
+
+CriteriaNode = Annotated[CriteriaGroup | Requirement, strawberry.union("CriteriaNode")]
+
+
+def node_of(node: criteria.Node) -> CriteriaGroup | Requirement:
+    if isinstance(node, criteria.Requirement):
+        return Requirement.of(node)
+    return CriteriaGroup.of(node)
+
+
+@strawberry.type(description="A node of the criteria with how far this learner has come.")
+class CriteriaNodeProgress:
+    satisfied: bool
+    progress: float = strawberry.field(description="0..1; 1 exactly when satisfied.")
+    result: strawberry.Private[criteria.NodeResult]
+
+    @classmethod
+    def of(cls, result: criteria.NodeResult) -> Self:
+        return cls(satisfied=result.satisfied, progress=result.progress, result=result)
+
+    @strawberry.field
+    def node(self) -> CriteriaNode:
+        return node_of(self.result.node)
+
+    @strawberry.field
+    def children(self) -> list[CriteriaNodeProgress]:
+        return [CriteriaNodeProgress.of(child) for child in self.result.children]

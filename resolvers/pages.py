@@ -1,0 +1,67 @@
+"""Keyset pagination: opaque cursors holding the sort key of the last item seen."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from resolvers.errors import Code, invalid
+
+T = TypeVar("T")
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 0 <= first <= MAX_PAGE:
+        raise invalid(Code.INVALID_PAGE_SIZE, f"first is between 0 and {MAX_PAGE}", "first")
+    return first
+
+
+def encode(*key: str | datetime) -> str:
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in key]
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str, *, parts: int) -> list[str]:
+    """The cursor's key as strings; `INVALID_CURSOR` for anything not made by `encode`."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if (
+        not isinstance(values, list)
+        or len(values) != parts
+        or not all(isinstance(v, str) for v in values)
+    ):
+        raise invalid(Code.INVALID_CURSOR, "this cursor was not issued for this list", "after")
+    return values
+
+
+def decode_datetime(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        raise invalid(
+            Code.INVALID_CURSOR, "this cursor was not issued for this list", "after"
+        ) from error
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_next: bool
+    total: int
+    cursor: Callable[[T], str]
+
+    @classmethod
+    def of(cls, fetched: list[T], size: int, total: int, cursor: Callable[[T], str]) -> Page[T]:
+        """From `size + 1` fetched items: the extra one only says there is a next page."""
+        return cls(items=fetched[:size], has_next=len(fetched) > size, total=total, cursor=cursor)

@@ -1,0 +1,148 @@
+"""Reading a learner's credentials: each assignment with its evaluation, tasks and timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from resolvers.auth import require_admin, require_learner_access
+from resolvers.cycles import Assessment, Policy, assess, timeline
+from resolvers.pages import Page, decode, decode_datetime, encode, page_size
+from resolvers.status import Status, Timeline
+from store import assignments
+from store.assignments import Assignment
+from store.courses import Course
+from store.credentials import Credential
+from store.database import Database
+from store.enrollments import Enrollment
+from store.users import User
+
+K = TypeVar("K")
+V = TypeVar("V")
+LoadMany = Callable[[Sequence[K]], Awaitable[list[V]]]
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    assignment: Assignment
+    credential: Credential
+    policy: Policy
+    assessment: Assessment
+
+    @property
+    def timeline(self) -> Timeline:
+        return timeline(self.assignment)
+
+
+async def build_views(
+    keys: list[Assignment],
+    *,
+    credentials: LoadMany[str, Credential | None],
+    courses: LoadMany[str, Course | None],
+    enrollments: LoadMany[str, list[Enrollment]],
+    now: datetime,
+) -> list[AssignmentView]:
+    """Evaluate many assignments with one batched load per kind of data."""
+    found = await credentials([a.credential_id for a in keys])
+    policies = []
+    for assignment, credential in zip(keys, found, strict=True):
+        assert credential is not None, "an assignment's credential is in its organization"
+        policies.append(Policy.of(credential, assignment.version))
+    path_ids = sorted({p for policy in policies for p in policy.path_ids()})
+    paths = {c.id: c.course_ids for c in await courses(path_ids) if c is not None}
+    taken = await enrollments([a.learner_id for a in keys])
+    return [
+        AssignmentView(
+            assignment=assignment,
+            credential=credential,  # type: ignore[arg-type]
+            policy=policy,
+            assessment=assess(
+                assignment, policy, enrollments=mine, records=(), paths=paths, now=now
+            ),
+        )
+        for assignment, credential, policy, mine in zip(keys, found, policies, taken, strict=True)
+    ]
+
+
+async def assignment_page(
+    db: Database,
+    *,
+    org_id: str,
+    learner_id: str | None = None,
+    credential_id: str | None = None,
+    status: Status | None,
+    as_of: datetime,
+    first: int | None,
+    after: str | None,
+) -> Page[Assignment]:
+    """Cycles by due date, filtered by status at `as_of`."""
+    size = page_size(first)
+    key = None
+    if after is not None:
+        due, last_id = decode(after, parts=2)
+        key = (decode_datetime(due), last_id)
+    scope = {"org_id": org_id, "learner_id": learner_id, "credential_id": credential_id}
+    fetched = await assignments.page(
+        db, **scope, status=status, as_of=as_of, after=key, limit=size + 1
+    )
+    total = await assignments.count(db, **scope, status=status, as_of=as_of)
+    return Page.of(fetched, size, total, lambda a: encode(a.due_date, a.id))
+
+
+async def learner_assignments(
+    db: Database,
+    viewer: User,
+    learner: User | None,
+    *,
+    status: Status | None,
+    as_of: datetime,
+    first: int | None,
+    after: str | None,
+) -> Page[Assignment]:
+    """A learner's cycles: theirs and their administrators' to see."""
+    learner = require_learner_access(viewer, learner)
+    return await assignment_page(
+        db,
+        org_id=learner.org_id,
+        learner_id=learner.id,
+        status=status,
+        as_of=as_of,
+        first=first,
+        after=after,
+    )
+
+
+async def credential_assignments(
+    db: Database,
+    viewer: User,
+    credential_id: str,
+    *,
+    status: Status | None,
+    as_of: datetime,
+    first: int | None,
+    after: str | None,
+) -> Page[Assignment]:
+    admin = require_admin(viewer)
+    return await assignment_page(
+        db,
+        org_id=admin.org_id,
+        credential_id=credential_id,
+        status=status,
+        as_of=as_of,
+        first=first,
+        after=after,
+    )
+
+
+async def visible_credential(
+    db: Database, viewer: User, credential: Credential | None
+) -> Credential | None:
+    """Administrators see every credential; a learner, those assigned to them."""
+    if credential is None or viewer.is_admin:
+        return credential
+    mine = await assignments.credential_ids_for_learner(
+        db, org_id=viewer.org_id, learner_id=viewer.id
+    )
+    return credential if credential.id in mine else None
