@@ -1,7 +1,7 @@
 """Bearer tokens: HS256 JWTs naming the user and organization, with an expiry.
 
-Expiry is checked against the injectable clock rather than PyJWT's wall clock, so tests can
-age a token without sleeping.
+Expiry is checked against the injectable clock rather than PyJWT's wall clock (PyJWT's own
+`exp`/`iat` checks are off), so tests and `asOf`-style clocks can age a token without sleeping.
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ def verify(token: str, *, secret: str, now: datetime) -> Claims:
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["iss", "sub", "org", "iat", "exp"], "verify_exp": False},
+            options={
+                "require": ["iss", "sub", "org", "iat", "exp"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.InvalidSignatureError as error:
         raise unauthenticated("the token's signature is not valid") from error

@@ -1,0 +1,218 @@
+"""GraphQL documents and small builders the HTTP tests share: everything goes through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph import ids
+
+CREATE_LABEL = """
+mutation($input: CreateLabelInput!) {
+  createLabel(input: $input) { label { id name } userErrors { field message code } }
+}"""
+
+CREATE_COURSE = """
+mutation($input: CreateCourseInput!) {
+  createCourse(input: $input) {
+    course { id title kind clockHours courses { id title } label { name } }
+    userErrors { field message code }
+  }
+}"""
+
+CREDENTIAL_FRAGMENT = """
+fragment CredentialFields on Credential {
+  id name instructions imageUrl version reassignOnCompletion archivedAt
+  completeWithin { amount unit iso8601 }
+  validFor { amount unit iso8601 }
+  criteriaExpression
+  requirements { id kind title recordType course { id title } label { id name } }
+  criteria { ...Tree }
+}
+fragment Leaf on Requirement { id kind title }
+fragment Tree on CriteriaNode {
+  ... on Requirement { ...Leaf }
+  ... on CriteriaGroup { id operator minimum children {
+    ... on Requirement { ...Leaf }
+    ... on CriteriaGroup { id operator minimum children {
+      ... on Requirement { ...Leaf }
+      ... on CriteriaGroup { id operator minimum }
+    } }
+  } }
+}"""
+
+CREATE_CREDENTIAL = (
+    """
+mutation($input: CreateCredentialInput!) {
+  createCredential(input: $input) {
+    credential { ...CredentialFields }
+    userErrors { field message code }
+  }
+}"""
+    + CREDENTIAL_FRAGMENT
+)
+
+UPDATE_CREDENTIAL = (
+    """
+mutation($input: UpdateCredentialInput!) {
+  updateCredential(input: $input) {
+    credential { ...CredentialFields }
+    userErrors { field message code }
+  }
+}"""
+    + CREDENTIAL_FRAGMENT
+)
+
+ASSIGNMENT_FRAGMENT = """
+fragment AssignmentFields on CredentialAssignment {
+  id cycle assignedAt startDate dueDate canStart completedAt validFrom validUntil
+  status
+  expiresIn { seconds iso8601 humanized }
+  credential { id name }
+  learner { id email }
+  previous { id cycle }
+  completion { satisfied progress completedRequirements totalRequirements nextSteps { id title } }
+  tasks { requirement { id title kind } state action completedAt enrollment { id status } }
+}"""
+
+ASSIGN = (
+    """
+mutation($input: AssignCredentialInput!) {
+  assignCredential(input: $input) {
+    assignments { ...AssignmentFields }
+    userErrors { field message code }
+  }
+}"""
+    + ASSIGNMENT_FRAGMENT
+)
+
+MY_CREDENTIALS = (
+    """
+query($status: CredentialStatus, $asOf: DateTime, $first: Int, $after: String) {
+  me { credentials(status: $status, asOf: $asOf, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { ...AssignmentFields } }
+  } }
+}"""
+    + ASSIGNMENT_FRAGMENT
+)
+
+ASSIGNMENT = (
+    """
+query($id: ID!, $asOf: DateTime) {
+  node(id: $id) { ... on CredentialAssignment {
+    ...AssignmentFields
+    asOf: status(asOf: $asOf)
+    expiresAsOf: expiresIn(asOf: $asOf) { seconds }
+  } }
+}"""
+    + ASSIGNMENT_FRAGMENT
+)
+
+GET_COURSE = """
+mutation($input: GetCourseInput!) {
+  getCourse(input: $input) {
+    enrollment { id status progress launchedAt completedAt course { id title } }
+    userErrors { field message code }
+  }
+}"""
+
+LAUNCH = """
+mutation($input: LaunchCourseInput!) {
+  launchCourse(input: $input) {
+    enrollment { id status launchedAt }
+    userErrors { field message code }
+  }
+}"""
+
+REPORT = """
+mutation($input: ReportCourseProgressInput!) {
+  reportCourseProgress(input: $input) {
+    enrollment { id status progress completedAt }
+    userErrors { field message code }
+  }
+}"""
+
+
+def gid(type_name: str, db_id: str) -> str:
+    return ids.encode(type_name, db_id)
+
+
+async def ok(api, document: str, variables: dict[str, Any], token: str, field: str) -> Any:
+    """A mutation's payload, asserting it had no userErrors."""
+    payload = (await api.data(document, variables, token=token))[field]
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload
+
+
+async def label(api, org, name: str) -> str:
+    payload = await ok(
+        api, CREATE_LABEL, {"input": {"name": name}}, org.token(org.admin), "createLabel"
+    )
+    return payload["label"]["id"]
+
+
+async def course(api, org, title: str, **extra: Any) -> str:
+    payload = await ok(
+        api,
+        CREATE_COURSE,
+        {"input": {"title": title, **extra}},
+        org.token(org.admin),
+        "createCourse",
+    )
+    return payload["course"]["id"]
+
+
+async def credential(api, org, name: str, criteria: dict, **extra: Any) -> dict:
+    fields = {
+        "name": name,
+        "completeWithin": {"amount": 90, "unit": "DAY"},
+        "validFor": {"amount": 2, "unit": "YEAR"},
+        "criteria": criteria,
+        **extra,
+    }
+    payload = await ok(
+        api, CREATE_CREDENTIAL, {"input": fields}, org.token(org.admin), "createCredential"
+    )
+    return payload["credential"]
+
+
+async def assign(api, org, credential_id: str, learners: list, **extra: Any) -> list[dict]:
+    learner_ids = [gid("User", u.id) for u in learners]
+    payload = await ok(
+        api,
+        ASSIGN,
+        {"input": {"credential": credential_id, "learners": learner_ids, **extra}},
+        org.token(org.admin),
+        "assignCredential",
+    )
+    return payload["assignments"]
+
+
+async def take_course(
+    api, token: str, course_id: str, *, assignment: str | None = None, finish: bool = True
+) -> dict:
+    """Get, launch and (by default) complete a course as the learner the token belongs to."""
+    got = await ok(
+        api,
+        GET_COURSE,
+        {"input": {"course": course_id, "assignment": assignment}},
+        token,
+        "getCourse",
+    )
+    enrollment = got["enrollment"]["id"]
+    await ok(api, LAUNCH, {"input": {"enrollment": enrollment}}, token, "launchCourse")
+    if not finish:
+        return got["enrollment"]
+    done = await ok(
+        api,
+        REPORT,
+        {"input": {"enrollment": enrollment, "progress": 1.0, "completed": True}},
+        token,
+        "reportCourseProgress",
+    )
+    return done["enrollment"]
+
+
+async def assignment(api, token: str, assignment_id: str, as_of: str | None = None) -> dict:
+    return (await api.data(ASSIGNMENT, {"id": assignment_id, "asOf": as_of}, token=token))["node"]
