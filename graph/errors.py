@@ -45,19 +45,18 @@ async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
         return None, [UserError(field=error.field, message=error.message, code=error.code)]
 
 
-def classify(error: GraphQLError) -> tuple[str, str]:
-    """(code, message) a client may see for one error."""
+def classify(error: GraphQLError, phase: str | None) -> tuple[str, str]:
+    """(code, message) a client may see for one error; `phase` names a pre-execution failure."""
     original = error.original_error
+    if phase is not None:
+        return phase, error.message
     if isinstance(original, DomainError):
         return original.code, original.message
     if isinstance(original, Unavailable):
         return Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
     if original is None or isinstance(original, GraphQLError):
-        if error.message.startswith("Syntax Error"):
-            return "GRAPHQL_PARSE_FAILED", error.message
-        if error.message.startswith("Variable '$"):
-            return "BAD_USER_INPUT", error.message
-        return "GRAPHQL_VALIDATION_FAILED", error.message
+        # Not from a resolver: the variables did not fit their declared types.
+        return "BAD_USER_INPUT", error.message
     return Code.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
 
 
@@ -70,8 +69,8 @@ def log_unexpected(errors: list[GraphQLError]) -> None:
         log.error("%s at %s", type(original).__name__, error.path, exc_info=original)
 
 
-def with_code(error: GraphQLError) -> GraphQLError:
-    code, message = classify(error)
+def with_code(error: GraphQLError, phase: str | None = None) -> GraphQLError:
+    code, message = classify(error, phase)
     extensions = {**(error.extensions or {}), "code": str(code)}
     if isinstance(error.original_error, DomainError) and error.original_error.field:
         extensions["field"] = error.original_error.field
@@ -88,8 +87,23 @@ def with_code(error: GraphQLError) -> GraphQLError:
 class ErrorCodes(SchemaExtension):
     """Rewrite each error of a result once, after the whole operation (not per field)."""
 
+    def __init__(self) -> None:
+        self.phases: dict[int, str] = {}
+
+    def _remember(self, phase: str) -> None:
+        for error in self.execution_context.pre_execution_errors or ():
+            self.phases.setdefault(id(error), phase)
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        self._remember("GRAPHQL_PARSE_FAILED")
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self._remember("GRAPHQL_VALIDATION_FAILED")
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [with_code(error) for error in result.errors]
+            result.errors = [with_code(e, self.phases.get(id(e))) for e in result.errors]

@@ -81,7 +81,7 @@ async def build_criteria(db: Database, org_id: str, spec: CriteriaSpec) -> Node:
         if s.label_id is not None:
             label = found_labels.get(s.label_id)
             if label is None:
-                raise invalid(Code.UNKNOWN_LABEL, "no such label", f"{s.path}.label")
+                raise invalid(Code.UNKNOWN_LABEL, "no such label", f"{s.path}.trainingRecord.label")
             title = required(s.title or label.name, field=f"{s.path}.title")
             return Requirement(
                 id=new(),
