@@ -1,0 +1,94 @@
+"""N+1 is a bug: a query's database round trips do not grow with the items it returns."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.helpers import assign, course, credential, label, take_course
+
+DEEP = """
+query {
+  me {
+    name
+    credentials(first: 100) {
+      totalCount
+      edges { node {
+        id status canStart expiresIn { seconds } completedAt validUntil
+        credential { name criteriaExpression
+          requirements { title label { name } course { title } } }
+        learner { email }
+        previous { id }
+        completion { progress nextSteps { title course { title kind courses { title } } } }
+        criteria { satisfied progress node { ... on CriteriaGroup { operator } }
+          children { satisfied progress node { ... on Requirement { title } }
+            children { satisfied progress } } }
+        tasks {
+          state action completedAt
+          requirement { title course { title kind courses { title } } label { name } }
+          enrollment { id status course { title } }
+        }
+      } }
+    }
+    enrollments { totalCount edges { node { status course { title } } } }
+  }
+}
+"""
+
+
+async def catalogue(api, org) -> dict:
+    """A label, a path of two courses and a course; the learner has done one and begun another."""
+    bls = await label(api, org, "BLS")
+    parts = [await course(api, org, f"Module {i}") for i in range(2)]
+    path = await course(api, org, "Path", kind="LEARNING_PATH", courses=parts, label=bls)
+    cpr = await course(api, org, "CPR", label=bls)
+    token = org.token(org.learner)
+    await take_course(api, token, cpr)
+    await take_course(api, token, parts[0], finish=False)
+    return {
+        "any": [
+            {"all": [{"course": cpr}, {"trainingRecord": {"label": bls}}]},
+            {"learningPath": path},
+        ]
+    }
+
+
+async def assign_more(api, org, criteria: dict, n: int) -> None:
+    for _ in range(n):
+        cred = await credential(api, org, "Credential", criteria)
+        await assign(api, org, cred["id"], [org.learner])
+
+
+async def round_trips(api, org, commands) -> tuple[int, dict]:
+    commands.names.clear()
+    data = await api.data(DEEP, token=org.token(org.learner))
+    return len(commands.names), data
+
+
+async def test_deep_learner_query_round_trips_do_not_grow(api, org, commands):
+    criteria = await catalogue(api, org)
+    await assign_more(api, org, criteria, 1)
+    one, data = await round_trips(api, org, commands)
+    assert data["me"]["credentials"]["totalCount"] == 1
+    with_one = list(commands.names)
+
+    await assign_more(api, org, criteria, 49)
+    fifty, data = await round_trips(api, org, commands)
+    assert data["me"]["credentials"]["totalCount"] == 50
+    tasks = [t for e in data["me"]["credentials"]["edges"] for t in e["node"]["tasks"]]
+    assert len(tasks) == 150
+    assert {t["requirement"]["title"] for t in tasks} == {"CPR", "BLS", "Path"}
+    assert one == fifty, (with_one, commands.names)
+    assert fifty <= 12, commands.names
+
+
+async def test_the_counts(api, org, commands):
+    """Pin the commands so a new query per request shows up in review.
+
+    The caller; the page of assignments and its count; credentials; the learner's enrollments;
+    the learner; courses (for evaluation, then each nesting level of `course { courses }`);
+    labels; the page of enrollments and its count.
+    """
+    criteria = await catalogue(api, org)
+    await assign_more(api, org, criteria, 3)
+    await round_trips(api, org, commands)
+    assert Counter(commands.names) == {"find": 10, "aggregate": 2}, commands.names
