@@ -1,12 +1,22 @@
-"""The demo organization `credgraph serve --demo` loads once: realistic, small, ready to explore."""
+"""The demo organization `credgraph serve --demo` loads once: realistic, small, ready to explore.
+
+Everything goes through the same resolvers the API uses, some of it with the clock set back, so
+the demo holds learners in every status: not yet available, not started, in progress,
+completed, overdue and expired.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from resolvers import assignments, catalogue, credentials, enrollments
+from resolvers.credentials import CredentialSpec, CriteriaSpec
+from resolvers.criteria import Operator, RecordType
+from resolvers.periods import Period, PeriodUnit
 from resolvers.users import bootstrap, create_user
 from store import organizations, users
+from store.courses import CourseKind
 from store.database import Database
 from store.users import Role, User
 
@@ -16,7 +26,11 @@ LEARNERS = [
     ("lee.learner@northwind.example", "Lee Park"),
     ("maria.santos@northwind.example", "Maria Santos"),
     ("sam.odum@northwind.example", "Sam Odum"),
+    ("priya.shah@northwind.example", "Priya Shah"),
+    ("tom.becker@northwind.example", "Tom Becker"),
+    ("ana.lima@northwind.example", "Ana Lima"),
 ]
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -42,4 +56,169 @@ async def load(db: Database, *, now: datetime) -> Demo:
         await create_user(db, admin, email=email, name=name, role=Role.LEARNER, now=now)
         for email, name in LEARNERS
     ]
+    await _credentials(db, admin, people, now)
     return Demo(ORG_NAME, admin, people[0], created=True)
+
+
+async def _course(db: Database, admin: User, title: str, hours: float, now: datetime) -> str:
+    made = await catalogue.create_course(
+        db,
+        admin,
+        title=title,
+        kind=CourseKind.COURSE,
+        course_ids=[],
+        clock_hours=hours,
+        label_id=None,
+        now=now,
+    )
+    return made.id
+
+
+async def _credentials(db: Database, admin: User, people: list[User], now: datetime) -> None:
+    lee, maria, sam, priya, tom, ana = people
+    bls = await catalogue.create_label(db, admin, name="BLS", now=now)
+    cpr_online = await _course(db, admin, "CPR Online Course", 2.0, now)
+    hygiene = await _course(db, admin, "Hand Hygiene", 0.5, now)
+    precautions = await _course(db, admin, "Standard Precautions", 1.0, now)
+    refresher = await _course(db, admin, "Infection Control Refresher", 1.5, now)
+    sterile = await _course(db, admin, "Sterile Technique", 2.0, now)
+    await catalogue.create_course(
+        db,
+        admin,
+        title="New Starter Path",
+        kind=CourseKind.LEARNING_PATH,
+        course_ids=[hygiene, precautions],
+        clock_hours=None,
+        label_id=None,
+        now=now,
+    )
+
+    cpr = await credentials.create_credential(
+        db,
+        admin,
+        CredentialSpec(
+            name="CPR Certification",
+            instructions="Complete the online course, then upload your Basic Life Support "
+            "(BLS) card as a credential document. Renew every two years.",
+            complete_within=Period(90, PeriodUnit.DAY),
+            valid_for=Period(2, PeriodUnit.YEAR),
+            reassign_on_completion=True,
+            criteria=CriteriaSpec(
+                path="criteria",
+                operator=Operator.ALL,
+                children=[
+                    CriteriaSpec(path="criteria.all[0]", course_id=cpr_online),
+                    CriteriaSpec(
+                        path="criteria.all[1]",
+                        label_id=bls.id,
+                        record_type=RecordType.CREDENTIAL_DOCUMENT,
+                        title="Basic Life Support (BLS) credential document",
+                    ),
+                ],
+            ),
+        ),
+        now=now,
+    )
+    infection = await credentials.create_credential(
+        db,
+        admin,
+        CredentialSpec(
+            name="Infection Prevention",
+            instructions="Either the two foundation courses, or the refresher with sterile "
+            "technique.",
+            complete_within=Period(90, PeriodUnit.DAY),
+            valid_for=Period(1, PeriodUnit.YEAR),
+            reassign_on_completion=False,
+            criteria=CriteriaSpec(
+                path="criteria",
+                operator=Operator.ANY,
+                children=[
+                    CriteriaSpec(
+                        path="criteria.any[0]",
+                        operator=Operator.ALL,
+                        children=[
+                            CriteriaSpec(path="criteria.any[0].all[0]", course_id=hygiene),
+                            CriteriaSpec(path="criteria.any[0].all[1]", course_id=precautions),
+                        ],
+                    ),
+                    CriteriaSpec(
+                        path="criteria.any[1]",
+                        operator=Operator.ALL,
+                        children=[
+                            CriteriaSpec(path="criteria.any[1].all[0]", course_id=refresher),
+                            CriteriaSpec(path="criteria.any[1].all[1]", course_id=sterile),
+                        ],
+                    ),
+                ],
+            ),
+        ),
+        now=now,
+    )
+
+    async def finish(learner: User, course_id: str, when: datetime) -> None:
+        got = await enrollments.get_course(
+            db, learner, course_id=course_id, assignment_id=None, now=when
+        )
+        await enrollments.launch_course(
+            db, learner, enrollment_id=got.id, assignment_id=None, now=when
+        )
+        await enrollments.report_progress(
+            db, learner, enrollment_id=got.id, progress=1.0, completed=True, now=when
+        )
+
+    # Ana completed Infection Prevention 14 months ago: it has expired.
+    long_ago = now - 425 * DAY
+    await assignments.assign(
+        db,
+        admin,
+        credential_id=infection.id,
+        learner_ids=[ana.id],
+        start_date=None,
+        due_date=None,
+        now=long_ago,
+    )
+    await finish(ana, hygiene, long_ago + 3 * DAY)
+    await finish(ana, precautions, long_ago + 5 * DAY)
+
+    # Tom was assigned 120 days ago and never finished: overdue.
+    await assignments.assign(
+        db,
+        admin,
+        credential_id=infection.id,
+        learner_ids=[tom.id],
+        start_date=now - 120 * DAY,
+        due_date=None,
+        now=now - 120 * DAY,
+    )
+    # Priya starts in two weeks.
+    await assignments.assign(
+        db,
+        admin,
+        credential_id=infection.id,
+        learner_ids=[priya.id],
+        start_date=now + 14 * DAY,
+        due_date=None,
+        now=now,
+    )
+    await assignments.assign(
+        db,
+        admin,
+        credential_id=infection.id,
+        learner_ids=[lee.id, maria.id, sam.id],
+        start_date=None,
+        due_date=None,
+        now=now - 20 * DAY,
+    )
+    await finish(maria, refresher, now - 12 * DAY)
+    await finish(maria, sterile, now - 10 * DAY)
+    await finish(lee, hygiene, now - 6 * DAY)
+    await assignments.assign(
+        db,
+        admin,
+        credential_id=cpr.id,
+        learner_ids=[lee.id, maria.id, sam.id, tom.id],
+        start_date=None,
+        due_date=None,
+        now=now - 7 * DAY,
+    )
+    await finish(lee, cpr_online, now - 2 * DAY)
