@@ -16,12 +16,14 @@ from resolvers.auth import require_admin
 from resolvers.cycles import Policy, assess, window_start
 from resolvers.errors import Code, invalid
 from resolvers.periods import Period
-from store import assignments, courses, credentials, enrollments, users
+from store import assignments, courses, credentials, enrollments, notifications, records, users
 from store.assignments import Assignment
 from store.credentials import Credential
 from store.database import Database
 from store.enrollments import Enrollment
 from store.errors import Conflict
+from store.notifications import NotificationKind
+from store.records import Record
 from store.users import User
 
 MAX_LEARNERS = 500
@@ -95,6 +97,8 @@ async def assign(
             created.append(assignment)
         result[learner_id] = assignment
     if created:
+        for assignment in created:
+            await _tell(db, assignment, NotificationKind.CREDENTIAL_ASSIGNED, now)
         await settle(db, org_id=org_id, learner_ids=learner_ids, now=now, only=created)
         refreshed = await assignments.get_many(db, org_id=org_id, ids=[a.id for a in created])
         result.update({a.learner_id: a for a in refreshed})
@@ -164,11 +168,13 @@ async def settle(
     paths = {
         c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=list(path_ids))
     }
+    learners = list({a.learner_id for a in open_})
     taken: dict[str, list[Enrollment]] = defaultdict(list)
-    for enrollment in await enrollments.for_learners(
-        db, org_id=org_id, learner_ids=list({a.learner_id for a in open_})
-    ):
+    for enrollment in await enrollments.for_learners(db, org_id=org_id, learner_ids=learners):
         taken[enrollment.learner_id].append(enrollment)
+    submitted: dict[str, list[Record]] = defaultdict(list)
+    for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
+        submitted[record.learner_id].append(record)
 
     renewals = []
     for assignment in open_:
@@ -176,7 +182,7 @@ async def settle(
             assignment,
             policies[assignment.id],
             enrollments=taken[assignment.learner_id],
-            records=(),
+            records=submitted[assignment.learner_id],
             paths=paths,
             now=now,
         ).evaluation
@@ -190,12 +196,30 @@ async def settle(
             valid_from=evaluation.valid_from,
             valid_until=evaluation.valid_until,
         )
+        if not won:
+            continue
+        await _tell(db, assignment, NotificationKind.CREDENTIAL_COMPLETED, now)
         credential = by_id[assignment.credential_id]
-        if won and credential.reassign_on_completion and evaluation.valid_until is not None:
+        if credential.reassign_on_completion and evaluation.valid_until is not None:
             renewal = await _renew(db, credential, assignment, evaluation.valid_until, now)
             if renewal is not None:
+                await _tell(db, renewal, NotificationKind.CREDENTIAL_ASSIGNED, now)
                 renewals.append(renewal)
     return renewals
+
+
+async def _tell(
+    db: Database, assignment: Assignment, kind: NotificationKind, now: datetime
+) -> None:
+    await notifications.notify(
+        db,
+        org_id=assignment.org_id,
+        user_ids=[assignment.learner_id],
+        kind=kind,
+        subject_type="CredentialAssignment",
+        subject_id=assignment.id,
+        now=now,
+    )
 
 
 async def _renew(

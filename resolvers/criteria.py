@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from resolvers.periods import Period
+from store.records import RecordType
 
 MAX_DEPTH = 8
 UNMET_CEILING = 0.99  # an unmet requirement never shows 100 %, even if its course player said so
@@ -29,11 +30,6 @@ class RequirementKind(StrEnum):
     COURSE = "COURSE"
     LEARNING_PATH = "LEARNING_PATH"
     TRAINING_RECORD = "TRAINING_RECORD"
-
-
-class RecordType(StrEnum):
-    ADDITIONAL_TRAINING = "ADDITIONAL_TRAINING"
-    CREDENTIAL_DOCUMENT = "CREDENTIAL_DOCUMENT"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,16 @@ from typing import Protocol, TypeVar
 from strawberry.dataloader import DataLoader
 
 from resolvers.progress import AssignmentView, build_views
-from store import assignments, courses, credentials, enrollments, labels, organizations, users
+from store import (
+    assignments,
+    courses,
+    credentials,
+    enrollments,
+    labels,
+    organizations,
+    records,
+    users,
+)
 from store.assignments import Assignment
 from store.courses import Course
 from store.credentials import Credential
@@ -22,6 +31,7 @@ from store.database import Database
 from store.enrollments import Enrollment
 from store.labels import Label
 from store.organizations import Organization
+from store.records import Record
 from store.users import User
 
 
@@ -95,6 +105,22 @@ class EnrollmentsByLearnerLoader(DataLoader[str, list[Enrollment]]):
         super().__init__(load_fn=load)
 
 
+class RecordsByIdLoader(DataLoader[str, Record | None]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        super().__init__(load_fn=_by_id(db, org_id, records.get_many))
+
+
+class RecordsByLearnerLoader(DataLoader[str, list[Record]]):
+    def __init__(self, db: Database, org_id: str) -> None:
+        async def load(learner_ids: Sequence[str]) -> list[list[Record]]:
+            submitted: dict[str, list[Record]] = defaultdict(list)
+            for r in await records.for_learners(db, org_id=org_id, learner_ids=list(learner_ids)):
+                submitted[r.learner_id].append(r)
+            return [submitted[learner_id] for learner_id in learner_ids]
+
+        super().__init__(load_fn=load)
+
+
 class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
     """Each assignment evaluated once per request, however many fields ask."""
 
@@ -103,6 +129,7 @@ class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
         credentials_by_id: CredentialsByIdLoader,
         courses_by_id: CoursesByIdLoader,
         enrollments_by_learner: EnrollmentsByLearnerLoader,
+        records_by_learner: RecordsByLearnerLoader,
         now: datetime,
     ) -> None:
         async def load(keys: Sequence[Assignment]) -> list[AssignmentView]:
@@ -111,6 +138,7 @@ class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
                 credentials=credentials_by_id.load_many,
                 courses=courses_by_id.load_many,
                 enrollments=enrollments_by_learner.load_many,
+                records=records_by_learner.load_many,
                 now=now,
             )
 
@@ -127,6 +155,8 @@ class Loaders:
     assignments_by_id: AssignmentsByIdLoader
     enrollments_by_id: EnrollmentsByIdLoader
     enrollments_by_learner: EnrollmentsByLearnerLoader
+    records_by_id: RecordsByIdLoader
+    records_by_learner: RecordsByLearnerLoader
     views_by_assignment: ViewsByAssignmentLoader
 
     @classmethod
@@ -134,6 +164,7 @@ class Loaders:
         credentials_by_id = CredentialsByIdLoader(db, org_id)
         courses_by_id = CoursesByIdLoader(db, org_id)
         enrollments_by_learner = EnrollmentsByLearnerLoader(db, org_id)
+        records_by_learner = RecordsByLearnerLoader(db, org_id)
         return cls(
             users_by_id=UsersByIdLoader(db, org_id),
             organizations_by_id=OrganizationsByIdLoader(db, org_id),
@@ -143,7 +174,9 @@ class Loaders:
             assignments_by_id=AssignmentsByIdLoader(db, org_id),
             enrollments_by_id=EnrollmentsByIdLoader(db, org_id),
             enrollments_by_learner=enrollments_by_learner,
+            records_by_id=RecordsByIdLoader(db, org_id),
+            records_by_learner=records_by_learner,
             views_by_assignment=ViewsByAssignmentLoader(
-                credentials_by_id, courses_by_id, enrollments_by_learner, now
+                credentials_by_id, courses_by_id, enrollments_by_learner, records_by_learner, now
             ),
         )

@@ -17,6 +17,7 @@ from store.courses import Course
 from store.credentials import Credential
 from store.database import Database
 from store.enrollments import Enrollment
+from store.records import Record
 from store.users import User
 
 K = TypeVar("K")
@@ -42,6 +43,7 @@ async def build_views(
     credentials: LoadMany[str, Credential | None],
     courses: LoadMany[str, Course | None],
     enrollments: LoadMany[str, list[Enrollment]],
+    records: LoadMany[str, list[Record]],
     now: datetime,
 ) -> list[AssignmentView]:
     """Evaluate many assignments with one batched load per kind of data."""
@@ -52,17 +54,21 @@ async def build_views(
         policies.append(Policy.of(credential, assignment.version))
     path_ids = sorted({p for policy in policies for p in policy.path_ids()})
     paths = {c.id: c.course_ids for c in await courses(path_ids) if c is not None}
-    taken = await enrollments([a.learner_id for a in keys])
+    learners = [a.learner_id for a in keys]
+    taken = await enrollments(learners)
+    submitted = await records(learners)
     return [
         AssignmentView(
             assignment=assignment,
             credential=credential,  # type: ignore[arg-type]
             policy=policy,
             assessment=assess(
-                assignment, policy, enrollments=mine, records=(), paths=paths, now=now
+                assignment, policy, enrollments=mine, records=theirs, paths=paths, now=now
             ),
         )
-        for assignment, credential, policy, mine in zip(keys, found, policies, taken, strict=True)
+        for assignment, credential, policy, mine, theirs in zip(
+            keys, found, policies, taken, submitted, strict=True
+        )
     ]
 
 

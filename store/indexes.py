@@ -38,6 +38,19 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
         _index("orgId", "learnerId", "enrolledAt", name="org_learner_enrolled"),
     ],
+    "records": [
+        _index("orgId", "status", "submittedAt", "_id", name="org_review_queue"),
+        _index("orgId", "learnerId", "submittedAt", name="org_learner_records"),
+        _index(
+            "orgId",
+            "submittedBy",
+            "idempotencyKey",
+            name="org_idempotency",
+            unique=True,
+            partialFilterExpression={"idempotencyKey": {"$exists": True}},
+        ),
+    ],
+    "notifications": [_index("orgId", "userId", "readAt", "_id", name="org_user_inbox")],
 }
 
 

@@ -1,0 +1,109 @@
+"""Documents attached to records: judged by their bytes, bounded in size, streamed both ways."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from resolvers.auth import owns_or_administers
+from resolvers.errors import Code, invalid
+from store import documents, records
+from store.database import Database
+from store.records import Document
+from store.users import User
+
+SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+SNIFF_BYTES = 8
+MAX_FILENAME = 255
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type the first bytes prove (PDF, PNG or JPEG), whatever the name claims."""
+    return next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} bytes"
+
+
+def clean_filename(name: str) -> str:
+    """A display name safe in a header: no path, no control characters, bounded."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"\r\n').strip()
+    return base[:MAX_FILENAME] or "document"
+
+
+@dataclass
+class IncomingFile:
+    filename: str
+    chunks: AsyncIterator[bytes]
+
+
+async def store(db: Database, *, org_id: str, file: IncomingFile, limit: int) -> Document:
+    """Stream the upload into GridFS; refuse (and leave nothing behind) if it is not a PDF,
+    PNG or JPEG by its bytes, or is larger than `limit` bytes."""
+    filename = clean_filename(file.filename)
+    head = b""
+    buffered: list[bytes] = []
+    async for chunk in file.chunks:
+        head += chunk[: SNIFF_BYTES - len(head)]
+        buffered.append(chunk)
+        if len(head) >= SNIFF_BYTES:
+            break
+    content_type = sniff(head)
+    if not head:
+        raise invalid(Code.INVALID_DOCUMENT, "the document is empty", "document")
+    if content_type is None:
+        raise invalid(
+            Code.INVALID_DOCUMENT, "a document must be a PDF, PNG or JPEG file", "document"
+        )
+    upload = documents.begin(db, org_id=org_id, filename=filename, content_type=content_type)
+    digest, size = hashlib.sha256(), 0
+    try:
+
+        async def rest() -> AsyncIterator[bytes]:
+            for chunk in buffered:
+                yield chunk
+            async for chunk in file.chunks:
+                yield chunk
+
+        async for chunk in rest():
+            size += len(chunk)
+            if size > limit:
+                raise invalid(
+                    Code.DOCUMENT_TOO_LARGE, f"a document is at most {size_text(limit)}", "document"
+                )
+            digest.update(chunk)
+            await upload.write(chunk)
+        file_id = await upload.finish()
+    except BaseException:
+        await upload.abort()
+        raise
+    return Document(
+        file_id=file_id,
+        filename=filename,
+        content_type=content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+    )
+
+
+async def open_for(
+    db: Database, viewer: User, record_id: str
+) -> tuple[Document, AsyncIterator[bytes]] | None:
+    """A record's document for the learner and their administrators; None for anyone else."""
+    (record,) = await records.get_many(db, org_id=viewer.org_id, ids=[record_id]) or (None,)
+    if record is None or record.document is None:
+        return None
+    if not owns_or_administers(viewer, record.learner_id):
+        return None
+    chunks = await documents.chunks(db, org_id=viewer.org_id, file_id=record.document.file_id)
+    return (record.document, chunks) if chunks is not None else None

@@ -1,0 +1,316 @@
+"""Training records: submission (with a document), review, and who may see what.
+
+A learner's submission waits for review and notifies every administrator; an administrator's
+submission for a learner is approved at once. Approval re-evaluates the learner's credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from resolvers import criteria, documents
+from resolvers.assignments import settle
+from resolvers.auth import owns_or_administers, require_admin, require_viewer
+from resolvers.cycles import Policy
+from resolvers.documents import IncomingFile
+from resolvers.errors import Code, forbidden, invalid, not_found
+from resolvers.pages import Page, decode, decode_datetime, encode, page_size
+from resolvers.text import bounded, required
+from store import assignments, courses, credentials, labels, notifications, records, users
+from store import documents as document_store
+from store.database import Database
+from store.errors import Conflict
+from store.notifications import NotificationKind
+from store.records import Record, RecordStatus, RecordType
+from store.users import User
+
+MAX_NOTE = 2_000
+
+
+class LessonStatus(StrEnum):
+    PASSED = "PASSED"
+    COMPLETED = "COMPLETED"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    INCOMPLETE = "INCOMPLETE"
+    FAILED = "FAILED"
+
+
+@dataclass
+class Submission:
+    type: RecordType
+    learner_id: str | None = None
+    assignment_id: str | None = None
+    requirement_id: str | None = None
+    title: str | None = None
+    label_id: str | None = None
+    provider: str | None = None
+    clock_hours: float | None = None
+    description: str | None = None
+    lesson_status: LessonStatus | None = None
+    completed_at: datetime | None = None
+    issue_date: date | None = None
+    end_date: date | None = None
+    idempotency_key: str | None = None
+    resubmits_id: str | None = None
+
+
+async def submit(
+    db: Database,
+    viewer: User | None,
+    submission: Submission,
+    file: IncomingFile | None,
+    *,
+    max_document: int,
+    now: datetime,
+) -> Record:
+    """Validate everything, store the document, then the record; on any failure, neither."""
+    submitter = require_viewer(viewer)
+    org_id = submitter.org_id
+    key = submission.idempotency_key
+    if key is not None:
+        key = bounded(key, field="idempotencyKey", limit=200)
+        earlier = await records.by_idempotency_key(
+            db, org_id=org_id, submitted_by=submitter.id, key=key
+        )
+        if earlier is not None:
+            return earlier
+    doc = await _validated(db, submitter, submission, has_file=file is not None, now=now)
+    if file is not None:
+        stored = await documents.store(db, org_id=org_id, file=file, limit=max_document)
+        doc["document"] = {
+            "fileId": stored.file_id,
+            "filename": stored.filename,
+            "contentType": stored.content_type,
+            "size": stored.size,
+            "sha256": stored.sha256,
+        }
+    try:
+        record = await records.insert(db, doc={**doc, "idempotencyKey": key})
+    except BaseException as error:
+        if file is not None:
+            await document_store.delete(db, file_id=doc["document"]["fileId"])
+        if isinstance(error, Conflict) and key is not None:
+            earlier = await records.by_idempotency_key(
+                db, org_id=org_id, submitted_by=submitter.id, key=key
+            )
+            if earlier is not None:
+                return earlier
+        raise
+    if record.status is RecordStatus.PENDING:
+        await notifications.notify(
+            db,
+            org_id=org_id,
+            user_ids=await notifications.admins_of(db, org_id=org_id),
+            kind=NotificationKind.RECORD_SUBMITTED,
+            subject_type="TrainingRecord",
+            subject_id=record.id,
+            now=now,
+        )
+    else:
+        await _decided(db, record, now)
+    return record
+
+
+async def _validated(
+    db: Database, submitter: User, s: Submission, *, has_file: bool, now: datetime
+) -> dict[str, Any]:
+    """The record's fields, or the first problem as a `DomainError` naming its field."""
+    org_id = submitter.org_id
+    learner = await _learner(db, submitter, s.learner_id)
+    leaf = await _requirement(db, learner, s, now)
+    title = s.title if s.title is not None else (leaf.title if leaf else "")
+    label_id = s.label_id or (await _default_label(db, org_id, leaf) if leaf else None)
+    if s.label_id and not await labels.get_many(db, org_id=org_id, ids=[s.label_id]):
+        raise invalid(Code.UNKNOWN_LABEL, "no such label", "label")
+    if s.clock_hours is not None and not 0 <= s.clock_hours <= 10_000:
+        raise invalid(Code.OUT_OF_RANGE, "clockHours is between 0 and 10000", "clockHours")
+    if s.completed_at is not None and s.completed_at > now:
+        raise invalid(Code.FUTURE_DATE, "completedAt cannot be in the future", "completedAt")
+    if s.issue_date is not None and s.issue_date > now.date():
+        raise invalid(Code.FUTURE_DATE, "issueDate cannot be in the future", "issueDate")
+    if s.end_date is not None and s.issue_date is not None and s.end_date < s.issue_date:
+        raise invalid(Code.END_BEFORE_ISSUE, "endDate cannot be before issueDate", "endDate")
+    if s.type is RecordType.CREDENTIAL_DOCUMENT:
+        if s.issue_date is None:
+            raise invalid(Code.REQUIRED, "a credential document needs an issueDate", "issueDate")
+        if not has_file:
+            raise invalid(Code.REQUIRED, "a credential document needs a document", "document")
+    elif s.completed_at is None:
+        raise invalid(Code.REQUIRED, "additional training needs completedAt", "completedAt")
+    previous = await _resubmitted(db, learner, s.resubmits_id)
+    by_admin = submitter.is_admin
+    return {
+        "orgId": org_id,
+        "learnerId": learner.id,
+        "type": s.type.value,
+        "title": required(title, field="title"),
+        "labelId": label_id,
+        "provider": _optional(s.provider, "provider", 200),
+        "clockHours": s.clock_hours,
+        "description": _optional(s.description, "description", 5_000),
+        "lessonStatus": s.lesson_status.value if s.lesson_status else None,
+        "completedAt": s.completed_at,
+        "issueDate": s.issue_date,
+        "endDate": s.end_date,
+        "document": None,
+        "status": (RecordStatus.APPROVED if by_admin else RecordStatus.PENDING).value,
+        "submittedBy": submitter.id,
+        "submittedAt": now,
+        "reviewedBy": submitter.id if by_admin else None,
+        "reviewedAt": now if by_admin else None,
+        "reviewNote": None,
+        "assignmentId": s.assignment_id,
+        "requirementId": leaf.id if leaf else None,
+        "previousId": previous.id if previous else None,
+    }
+
+
+def _optional(value: str | None, field: str, limit: int) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return bounded(value.strip(), field=field, limit=limit)
+
+
+async def _learner(db: Database, submitter: User, learner_id: str | None) -> User:
+    if learner_id is None or learner_id == submitter.id:
+        return submitter
+    if not submitter.is_admin:
+        raise forbidden("a learner may only submit their own training")
+    (learner,) = await users.get_many(db, org_id=submitter.org_id, ids=[learner_id]) or (None,)
+    if learner is None:
+        raise invalid(Code.UNKNOWN_LEARNER, "no such learner", "learner")
+    return learner
+
+
+async def _requirement(
+    db: Database, learner: User, s: Submission, now: datetime
+) -> criteria.Requirement | None:
+    """The task the record is for, checked against the learner's assignment."""
+    if s.assignment_id is None:
+        if s.requirement_id is not None:
+            raise invalid(Code.REQUIRED, "a requirement is given with its assignment", "assignment")
+        return None
+    (assignment,) = await assignments.get_many(
+        db, org_id=learner.org_id, ids=[s.assignment_id]
+    ) or (None,)
+    if assignment is None or assignment.learner_id != learner.id:
+        raise not_found("the assignment", field="assignment")
+    if now < assignment.start_date:
+        raise invalid(
+            Code.NOT_STARTED_YET,
+            f"this credential can be started from {assignment.start_date.isoformat()}",
+            "assignment",
+        )
+    if s.requirement_id is None:
+        return None
+    (credential,) = await credentials.get_many(
+        db, org_id=learner.org_id, ids=[assignment.credential_id]
+    )
+    policy = Policy.of(credential, assignment.version)
+    leaf = next((r for r in criteria.requirements(policy.tree) if r.id == s.requirement_id), None)
+    if leaf is None:
+        raise invalid(Code.NOT_IN_CREDENTIAL, "not a requirement of this credential", "requirement")
+    return leaf
+
+
+async def _default_label(db: Database, org_id: str, leaf: criteria.Requirement) -> str | None:
+    if leaf.label_id is not None:
+        return leaf.label_id
+    if leaf.course_id is None:
+        return None
+    (course,) = await courses.get_many(db, org_id=org_id, ids=[leaf.course_id]) or (None,)
+    return course.label_id if course else None
+
+
+async def _resubmitted(db: Database, learner: User, record_id: str | None) -> Record | None:
+    if record_id is None:
+        return None
+    (previous,) = await records.get_many(db, org_id=learner.org_id, ids=[record_id]) or (None,)
+    if previous is None or previous.learner_id != learner.id:
+        raise not_found("the record", field="resubmits")
+    if previous.status is not RecordStatus.DECLINED:
+        raise invalid(Code.NOT_DECLINED, "only a declined record can be resubmitted", "resubmits")
+    return previous
+
+
+async def review(
+    db: Database,
+    viewer: User | None,
+    record_id: str,
+    *,
+    approve: bool,
+    note: str | None,
+    now: datetime,
+) -> Record:
+    """Approve or decline a PENDING record; a second decision gets `ALREADY_REVIEWED`."""
+    admin = require_admin(viewer)
+    if approve:
+        note = _optional(note, "note", MAX_NOTE)
+    else:
+        note = bounded(
+            required(note or "", field="reason", limit=MAX_NOTE), field="reason", limit=MAX_NOTE
+        )
+    decided = await records.review(
+        db,
+        org_id=admin.org_id,
+        id=record_id,
+        status=RecordStatus.APPROVED if approve else RecordStatus.DECLINED,
+        reviewer_id=admin.id,
+        note=note,
+        now=now,
+    )
+    if decided is None:
+        if await records.get_many(db, org_id=admin.org_id, ids=[record_id]):
+            raise invalid(Code.ALREADY_REVIEWED, "this record has already been reviewed", "record")
+        raise not_found("the record", field="record")
+    await _decided(db, decided, now)
+    return decided
+
+
+async def _decided(db: Database, record: Record, now: datetime) -> None:
+    """Tell the learner; an approval may complete credentials."""
+    approved = record.status is RecordStatus.APPROVED
+    await notifications.notify(
+        db,
+        org_id=record.org_id,
+        user_ids=[record.learner_id],
+        kind=NotificationKind.RECORD_APPROVED if approved else NotificationKind.RECORD_DECLINED,
+        subject_type="TrainingRecord",
+        subject_id=record.id,
+        now=now,
+    )
+    if approved:
+        await settle(db, org_id=record.org_id, learner_ids=[record.learner_id], now=now)
+
+
+async def record_page(
+    db: Database,
+    viewer: User,
+    *,
+    learner: User | None,
+    status: RecordStatus | None,
+    type: RecordType | None,
+    first: int | None,
+    after: str | None,
+) -> Page[Record]:
+    """Administrators: the organization's records; learners: their own. Oldest first."""
+    if learner is not None and not owns_or_administers(viewer, learner.id):
+        raise forbidden("a learner may only see their own records")
+    learner_id = learner.id if learner is not None else (None if viewer.is_admin else viewer.id)
+    size = page_size(first)
+    key = None
+    if after is not None:
+        at, last_id = decode(after, parts=2)
+        key = (decode_datetime(at), last_id)
+    scope = {
+        "org_id": viewer.org_id,
+        "learner_id": learner_id,
+        "status": status.value if status else None,
+        "type": type.value if type else None,
+    }
+    fetched = await records.page(db, **scope, after=key, limit=size + 1)
+    total = await records.count(db, **scope)
+    return Page.of(fetched, size, total, lambda r: encode(r.submitted_at, r.id))

@@ -1,0 +1,116 @@
+"""The `notifications` collection: what happened that a user should know about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from store.database import Database
+from store.errors import boundary
+from store.ids import oid, oids
+
+
+class NotificationKind(StrEnum):
+    RECORD_SUBMITTED = "RECORD_SUBMITTED"
+    RECORD_APPROVED = "RECORD_APPROVED"
+    RECORD_DECLINED = "RECORD_DECLINED"
+    CREDENTIAL_ASSIGNED = "CREDENTIAL_ASSIGNED"
+    CREDENTIAL_COMPLETED = "CREDENTIAL_COMPLETED"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    org_id: str
+    user_id: str
+    kind: NotificationKind
+    created_at: datetime
+    read_at: datetime | None
+    subject_type: str
+    subject_id: str
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Notification:
+        return cls(
+            id=str(doc["_id"]),
+            org_id=str(doc["orgId"]),
+            user_id=str(doc["userId"]),
+            kind=NotificationKind(doc["kind"]),
+            created_at=doc["createdAt"],
+            read_at=doc.get("readAt"),
+            subject_type=doc["subject"]["type"],
+            subject_id=str(doc["subject"]["id"]),
+        )
+
+
+@boundary
+async def notify(
+    db: Database,
+    *,
+    org_id: str,
+    user_ids: Sequence[str],
+    kind: NotificationKind,
+    subject_type: str,
+    subject_id: str,
+    now: datetime,
+) -> None:
+    if not user_ids:
+        return
+    await db.db.notifications.insert_many(
+        [
+            {
+                "orgId": oid(org_id),
+                "userId": oid(user_id),
+                "kind": kind.value,
+                "createdAt": now,
+                "readAt": None,
+                "subject": {"type": subject_type, "id": oid(subject_id)},
+            }
+            for user_id in user_ids
+        ]
+    )
+
+
+@boundary
+async def page(
+    db: Database, *, org_id: str, user_id: str, unread_only: bool, after: str | None, limit: int
+) -> list[Notification]:
+    """Newest first."""
+    query: dict[str, Any] = {"orgId": oid(org_id), "userId": oid(user_id)}
+    if unread_only:
+        query["readAt"] = None
+    if after is not None:
+        query["_id"] = {"$lt": oid(after)}
+    cursor = db.db.notifications.find(query).sort("_id", -1).limit(limit)
+    return [Notification.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count(db: Database, *, org_id: str, user_id: str, unread_only: bool) -> int:
+    query: dict[str, Any] = {"orgId": oid(org_id), "userId": oid(user_id)}
+    if unread_only:
+        query["readAt"] = None
+    return await db.db.notifications.count_documents(query)
+
+
+@boundary
+async def mark_read(
+    db: Database, *, org_id: str, user_id: str, ids: list[str] | None, now: datetime
+) -> int:
+    """Mark the user's notifications read (all of them when `ids` is None); how many changed."""
+    query: dict[str, Any] = {"orgId": oid(org_id), "userId": oid(user_id), "readAt": None}
+    if ids is not None:
+        query["_id"] = {"$in": oids(ids)}
+    result = await db.db.notifications.update_many(query, {"$set": {"readAt": now}})
+    return result.modified_count
+
+
+@boundary
+async def admins_of(db: Database, *, org_id: str) -> list[str]:
+    cursor = db.db.users.find(
+        {"orgId": oid(org_id), "role": "ADMIN", "disabledAt": None}, {"_id": 1}
+    )
+    return [str(doc["_id"]) async for doc in cursor]

@@ -1,0 +1,234 @@
+"""The `records` collection: training done elsewhere and credential documents, with review.
+
+A review is one atomic update conditioned on the record still being PENDING, so of two
+concurrent decisions exactly one is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from store.database import Database
+from store.errors import boundary
+from store.ids import oid, oids
+
+
+class RecordType(StrEnum):
+    ADDITIONAL_TRAINING = "ADDITIONAL_TRAINING"
+    CREDENTIAL_DOCUMENT = "CREDENTIAL_DOCUMENT"
+
+
+class RecordStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    file_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    id: str
+    org_id: str
+    learner_id: str
+    type: RecordType
+    title: str
+    label_id: str | None
+    provider: str | None
+    clock_hours: float | None
+    description: str | None
+    lesson_status: str | None
+    completed_at: datetime | None
+    issue_date: date | None
+    end_date: date | None
+    document: Document | None
+    status: RecordStatus
+    submitted_by: str
+    submitted_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    review_note: str | None
+    assignment_id: str | None
+    requirement_id: str | None
+    previous_id: str | None
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Record:
+        document = doc.get("document")
+        return cls(
+            id=str(doc["_id"]),
+            org_id=str(doc["orgId"]),
+            learner_id=str(doc["learnerId"]),
+            type=RecordType(doc["type"]),
+            title=doc["title"],
+            label_id=_str(doc.get("labelId")),
+            provider=doc.get("provider"),
+            clock_hours=doc.get("clockHours"),
+            description=doc.get("description"),
+            lesson_status=doc.get("lessonStatus"),
+            completed_at=doc.get("completedAt"),
+            issue_date=_date(doc.get("issueDate")),
+            end_date=_date(doc.get("endDate")),
+            document=Document(
+                file_id=str(document["fileId"]),
+                filename=document["filename"],
+                content_type=document["contentType"],
+                size=document["size"],
+                sha256=document["sha256"],
+            )
+            if document
+            else None,
+            status=RecordStatus(doc["status"]),
+            submitted_by=str(doc["submittedBy"]),
+            submitted_at=doc["submittedAt"],
+            reviewed_by=_str(doc.get("reviewedBy")),
+            reviewed_at=doc.get("reviewedAt"),
+            review_note=doc.get("reviewNote"),
+            assignment_id=_str(doc.get("assignmentId")),
+            requirement_id=doc.get("requirementId"),
+            previous_id=_str(doc.get("previousId")),
+        )
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _date(value: datetime | None) -> date | None:
+    """MongoDB has no date type: dates are stored as midnight UTC."""
+    return value.date() if value is not None else None
+
+
+def midnight(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(), UTC) if day is not None else None
+
+
+@boundary
+async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
+    """Insert a record; a reused idempotency key raises `Conflict`."""
+    stored = {
+        **doc,
+        "orgId": oid(doc["orgId"]),
+        "learnerId": oid(doc["learnerId"]),
+        "submittedBy": oid(doc["submittedBy"]),
+        "labelId": oid(doc["labelId"]) if doc.get("labelId") else None,
+        "reviewedBy": oid(doc["reviewedBy"]) if doc.get("reviewedBy") else None,
+        "assignmentId": oid(doc["assignmentId"]) if doc.get("assignmentId") else None,
+        "previousId": oid(doc["previousId"]) if doc.get("previousId") else None,
+        "issueDate": midnight(doc.get("issueDate")),
+        "endDate": midnight(doc.get("endDate")),
+    }
+    if stored.get("document"):
+        stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
+    if stored.get("idempotencyKey") is None:
+        stored.pop("idempotencyKey", None)
+    result = await db.db.records.insert_one(stored)
+    return Record.from_doc({**stored, "_id": result.inserted_id})
+
+
+@boundary
+async def by_idempotency_key(
+    db: Database, *, org_id: str, submitted_by: str, key: str
+) -> Record | None:
+    doc = await db.db.records.find_one(
+        {"orgId": oid(org_id), "submittedBy": oid(submitted_by), "idempotencyKey": key}
+    )
+    return Record.from_doc(doc) if doc else None
+
+
+@boundary
+async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Record]:
+    cursor = db.db.records.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
+    return [Record.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> list[Record]:
+    cursor = db.db.records.find(
+        {"orgId": oid(org_id), "learnerId": {"$in": oids(learner_ids)}}
+    ).sort([("submittedAt", 1), ("_id", 1)])
+    return [Record.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def review(
+    db: Database,
+    *,
+    org_id: str,
+    id: str,
+    status: RecordStatus,
+    reviewer_id: str,
+    note: str | None,
+    now: datetime,
+) -> Record | None:
+    """Decide a PENDING record; None when it is not (or no longer) pending."""
+    doc = await db.db.records.find_one_and_update(
+        {"orgId": oid(org_id), "_id": oid(id), "status": RecordStatus.PENDING.value},
+        {
+            "$set": {
+                "status": status.value,
+                "reviewedBy": oid(reviewer_id),
+                "reviewedAt": now,
+                "reviewNote": note,
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    return Record.from_doc(doc) if doc else None
+
+
+def _query(
+    org_id: str, *, learner_id: str | None, status: str | None, type: str | None
+) -> dict[str, Any]:
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if learner_id is not None:
+        query["learnerId"] = oid(learner_id)
+    if status is not None:
+        query["status"] = status
+    if type is not None:
+        query["type"] = type
+    return query
+
+
+@boundary
+async def page(
+    db: Database,
+    *,
+    org_id: str,
+    learner_id: str | None,
+    status: str | None,
+    type: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Record]:
+    """Oldest submission first (the review queue's order), keyset on (submittedAt, id)."""
+    query = _query(org_id, learner_id=learner_id, status=status, type=type)
+    if after is not None:
+        at, last_id = after
+        keyset = {
+            "$or": [{"submittedAt": {"$gt": at}}, {"submittedAt": at, "_id": {"$gt": oid(last_id)}}]
+        }
+        query = {"$and": [query, keyset]}
+    cursor = db.db.records.find(query).sort([("submittedAt", 1), ("_id", 1)]).limit(limit)
+    return [Record.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count(
+    db: Database, *, org_id: str, learner_id: str | None, status: str | None, type: str | None
+) -> int:
+    return await db.db.records.count_documents(
+        _query(org_id, learner_id=learner_id, status=status, type=type)
+    )
