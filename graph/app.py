@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from graph.documents import document
 from graph.schema import schema
 from graph.settings import Settings
 from graph.view import GraphQLView
@@ -58,7 +59,12 @@ def create_app(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
-            Route("/graphql", GraphQLView(schema), methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                GraphQLView(schema, multipart_uploads_enabled=True),
+                methods=["GET", "POST"],
+            ),
+            Route("/documents/{record_id}", document, name="document"),
         ],
         lifespan=lifespan,
     )

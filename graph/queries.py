@@ -8,12 +8,15 @@ from graph.types.assignment import CredentialAssignment
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
-from graph.types.criteria import CriteriaGroup, Requirement
+from graph.types.criteria import CriteriaGroup, Requirement, TrainingRecordType
 from graph.types.node import NODE_TYPES, Node
+from graph.types.notification import Notification
 from graph.types.organization import Organization
+from graph.types.record import RecordStatus, TrainingRecord
 from graph.types.user import User
-from resolvers import catalogue, credentials
+from resolvers import catalogue, credentials, records
 from resolvers.errors import not_found
+from store import records as record_store
 
 ENTITIES = (
     User,
@@ -25,6 +28,8 @@ ENTITIES = (
     CredentialAssignment,
     Requirement,
     CriteriaGroup,
+    TrainingRecord,
+    Notification,
 )
 
 
@@ -67,6 +72,38 @@ class Query:
         if found is None:
             raise not_found("the credential", field="id")
         return found
+
+    @strawberry.field(
+        description="Administrators: the organization's records (filter by learner; "
+        "`status: PENDING` is the review queue, oldest first). Learners: their own."
+    )
+    async def training_records(
+        self,
+        info: Info,
+        status: RecordStatus | None = None,
+        type: TrainingRecordType | None = None,
+        learner: strawberry.ID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[TrainingRecord]:
+        ctx = info.context
+        owner = None
+        if learner is not None:
+            owner = await ctx.loaders.users_by_id.load(
+                ids.db_id(learner, expect="User", field="learner")
+            )
+            if owner is None:
+                raise not_found("the learner", field="learner")
+        page = await records.record_page(
+            ctx.db,
+            ctx.viewer,
+            learner=owner,
+            status=record_store.RecordStatus(status) if status else None,
+            type=record_store.RecordType(type) if type else None,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, TrainingRecord.from_record)
 
     @strawberry.field(description="The course catalogue: courses and learning paths.")
     async def courses(

@@ -13,6 +13,8 @@ from pathlib import Path
 SECRET_FILE = "secret"
 DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+SIZE = re.compile(r"\s*(\d+)\s*(B|KiB|MiB)?\s*")
+SIZE_UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 * 1024}
 
 
 class ConfigError(Exception):
@@ -27,6 +29,7 @@ class Settings:
     database: str | None = None
     token_ttl: timedelta = timedelta(days=30)
     db_timeout: float = 3.0
+    max_document: int = 10 * 1024 * 1024
 
     @classmethod
     def load(
@@ -74,6 +77,16 @@ def _stored_secret(directory: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
     return secret
+
+
+def _size(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    match = SIZE.fullmatch(raw)
+    if match is None or int(match[1]) == 0:
+        raise ConfigError(f"{name}={raw!r}: expected a positive size, e.g. 10MiB, 512KiB")
+    return int(match[1]) * SIZE_UNITS[match[2] or "B"]
 
 
 def _duration(environ: Mapping[str, str], name: str, default: timedelta) -> timedelta:

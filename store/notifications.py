@@ -114,3 +114,11 @@ async def admins_of(db: Database, *, org_id: str) -> list[str]:
         {"orgId": oid(org_id), "role": "ADMIN", "disabledAt": None}, {"_id": 1}
     )
     return [str(doc["_id"]) async for doc in cursor]
+
+
+@boundary
+async def get(db: Database, *, org_id: str, user_id: str, id: str) -> Notification | None:
+    doc = await db.db.notifications.find_one(
+        {"orgId": oid(org_id), "userId": oid(user_id), "_id": oid(id)}
+    )
+    return Notification.from_doc(doc) if doc else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +25,7 @@ from store.users import Role, User
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
+MAX_DOCUMENT = 256 * 1024
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +63,7 @@ def settings(mongodb_uri: str, tmp_path) -> Settings:
         secret=SECRET,
         mongodb_uri=mongodb_uri,
         database=f"test_{uuid.uuid4().hex[:16]}",
+        max_document=MAX_DOCUMENT,
     )
 
 
@@ -107,6 +110,30 @@ class Api:
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def upload(
+        self,
+        query: str,
+        variables: dict[str, Any],
+        files: dict[str, tuple[str, bytes, str]],
+        *,
+        token: str,
+    ) -> dict[str, Any]:
+        """A GraphQL multipart request: `files` maps a variable path to (name, bytes, type)."""
+        names = {str(i): path for i, path in enumerate(files)}
+        response = await self.http.post(
+            "/graphql",
+            data={
+                "operations": json.dumps({"query": query, "variables": variables}),
+                "map": json.dumps({key: [path] for key, path in names.items()}),
+            },
+            files={key: files[path] for key, path in names.items()},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
 
     async def data(
         self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None

@@ -8,9 +8,17 @@ from graph.mutations.assignments import AssignmentMutations
 from graph.mutations.catalogue import CatalogueMutations
 from graph.mutations.courses import CourseMutations
 from graph.mutations.credentials import CredentialMutations
+from graph.mutations.records import RecordMutations
 from graph.mutations.users import UserMutations
 
 Mutation = merge_types(
     "Mutation",
-    (UserMutations, CatalogueMutations, CredentialMutations, AssignmentMutations, CourseMutations),
+    (
+        UserMutations,
+        CatalogueMutations,
+        CredentialMutations,
+        AssignmentMutations,
+        CourseMutations,
+        RecordMutations,
+    ),
 )

@@ -12,13 +12,14 @@ from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaNodeProgress, Requirement
 from graph.types.node import Node, entity, node_type
+from graph.types.record import TrainingRecord
 from graph.types.time import Duration
 from resolvers import status, tasks
 from resolvers.auth import owns_or_administers
 from resolvers.clock import as_utc
 from resolvers.cycles import timeline
 from resolvers.progress import AssignmentView
-from store import assignments
+from store import assignments, records
 
 if TYPE_CHECKING:
     from graph.types.credential import Credential
@@ -47,6 +48,9 @@ class FulfillmentTask:
     completed_at: datetime | None
     action: TaskAction
     enrollment: Enrollment | None
+    record: TrainingRecord | None = strawberry.field(
+        description="The record it rests on, or the latest one submitted for it."
+    )
 
     @classmethod
     def of(cls, item: tasks.Task) -> Self:
@@ -56,6 +60,9 @@ class FulfillmentTask:
             completed_at=item.completed_at,
             action=item.action,
             enrollment=Enrollment.from_record(item.enrollment) if item.enrollment else None,
+            record=TrainingRecord.from_record(item.record)
+            if isinstance(item.record, records.Record)
+            else None,
         )
 
 

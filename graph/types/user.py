@@ -9,12 +9,17 @@ from graph import ids
 from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.connection import Connection
+from graph.types.criteria import TrainingRecordType
 from graph.types.node import Node, entity, node_type
+from graph.types.notification import Notification
 from graph.types.organization import Organization
-from resolvers import enrollments, progress
+from graph.types.record import RecordStatus, TrainingRecord
+from resolvers import enrollments, progress, records
+from resolvers import notifications as inbox
 from resolvers import users as user_resolvers
 from resolvers.clock import as_utc
 from resolvers.status import Status
+from store import records as record_store
 from store import users
 
 if TYPE_CHECKING:
@@ -79,6 +84,43 @@ class User(Node):
             after=after,
         )
         return Connection.of(page, node_type("CredentialAssignment").from_record)
+
+    @strawberry.field(
+        description="Records this learner submitted or had submitted for them, oldest first."
+    )
+    async def training_records(
+        self,
+        info: Info,
+        status: RecordStatus | None = None,
+        type: TrainingRecordType | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[TrainingRecord]:
+        ctx = info.context
+        page = await records.record_page(
+            ctx.db,
+            ctx.viewer,
+            learner=self.record,
+            status=record_store.RecordStatus(status) if status else None,
+            type=record_store.RecordType(type) if type else None,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, TrainingRecord.from_record)
+
+    @strawberry.field(description="Newest first; visible to this user only.")
+    async def notifications(
+        self,
+        info: Info,
+        unread_only: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Notification]:
+        ctx = info.context
+        page = await inbox.inbox(
+            ctx.db, ctx.viewer, self.record, unread_only=unread_only, first=first, after=after
+        )
+        return Connection.of(page, Notification.from_record)
 
     @strawberry.field(description="Courses in this learner's account, oldest first.")
     async def enrollments(

@@ -85,8 +85,8 @@ async def test_the_counts(api, org, commands):
     """Pin the commands so a new query per request shows up in review.
 
     The caller; the page of assignments and its count; credentials; the learner's enrollments
-    and records; the learner; courses (for evaluation, then each nesting level of `course { courses }`);
-    labels; the page of enrollments and its count.
+    and records; the learner; courses (for evaluation, then each nesting level of
+    `course { courses }`); labels; the page of enrollments and its count.
     """
     criteria = await catalogue(api, org)
     await assign_more(api, org, criteria, 3)

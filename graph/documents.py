@@ -1,0 +1,63 @@
+"""`GET /documents/{record id}`: a record's document, streamed, for its learner and admins.
+
+Anyone else gets 404 (existence does not leak); a missing or bad token gets 401.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from graph import ids
+from graph.view import error_response
+from resolvers import documents
+from resolvers.auth import authenticate
+from resolvers.errors import Code, DomainError
+from store.errors import Unavailable
+
+
+async def document(request: Request) -> Response:
+    state = request.app.state
+    try:
+        viewer = await authenticate(
+            state.database,
+            request.headers.get("authorization"),
+            secret=state.settings.secret,
+            now=state.clock.now(),
+        )
+        if viewer is None:
+            return error_response(401, Code.UNAUTHENTICATED, "a valid bearer token is required")
+        _, record_id = ids.decode(request.path_params["record_id"], expect="TrainingRecord")
+        found = await documents.open_for(state.database, viewer, record_id)
+    except DomainError as error:
+        if error.code == Code.UNAUTHENTICATED:
+            return error_response(401, error.code, error.message)
+        found = None
+    except Unavailable:
+        return error_response(503, Code.SERVICE_UNAVAILABLE, "the database is unavailable")
+    if found is None:
+        return error_response(404, Code.NOT_FOUND, "no such document")
+    stored, chunks = found
+    etag = f'"{stored.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache",
+        "Vary": "Authorization",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": _disposition(stored.filename),
+    }
+    if etag in _tags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    headers["Content-Length"] = str(stored.size)
+    return StreamingResponse(chunks, media_type=stored.content_type, headers=headers)
+
+
+def _tags(header: str | None) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in (header or "").split(",") if tag.strip()}
+
+
+def _disposition(filename: str) -> str:
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_")
+    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

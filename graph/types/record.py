@@ -1,0 +1,159 @@
+"""Training records (Additional Training, Credential Documents) and their documents."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+from graph import ids
+from graph.context import Info
+from graph.types.catalogue import Label
+from graph.types.criteria import Requirement, TrainingRecordType
+from graph.types.node import Node, entity, node_type
+from resolvers import criteria
+from resolvers.auth import owns_or_administers
+from resolvers.cycles import Policy
+from resolvers.records import LessonStatus as LessonStatusValues
+from store import records as record_store
+
+if TYPE_CHECKING:
+    from graph.types.assignment import CredentialAssignment
+    from graph.types.user import User
+
+RecordStatus = strawberry.enum(record_store.RecordStatus, name="TrainingRecordStatus")
+LessonStatus = strawberry.enum(
+    LessonStatusValues,
+    description="Only an empty, PASSED, COMPLETED or NOT_APPLICABLE status counts.",
+)
+
+
+@strawberry.type(description="An uploaded file, verified by its bytes to be a PDF, PNG or JPEG.")
+class Document:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str = strawberry.field(
+        description="Download with the same bearer token (the learner and administrators only)."
+    )
+
+
+@entity
+@strawberry.type(description="Training done elsewhere, or a document such as a licence.")
+class TrainingRecord(Node):
+    type: TrainingRecordType
+    title: str
+    provider: str | None
+    clock_hours: float | None
+    description: str | None
+    lesson_status: LessonStatus | None
+    completed_at: datetime | None
+    issue_date: date | None
+    end_date: date | None
+    status: RecordStatus
+    submitted_at: datetime
+    reviewed_at: datetime | None
+    review_note: str | None = strawberry.field(description="The approval note or decline reason.")
+    record: strawberry.Private[record_store.Record]
+
+    @classmethod
+    def from_record(cls, record: record_store.Record) -> Self:
+        return cls(
+            id=strawberry.ID(ids.encode("TrainingRecord", record.id)),
+            type=record.type,
+            title=record.title,
+            provider=record.provider,
+            clock_hours=record.clock_hours,
+            description=record.description,
+            lesson_status=LessonStatusValues(record.lesson_status)
+            if record.lesson_status
+            else None,
+            completed_at=record.completed_at,
+            issue_date=record.issue_date,
+            end_date=record.end_date,
+            status=record.status,
+            submitted_at=record.submitted_at,
+            reviewed_at=record.reviewed_at,
+            review_note=record.review_note,
+            record=record,
+        )
+
+    @classmethod
+    async def load(cls, info: Info, db_id: str) -> Self | None:
+        ctx = info.context
+        found = await ctx.loaders.records_by_id.load(db_id)
+        if found is None or not owns_or_administers(ctx.viewer, found.learner_id):
+            return None
+        return cls.from_record(found)
+
+    @strawberry.field
+    def document(self, info: Info) -> Document | None:
+        stored = self.record.document
+        if stored is None:
+            return None
+        url = info.context.request.url_for("document", record_id=str(self.id))
+        return Document(
+            filename=stored.filename,
+            content_type=stored.content_type,
+            size=stored.size,
+            sha256=stored.sha256,
+            url=str(url),
+        )
+
+    @strawberry.field
+    async def learner(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")]:
+        return await _user(info, self.record.learner_id)
+
+    @strawberry.field
+    async def submitted_by(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("graph.types.user")]:
+        return await _user(info, self.record.submitted_by)
+
+    @strawberry.field
+    async def reviewed_by(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        return await _user(info, self.record.reviewed_by) if self.record.reviewed_by else None
+
+    @strawberry.field
+    async def label(self, info: Info) -> Label | None:
+        return await Label.load(info, self.record.label_id) if self.record.label_id else None
+
+    @strawberry.field(description="The credential it was submitted for.")
+    async def assignment(
+        self, info: Info
+    ) -> Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")] | None:
+        if self.record.assignment_id is None:
+            return None
+        return await node_type("CredentialAssignment").load(info, self.record.assignment_id)
+
+    @strawberry.field(description="The requirement (task) it was submitted for.")
+    async def requirement(self, info: Info) -> Requirement | None:
+        if self.record.assignment_id is None or self.record.requirement_id is None:
+            return None
+        loaders = info.context.loaders
+        assignment = await loaders.assignments_by_id.load(self.record.assignment_id)
+        if assignment is None:
+            return None
+        credential = await loaders.credentials_by_id.load(assignment.credential_id)
+        assert credential is not None
+        tree = Policy.of(credential, assignment.version).tree
+        leaf = next(
+            (r for r in criteria.requirements(tree) if r.id == self.record.requirement_id), None
+        )
+        return Requirement.of(leaf) if leaf else None
+
+    @strawberry.field(description="The declined record this one resubmits; history stays readable.")
+    async def previous(self, info: Info) -> TrainingRecord | None:
+        if self.record.previous_id is None:
+            return None
+        return await TrainingRecord.load(info, self.record.previous_id)
+
+
+async def _user(info: Info, user_id: str) -> User:
+    user = await node_type("User").load(info, user_id)
+    assert user is not None, "the learner and administrators are visible to whoever sees the record"
+    return user

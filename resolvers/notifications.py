@@ -1,0 +1,44 @@
+"""A user's notifications: theirs alone, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from resolvers.auth import require_viewer
+from resolvers.errors import forbidden
+from resolvers.pages import Page, decode, encode, page_size
+from store import notifications
+from store.database import Database
+from store.notifications import Notification
+from store.users import User
+
+
+async def inbox(
+    db: Database,
+    viewer: User,
+    owner: User,
+    *,
+    unread_only: bool,
+    first: int | None,
+    after: str | None,
+) -> Page[Notification]:
+    if owner.id != viewer.id:
+        raise forbidden("notifications are visible to their user only")
+    size = page_size(first)
+    last = decode(after, parts=1)[0] if after is not None else None
+    scope = {"org_id": viewer.org_id, "user_id": viewer.id, "unread_only": unread_only}
+    fetched = await notifications.page(db, **scope, after=last, limit=size + 1)
+    total = await notifications.count(db, **scope)
+    return Page.of(fetched, size, total, lambda n: encode(n.id))
+
+
+async def one(db: Database, viewer: User, id: str) -> Notification | None:
+    return await notifications.get(db, org_id=viewer.org_id, user_id=viewer.id, id=id)
+
+
+async def mark_read(
+    db: Database, viewer: User | None, *, ids: list[str] | None, now: datetime
+) -> int:
+    """Mark the caller's notifications read: these, or all when `ids` is None."""
+    user = require_viewer(viewer)
+    return await notifications.mark_read(db, org_id=user.org_id, user_id=user.id, ids=ids, now=now)
