@@ -14,6 +14,7 @@ from strawberry.asgi import GraphQL
 from graph.context import Context
 from graph.errors import UNAVAILABLE_MESSAGE
 from resolvers.auth import authenticate
+from resolvers.documents import size_text
 from resolvers.errors import Code, DomainError
 from store.errors import Unavailable
 
@@ -37,6 +38,20 @@ def error_response(status: int, code: str, message: str, **headers: str) -> JSON
     )
 
 
+FORM_OVERHEAD = 1024 * 1024
+
+
+def _too_large(request: Request) -> bool:
+    """A multipart body announced larger than any acceptable document, refused unread."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return False
+    try:
+        length = int(request.headers.get("content-length", "0"))
+    except ValueError:
+        return False
+    return length > request.app.state.settings.max_document + FORM_OVERHEAD
+
+
 class _DatabaseDown(Exception):
     """Raised from `get_context` when the caller cannot even be authenticated."""
 
@@ -48,8 +63,16 @@ class GraphQLView(GraphQL[Context, None]):
                 scope, receive, send
             )
             return
+        request = Request(scope, receive)
+        if _too_large(request):
+            limit = request.app.state.settings.max_document
+            response = error_response(
+                413, "PAYLOAD_TOO_LARGE", f"an upload is at most {size_text(limit)}"
+            )
+            await response(scope, receive, send)
+            return
         try:
-            response = await self.run(Request(scope, receive))
+            response = await self.run(request)
         except HTTPException as error:
             code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
             response = error_response(error.status_code, code, error.reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -492,3 +493,21 @@ async def test_notifications_can_be_marked_read(api, org):
         "query($id: ID!) { node(id: $id) { id } }", {"id": first}, token=org.token(org.learner)
     )
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_huge_upload_is_refused_before_it_is_read(http, db, org):
+    huge = PNG + b"\x00" * (MAX_DOCUMENT + 2 * 1024 * 1024)
+    response = await http.post(
+        "/graphql",
+        data={
+            "operations": json.dumps(
+                {"query": "mutation($f: Upload!) { __typename }", "variables": {"f": None}}
+            ),
+            "map": '{"0": ["variables.f"]}',
+        },
+        files={"0": ("scan.png", huge, "image/png")},
+        headers={"Authorization": f"Bearer {org.token(org.learner)}"},
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert await stored(db) == (0, 0, 0)
