@@ -14,7 +14,7 @@ from typing import Any
 
 from resolvers.auth import require_admin
 from resolvers.cycles import Policy, assess, window_start
-from resolvers.errors import Code, invalid
+from resolvers.errors import Code, invalid, not_found
 from resolvers.periods import Period
 from store import assignments, courses, credentials, enrollments, notifications, records, users
 from store.assignments import Assignment
@@ -267,3 +267,28 @@ async def note_activity(
     ]
     if touched:
         await assignments.mark_started(db, org_id=org_id, ids=touched, at=now)
+
+
+async def startable(
+    db: Database, learner: User, assignment_id: str, now: datetime
+) -> tuple[Assignment, Policy]:
+    """The learner's own assignment and its policy, once its start date has come.
+
+    Every learner action taken for an assignment (getting or launching a course, submitting a
+    record) goes through here, so `NOT_STARTED_YET` means the same everywhere.
+    """
+    (assignment,) = await assignments.get_many(db, org_id=learner.org_id, ids=[assignment_id]) or (
+        None,
+    )
+    if assignment is None or assignment.learner_id != learner.id:
+        raise not_found("the assignment", field="assignment")
+    if now < assignment.start_date:
+        raise invalid(
+            Code.NOT_STARTED_YET,
+            f"this credential can be started from {assignment.start_date.isoformat()}",
+            "assignment",
+        )
+    (credential,) = await credentials.get_many(
+        db, org_id=learner.org_id, ids=[assignment.credential_id]
+    )
+    return assignment, Policy.of(credential, assignment.version)

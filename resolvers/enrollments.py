@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers.assignments import note_activity, settle
+from resolvers.assignments import note_activity, settle, startable
 from resolvers.auth import require_learner_access, require_viewer
-from resolvers.cycles import Policy
 from resolvers.errors import Code, invalid, not_found
 from resolvers.pages import Page, decode, encode, page_size
-from store import assignments, courses, credentials, enrollments
+from store import courses, enrollments
 from store.courses import Course, CourseKind
 from store.database import Database
 from store.enrollments import Enrollment
@@ -61,21 +60,8 @@ async def _assignment_window(
     """For a course got for an assignment: check it may start, and return its evidence window."""
     if assignment_id is None:
         return None
-    (assignment,) = await assignments.get_many(db, org_id=learner.org_id, ids=[assignment_id]) or (
-        None,
-    )
-    if assignment is None or assignment.learner_id != learner.id:
-        raise not_found("the assignment", field="assignment")
-    if now < assignment.start_date:
-        raise invalid(
-            Code.NOT_STARTED_YET,
-            f"this credential can be started from {assignment.start_date.isoformat()}",
-            "assignment",
-        )
-    (credential,) = await credentials.get_many(
-        db, org_id=learner.org_id, ids=[assignment.credential_id]
-    )
-    wanted = Policy.of(credential, assignment.version).course_ids()
+    assignment, policy = await startable(db, learner, assignment_id, now)
+    wanted = policy.course_ids()
     paths = await courses.get_many(db, org_id=learner.org_id, ids=list(wanted))
     if course.id not in wanted | {c for p in paths for c in p.course_ids}:
         raise invalid(

@@ -12,14 +12,13 @@ from enum import StrEnum
 from typing import Any
 
 from resolvers import criteria, documents
-from resolvers.assignments import settle
+from resolvers.assignments import settle, startable
 from resolvers.auth import owns_or_administers, require_admin, require_viewer
-from resolvers.cycles import Policy
 from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.text import bounded, required
-from store import assignments, courses, credentials, labels, notifications, records, users
+from store import courses, labels, notifications, records, users
 from store import documents as document_store
 from store.database import Database
 from store.errors import Conflict
@@ -193,23 +192,9 @@ async def _requirement(
         if s.requirement_id is not None:
             raise invalid(Code.REQUIRED, "a requirement is given with its assignment", "assignment")
         return None
-    (assignment,) = await assignments.get_many(
-        db, org_id=learner.org_id, ids=[s.assignment_id]
-    ) or (None,)
-    if assignment is None or assignment.learner_id != learner.id:
-        raise not_found("the assignment", field="assignment")
-    if now < assignment.start_date:
-        raise invalid(
-            Code.NOT_STARTED_YET,
-            f"this credential can be started from {assignment.start_date.isoformat()}",
-            "assignment",
-        )
+    _, policy = await startable(db, learner, s.assignment_id, now)
     if s.requirement_id is None:
         return None
-    (credential,) = await credentials.get_many(
-        db, org_id=learner.org_id, ids=[assignment.credential_id]
-    )
-    policy = Policy.of(credential, assignment.version)
     leaf = next((r for r in criteria.requirements(policy.tree) if r.id == s.requirement_id), None)
     if leaf is None:
         raise invalid(Code.NOT_IN_CREDENTIAL, "not a requirement of this credential", "requirement")
