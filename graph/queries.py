@@ -1,22 +1,29 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.types.assignment import CredentialAssignment
+from graph.types.assignment import CredentialAssignment, CredentialStatus
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
 from graph.types.criteria import CriteriaGroup, Requirement, TrainingRecordType
+from graph.types.dashboard import AssignmentOrder, ComplianceSummary
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
 from graph.types.record import RecordStatus, TrainingRecord
+from graph.types.time import PeriodInput
 from graph.types.user import User
-from resolvers import catalogue, credentials, records
+from resolvers import catalogue, credentials, dashboard, progress, records
+from resolvers.clock import as_utc
 from resolvers.errors import not_found
+from resolvers.status import Status
 from store import records as record_store
+from store.assignments import Filter
 
 ENTITIES = (
     User,
@@ -104,6 +111,80 @@ class Query:
             after=after,
         )
         return Connection.of(page, TrainingRecord.from_record)
+
+    @strawberry.field(
+        description="Administrators: compliance counts at `asOf` (default now), for one "
+        "credential or all; `expiringWithin` (default 30 days) sets the expiring/due horizon."
+    )
+    async def compliance_summary(
+        self,
+        info: Info,
+        credential: strawberry.ID | None = None,
+        as_of: datetime | None = None,
+        expiring_within: PeriodInput | None = None,
+    ) -> ComplianceSummary:
+        ctx = info.context
+        credential_id = None
+        if credential is not None:
+            found = await Credential.load(
+                info, ids.db_id(credential, expect="Credential", field="credential")
+            )
+            if found is None:
+                raise not_found("the credential", field="credential")
+            credential_id = found.record.id
+        result = await dashboard.compliance_summary(
+            ctx.db,
+            ctx.viewer,
+            credential_id=credential_id,
+            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            expiring_within=expiring_within.to_period("expiringWithin")
+            if expiring_within
+            else None,
+        )
+        return ComplianceSummary.of(result)
+
+    @strawberry.field(
+        description="Administrators: every cycle in the organization. Status, `dueBefore` (not "
+        "completed, due by then) and `expiringBefore` (valid, lapsing by then) are judged at "
+        "`asOf`; keyset-paginated in `orderBy` order."
+    )
+    async def assignments(
+        self,
+        info: Info,
+        credential: strawberry.ID | None = None,
+        learner: strawberry.ID | None = None,
+        status: CredentialStatus | None = None,
+        as_of: datetime | None = None,
+        due_before: datetime | None = None,
+        expiring_before: datetime | None = None,
+        order_by: AssignmentOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[CredentialAssignment]:
+        ctx = info.context
+        order = order_by or AssignmentOrder()
+        where = Filter(
+            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            credential_id=ids.db_id(credential, expect="Credential", field="credential")
+            if credential
+            else None,
+            learner_id=ids.db_id(learner, expect="User", field="learner") if learner else None,
+            status=Status(status) if status else None,
+            due_before=as_utc(due_before, field="dueBefore") if due_before else None,
+            expiring_before=as_utc(expiring_before, field="expiringBefore")
+            if expiring_before
+            else None,
+        )
+        page = await progress.organization_assignments(
+            ctx.db,
+            ctx.viewer,
+            where,
+            order=order.field.value,
+            descending=order.descending,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, CredentialAssignment.from_record)
 
     @strawberry.field(description="The course catalogue: courses and learning paths.")
     async def courses(

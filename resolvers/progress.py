@@ -72,29 +72,42 @@ async def build_views(
     ]
 
 
+SORT_FIELDS = {
+    "DUE_DATE": ("dueDate", lambda a: a.due_date),
+    "START_DATE": ("startDate", lambda a: a.start_date),
+    "ASSIGNED_AT": ("assignedAt", lambda a: a.assigned_at),
+    "VALID_UNTIL": ("validUntil", lambda a: a.valid_until),
+}
+
+
 async def assignment_page(
     db: Database,
-    *,
     org_id: str,
-    learner_id: str | None = None,
-    credential_id: str | None = None,
-    status: Status | None,
-    as_of: datetime,
+    where: assignments.Filter,
+    *,
+    order: str = "DUE_DATE",
+    descending: bool = False,
     first: int | None,
     after: str | None,
 ) -> Page[Assignment]:
-    """Cycles by due date, filtered by status at `as_of`."""
+    """Cycles in `order` with keyset cursors, filtered by status and dates at `where.as_of`."""
+    field, value_of = SORT_FIELDS[order]
     size = page_size(first)
     key = None
     if after is not None:
-        due, last_id = decode(after, parts=2)
-        key = (decode_datetime(due), last_id)
-    scope = {"org_id": org_id, "learner_id": learner_id, "credential_id": credential_id}
+        value, last_id = decode(after, parts=2)
+        key = (decode_datetime(value), last_id)
     fetched = await assignments.page(
-        db, **scope, status=status, as_of=as_of, after=key, limit=size + 1
+        db,
+        org_id=org_id,
+        where=where,
+        order=field,
+        descending=descending,
+        after=key,
+        limit=size + 1,
     )
-    total = await assignments.count(db, **scope, status=status, as_of=as_of)
-    return Page.of(fetched, size, total, lambda a: encode(a.due_date, a.id))
+    total = await assignments.count(db, org_id=org_id, where=where, order=field)
+    return Page.of(fetched, size, total, lambda a: encode(value_of(a), a.id))
 
 
 async def learner_assignments(
@@ -107,38 +120,26 @@ async def learner_assignments(
     first: int | None,
     after: str | None,
 ) -> Page[Assignment]:
-    """A learner's cycles: theirs and their administrators' to see."""
+    """A learner's cycles, soonest due first: theirs and their administrators' to see."""
     learner = require_learner_access(viewer, learner)
-    return await assignment_page(
-        db,
-        org_id=learner.org_id,
-        learner_id=learner.id,
-        status=status,
-        as_of=as_of,
-        first=first,
-        after=after,
-    )
+    where = assignments.Filter(as_of=as_of, learner_id=learner.id, status=status)
+    return await assignment_page(db, learner.org_id, where, first=first, after=after)
 
 
-async def credential_assignments(
+async def organization_assignments(
     db: Database,
     viewer: User,
-    credential_id: str,
+    where: assignments.Filter,
     *,
-    status: Status | None,
-    as_of: datetime,
+    order: str,
+    descending: bool,
     first: int | None,
     after: str | None,
 ) -> Page[Assignment]:
+    """Administrators: every cycle in the organization, filtered and sorted."""
     admin = require_admin(viewer)
     return await assignment_page(
-        db,
-        org_id=admin.org_id,
-        credential_id=credential_id,
-        status=status,
-        as_of=as_of,
-        first=first,
-        after=after,
+        db, admin.org_id, where, order=order, descending=descending, first=first, after=after
     )
 
 

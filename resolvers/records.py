@@ -20,6 +20,7 @@ from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.text import bounded, required
 from store import courses, labels, notifications, records, users
 from store import documents as document_store
+from store.assignments import Assignment
 from store.database import Database
 from store.errors import Conflict
 from store.notifications import NotificationKind
@@ -119,7 +120,7 @@ async def _validated(
     """The record's fields, or the first problem as a `DomainError` naming its field."""
     org_id = submitter.org_id
     learner = await _learner(db, submitter, s.learner_id)
-    leaf = await _requirement(db, learner, s, now)
+    assignment, leaf = await _requirement(db, learner, s, now)
     title = s.title if s.title is not None else (leaf.title if leaf else "")
     label_id = s.label_id or (await _default_label(db, org_id, leaf) if leaf else None)
     if s.label_id and not await labels.get_many(db, org_id=org_id, ids=[s.label_id]):
@@ -162,6 +163,7 @@ async def _validated(
         "reviewedAt": now if by_admin else None,
         "reviewNote": None,
         "assignmentId": s.assignment_id,
+        "credentialId": assignment.credential_id if assignment else None,
         "requirementId": leaf.id if leaf else None,
         "previousId": previous.id if previous else None,
     }
@@ -186,19 +188,19 @@ async def _learner(db: Database, submitter: User, learner_id: str | None) -> Use
 
 async def _requirement(
     db: Database, learner: User, s: Submission, now: datetime
-) -> criteria.Requirement | None:
-    """The task the record is for, checked against the learner's assignment."""
+) -> tuple[Assignment | None, criteria.Requirement | None]:
+    """The assignment and task the record is for, checked against each other."""
     if s.assignment_id is None:
         if s.requirement_id is not None:
             raise invalid(Code.REQUIRED, "a requirement is given with its assignment", "assignment")
-        return None
-    _, policy = await startable(db, learner, s.assignment_id, now)
+        return None, None
+    assignment, policy = await startable(db, learner, s.assignment_id, now)
     if s.requirement_id is None:
-        return None
+        return assignment, None
     leaf = next((r for r in criteria.requirements(policy.tree) if r.id == s.requirement_id), None)
     if leaf is None:
         raise invalid(Code.NOT_IN_CREDENTIAL, "not a requirement of this credential", "requirement")
-    return leaf
+    return assignment, leaf
 
 
 async def _default_label(db: Database, org_id: str, leaf: criteria.Requirement) -> str | None:

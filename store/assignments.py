@@ -1,8 +1,8 @@
 """The `assignments` collection: one learner's credential, one renewal cycle per document.
 
 Completion is evaluated on write and its dates stored here; status is derived from these dates
-and a moment (`asOf`) on read — in Python for one assignment, or as a query (`status_filter`)
-when MongoDB must filter or count many.
+and a moment (`asOf`) on read — in Python for one assignment, in MongoDB (`store.compliance`)
+when many must be filtered or counted.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from store.compliance import status_filter
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids
@@ -55,32 +56,6 @@ class Assignment:
             valid_from=doc.get("validFrom"),
             valid_until=doc.get("validUntil"),
         )
-
-
-def status_filter(status: str, as_of: datetime) -> dict[str, Any]:
-    """The query for assignments in `status` at `as_of`; mirrors `resolvers.status.Timeline`."""
-    done = {"completedAt": {"$lte": as_of}}
-    open_ = {"$or": [{"completedAt": None}, {"completedAt": {"$gt": as_of}}]}
-    available = {"startDate": {"$lte": as_of}}
-    filters: dict[str, list[dict[str, Any]]] = {
-        "COMPLETED": [done, {"$or": [{"validUntil": None}, {"validUntil": {"$gt": as_of}}]}],
-        "EXPIRED": [done, {"validUntil": {"$lte": as_of}}],
-        "NOT_YET_AVAILABLE": [open_, {"startDate": {"$gt": as_of}}],
-        "OVERDUE": [open_, available, {"dueDate": {"$lte": as_of}}],
-        "IN_PROGRESS": [
-            open_,
-            available,
-            {"dueDate": {"$gt": as_of}},
-            {"startedAt": {"$lte": as_of}},
-        ],
-        "NOT_STARTED": [
-            open_,
-            available,
-            {"dueDate": {"$gt": as_of}},
-            {"$or": [{"startedAt": None}, {"startedAt": {"$gt": as_of}}]},
-        ],
-    }
-    return {"$and": filters[status]}
 
 
 @boundary
@@ -134,22 +109,37 @@ async def open_for_learners(
     return [Assignment.from_doc(doc) async for doc in cursor]
 
 
-def _query(
-    org_id: str,
-    *,
-    learner_id: str | None,
-    credential_id: str | None,
-    status: str | None,
-    as_of: datetime,
-) -> dict[str, Any]:
-    query: dict[str, Any] = {"orgId": oid(org_id)}
-    if learner_id is not None:
-        query["learnerId"] = oid(learner_id)
-    if credential_id is not None:
-        query["credentialId"] = oid(credential_id)
-    if status is not None:
-        query.update(status_filter(status, as_of))
-    return query
+SORTABLE = ("dueDate", "startDate", "assignedAt", "validUntil")
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which cycles a list or count means; status and the date windows are judged at `as_of`."""
+
+    as_of: datetime
+    learner_id: str | None = None
+    credential_id: str | None = None
+    status: str | None = None
+    due_before: datetime | None = None
+    expiring_before: datetime | None = None
+
+    def query(self, org_id: str) -> dict[str, Any]:
+        clauses: list[dict[str, Any]] = [{"orgId": oid(org_id)}]
+        if self.learner_id is not None:
+            clauses.append({"learnerId": oid(self.learner_id)})
+        if self.credential_id is not None:
+            clauses.append({"credentialId": oid(self.credential_id)})
+        if self.status is not None:
+            clauses.append(status_filter(self.status, self.as_of))
+        if self.due_before is not None:
+            not_done = {"$or": [{"completedAt": None}, {"completedAt": {"$gt": self.as_of}}]}
+            clauses += [not_done, {"dueDate": {"$lte": self.due_before}}]
+        if self.expiring_before is not None:
+            clauses += [
+                status_filter("COMPLETED", self.as_of),
+                {"validUntil": {"$lte": self.expiring_before}},
+            ]
+        return {"$and": clauses}
 
 
 @boundary
@@ -157,40 +147,36 @@ async def page(
     db: Database,
     *,
     org_id: str,
-    learner_id: str | None = None,
-    credential_id: str | None = None,
-    status: str | None,
-    as_of: datetime,
+    where: Filter,
+    order: str = "dueDate",
+    descending: bool = False,
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Assignment]:
-    """One page by due date (then id), strictly after the `after` key."""
-    query = _query(
-        org_id, learner_id=learner_id, credential_id=credential_id, status=status, as_of=as_of
-    )
+    """One page sorted by `order` (then id), strictly after the `after` key.
+
+    Sorting by validUntil lists only cycles that have one (completed, expiring ones).
+    """
+    assert order in SORTABLE
+    query = where.query(org_id)
+    if order == "validUntil":
+        query["$and"].append({"validUntil": {"$ne": None}})
     if after is not None:
-        due, last_id = after
-        keyset = {
-            "$or": [{"dueDate": {"$gt": due}}, {"dueDate": due, "_id": {"$gt": oid(last_id)}}]
-        }
-        query = {"$and": [query, keyset]}
-    cursor = db.db.assignments.find(query).sort([("dueDate", 1), ("_id", 1)]).limit(limit)
-    return [Assignment.from_doc(doc) async for doc in cursor]
+        value, last_id = after
+        beyond = "$lt" if descending else "$gt"
+        query["$and"].append(
+            {"$or": [{order: {beyond: value}}, {order: value, "_id": {beyond: oid(last_id)}}]}
+        )
+    direction = -1 if descending else 1
+    cursor = db.db.assignments.find(query).sort([(order, direction), ("_id", direction)])
+    return [Assignment.from_doc(doc) async for doc in cursor.limit(limit)]
 
 
 @boundary
-async def count(
-    db: Database,
-    *,
-    org_id: str,
-    learner_id: str | None = None,
-    credential_id: str | None = None,
-    status: str | None,
-    as_of: datetime,
-) -> int:
-    query = _query(
-        org_id, learner_id=learner_id, credential_id=credential_id, status=status, as_of=as_of
-    )
+async def count(db: Database, *, org_id: str, where: Filter, order: str = "dueDate") -> int:
+    query = where.query(org_id)
+    if order == "validUntil":
+        query["$and"].append({"validUntil": {"$ne": None}})
     return await db.db.assignments.count_documents(query)
 
 

@@ -25,7 +25,12 @@ INDEXES: dict[str, list[IndexModel]] = {
     "assignments": [
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
         _index("orgId", "learnerId", "dueDate", "_id", name="org_learner_due"),
-        _index("orgId", "credentialId", "dueDate", name="org_credential_due"),
+        _index("orgId", "credentialId", "dueDate", "_id", name="org_credential_due_id"),
+        _index("orgId", "credentialId", "validUntil", "_id", name="org_credential_valid_id"),
+        _index("orgId", "dueDate", "_id", name="org_due_id"),
+        _index("orgId", "validUntil", "_id", name="org_valid_id"),
+        _index("orgId", "startDate", "_id", name="org_start_id"),
+        _index("orgId", "assignedAt", "_id", name="org_assigned_id"),
     ],
     "enrollments": [
         _index(
@@ -41,6 +46,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "records": [
         _index("orgId", "status", "submittedAt", "_id", name="org_review_queue"),
         _index("orgId", "learnerId", "submittedAt", name="org_learner_records"),
+        _index("orgId", "credentialId", "status", name="org_credential_records"),
         _index(
             "orgId",
             "submittedBy",

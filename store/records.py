@@ -126,6 +126,7 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
         "labelId": oid(doc["labelId"]) if doc.get("labelId") else None,
         "reviewedBy": oid(doc["reviewedBy"]) if doc.get("reviewedBy") else None,
         "assignmentId": oid(doc["assignmentId"]) if doc.get("assignmentId") else None,
+        "credentialId": oid(doc["credentialId"]) if doc.get("credentialId") else None,
         "previousId": oid(doc["previousId"]) if doc.get("previousId") else None,
         "issueDate": midnight(doc.get("issueDate")),
         "endDate": midnight(doc.get("endDate")),

@@ -11,12 +11,14 @@ from graph import ids
 from graph.context import Info
 from graph.types.connection import Connection
 from graph.types.criteria import CriteriaNode, Requirement, node_of
+from graph.types.dashboard import ComplianceSummary
 from graph.types.node import Node, entity, node_type
-from graph.types.time import Period
-from resolvers import criteria, periods, progress
+from graph.types.time import Period, PeriodInput
+from resolvers import criteria, dashboard, periods, progress
 from resolvers.clock import as_utc
 from resolvers.status import Status
 from store import credentials
+from store.assignments import Filter
 
 if TYPE_CHECKING:
     from graph.types.assignment import CredentialAssignment, CredentialStatus
@@ -94,13 +96,31 @@ class Credential(Node):
         after: str | None = None,
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
         ctx = info.context
-        page = await progress.credential_assignments(
-            ctx.db,
-            ctx.viewer,
-            self.record.id,
-            status=Status(status) if status else None,
+        where = Filter(
             as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
-            first=first,
-            after=after,
+            credential_id=self.record.id,
+            status=Status(status) if status else None,
+        )
+        page = await progress.organization_assignments(
+            ctx.db, ctx.viewer, where, order="DUE_DATE", descending=False, first=first, after=after
         )
         return Connection.of(page, node_type("CredentialAssignment").from_record)
+
+    @strawberry.field(description="Compliance counts for this credential (administrators).")
+    async def stats(
+        self,
+        info: Info,
+        as_of: datetime | None = None,
+        expiring_within: PeriodInput | None = None,
+    ) -> ComplianceSummary:
+        ctx = info.context
+        result = await dashboard.compliance_summary(
+            ctx.db,
+            ctx.viewer,
+            credential_id=self.record.id,
+            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            expiring_within=expiring_within.to_period("expiringWithin")
+            if expiring_within
+            else None,
+        )
+        return ComplianceSummary.of(result)

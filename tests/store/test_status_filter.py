@@ -1,4 +1,4 @@
-"""The MongoDB status filter answers exactly what `Timeline.status` answers, at any moment."""
+"""MongoDB's status filter and expression answer exactly what `Timeline.status` answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resolvers.status import Status, Timeline
-from store.assignments import status_filter
+from store.compliance import status_expression, status_filter
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -52,3 +52,6 @@ async def test_filter_matches_python(db, lines, as_of):
         found = sorted([d["i"] async for d in collection.find(status_filter(status, as_of))])
         expected = [i for i, t in enumerate(lines) if t.status(as_of) is status]
         assert found == expected, status
+    pipeline = [{"$project": {"i": 1, "status": status_expression(as_of)}}]
+    computed = {d["i"]: d["status"] async for d in await collection.aggregate(pipeline)}
+    assert computed == {i: t.status(as_of).value for i, t in enumerate(lines)}

@@ -1,0 +1,75 @@
+"""Dashboard answers: compliance counts and the organization-wide assignment list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Self
+
+import strawberry
+
+from graph.types.assignment import CredentialStatus
+from graph.types.time import Period
+from resolvers.dashboard import Compliance
+
+
+@strawberry.type
+class StatusCount:
+    status: CredentialStatus
+    count: int
+
+
+@strawberry.type(description="Counts computed by the database at `asOf`.")
+class ComplianceSummary:
+    as_of: datetime
+    total: int
+    not_yet_available: int
+    not_started: int
+    in_progress: int
+    completed: int
+    overdue: int
+    expired: int
+    by_status: list[StatusCount]
+    expiring_within: Period
+    expiring_soon: int = strawberry.field(
+        description="Completed and valid at asOf, lapsing within expiringWithin."
+    )
+    due_soon: int = strawberry.field(
+        description="Not completed at asOf, due within expiringWithin."
+    )
+    pending_records: int = strawberry.field(description="Training records awaiting review.")
+
+    @classmethod
+    def of(cls, result: Compliance) -> Self:
+        counts = result.summary.by_status
+        period = Period.of(result.horizon)
+        assert period is not None
+        return cls(
+            as_of=result.as_of,
+            total=result.summary.total,
+            not_yet_available=counts["NOT_YET_AVAILABLE"],
+            not_started=counts["NOT_STARTED"],
+            in_progress=counts["IN_PROGRESS"],
+            completed=counts["COMPLETED"],
+            overdue=counts["OVERDUE"],
+            expired=counts["EXPIRED"],
+            by_status=[StatusCount(status=s, count=n) for s, n in counts.items()],
+            expiring_within=period,
+            expiring_soon=result.summary.expiring_soon,
+            due_soon=result.summary.due_soon,
+            pending_records=result.summary.pending_records,
+        )
+
+
+@strawberry.enum
+class AssignmentOrderField(StrEnum):
+    DUE_DATE = "DUE_DATE"
+    START_DATE = "START_DATE"
+    ASSIGNED_AT = "ASSIGNED_AT"
+    VALID_UNTIL = "VALID_UNTIL"
+
+
+@strawberry.input
+class AssignmentOrder:
+    field: AssignmentOrderField = AssignmentOrderField.DUE_DATE
+    descending: bool = False
