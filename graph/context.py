@@ -11,7 +11,7 @@ from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
 from graph.settings import Settings
-from resolvers.auth import require_viewer
+from resolvers.auth import Session, require_viewer
 from resolvers.clock import Clock
 from resolvers.errors import DomainError
 from resolvers.loaders import Loaders
@@ -27,7 +27,7 @@ class Context:
     settings: Settings
     clock: Clock
     now: datetime
-    caller: User | None = None
+    session: Session | None = None
     auth_error: DomainError | None = field(default=None)
 
     @property
@@ -35,7 +35,7 @@ class Context:
         """The authenticated caller; `UNAUTHENTICATED` (with the token's fault) otherwise."""
         if self.auth_error is not None:
             raise self.auth_error
-        return require_viewer(self.caller)
+        return require_viewer(self.session.user if self.session else None)
 
     @cached_property
     def loaders(self) -> Loaders:

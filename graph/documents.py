@@ -21,14 +21,15 @@ from store.errors import Unavailable
 async def document(request: Request) -> Response:
     state = request.app.state
     try:
-        viewer = await authenticate(
+        session = await authenticate(
             state.database,
             request.headers.get("authorization"),
             secret=state.settings.secret,
             now=state.clock.now(),
         )
-        if viewer is None:
+        if session is None:
             return error_response(401, Code.UNAUTHENTICATED, "a valid bearer token is required")
+        viewer = session.user
         _, record_id = ids.decode(request.path_params["record_id"], expect="TrainingRecord")
         found = await documents.open_for(state.database, viewer, record_id)
     except DomainError as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from graph.errors import ErrorCodes, log_unexpected
@@ -22,5 +23,9 @@ schema = Schema(
     query=Query,
     mutation=Mutation,
     types=list(ENTITIES),
-    extensions=[ErrorCodes],
+    extensions=[
+        ErrorCodes,
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ],
 )

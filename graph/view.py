@@ -1,21 +1,29 @@
-"""The `/graphql` endpoint: Strawberry's ASGI view with credgraph's context and error shapes."""
+"""The `/graphql` endpoint: Strawberry's ASGI view with credgraph's context, error shapes,
+HTTP caching for polls (see `graph.polling`) and automatic persisted queries."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
+from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
+from graph import polling
 from graph.context import Context
 from graph.errors import UNAVAILABLE_MESSAGE
 from resolvers.auth import authenticate
 from resolvers.documents import size_text
 from resolvers.errors import Code, DomainError
+from store import organizations
 from store.errors import Unavailable
 
 GRAPHIQL = (Path(__file__).parent / "static" / "graphiql.html").read_text()
@@ -27,6 +35,8 @@ HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
+FORM_OVERHEAD = 1024 * 1024
+CACHE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
 
 
 def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
@@ -38,7 +48,17 @@ def error_response(status: int, code: str, message: str, **headers: str) -> JSON
     )
 
 
-FORM_OVERHEAD = 1024 * 1024
+class _DatabaseDown(Exception):
+    """Raised from `get_context` when the caller cannot even be authenticated."""
+
+
+class _NotModified(Exception):
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+
+class _PersistedQueryNotFound(Exception):
+    pass
 
 
 def _too_large(request: Request) -> bool:
@@ -52,11 +72,11 @@ def _too_large(request: Request) -> bool:
     return length > request.app.state.settings.max_document + FORM_OVERHEAD
 
 
-class _DatabaseDown(Exception):
-    """Raised from `get_context` when the caller cannot even be authenticated."""
-
-
 class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.persisted = polling.PersistedQueries()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await error_response(400, "BAD_REQUEST", "only HTTP is served here")(
@@ -66,21 +86,27 @@ class GraphQLView(GraphQL[Context, None]):
         request = Request(scope, receive)
         if _too_large(request):
             limit = request.app.state.settings.max_document
-            response = error_response(
+            response: Response = error_response(
                 413, "PAYLOAD_TOO_LARGE", f"an upload is at most {size_text(limit)}"
             )
-            await response(scope, receive, send)
-            return
+        else:
+            response = await self._respond(request)
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request) -> Response:
         try:
-            response = await self.run(request)
+            return await self.run(request)
         except HTTPException as error:
             code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
-            response = error_response(error.status_code, code, error.reason)
+            return error_response(error.status_code, code, error.reason)
+        except _NotModified as unchanged:
+            return Response(status_code=304, headers={"ETag": unchanged.tag, **CACHE_HEADERS})
+        except _PersistedQueryNotFound:
+            return error_response(200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
         except _DatabaseDown:
-            response = error_response(
+            return error_response(
                 503, Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, **{"Retry-After": "5"}
             )
-        await response(scope, receive, send)
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         state: Any = request.app.state
@@ -93,7 +119,7 @@ class GraphQLView(GraphQL[Context, None]):
             now=state.clock.now(),
         )
         try:
-            context.caller = await authenticate(
+            context.session = await authenticate(
                 context.db,
                 request.headers.get("authorization"),
                 secret=context.settings.secret,
@@ -104,6 +130,95 @@ class GraphQLView(GraphQL[Context, None]):
         except Unavailable as error:
             raise _DatabaseDown from error
         return context
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Answer an unchanged poll with 304 before any resolver runs; tag fresh answers."""
+        request_data = self._with_persisted_query(request_data)
+        shape = (
+            polling.shape(request_data.query, request_data.operation_name)
+            if request_data.query
+            else None
+        )
+        session = context.session
+        tag = None
+        if shape is not None and shape.operation is OperationType.QUERY:
+            sub_response.headers.update(CACHE_HEADERS)
+            if session is not None:
+                tag = polling.etag(
+                    query=request_data.query or "",
+                    operation_name=request_data.operation_name,
+                    variables=request_data.variables,
+                    user_id=session.user.id,
+                    data_version=session.data_version,
+                    clock=shape.clock,
+                    now=context.now,
+                )
+                if polling.matches(tag, request.headers.get("if-none-match")):
+                    raise _NotModified(tag)
+        result = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+        if tag is not None and not result.errors:
+            sub_response.headers["ETag"] = tag
+        if shape is not None and shape.operation is OperationType.MUTATION and session is not None:
+            await organizations.touch(context.db, id=session.user.org_id)
+        return result
+
+    def _with_persisted_query(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        persisted = (data.extensions or {}).get("persistedQuery")
+        if not isinstance(persisted, dict):
+            return data
+        wanted = persisted.get("sha256Hash")
+        if not isinstance(wanted, str):
+            raise HTTPException(400, "persistedQuery.sha256Hash must be a string")
+        if data.query is None:
+            query = self.persisted.get(wanted)
+            if query is None:
+                raise _PersistedQueryNotFound
+            return dataclasses.replace(data, query=query)
+        if polling.digest(data.query) != wanted:
+            raise HTTPException(400, "persistedQuery.sha256Hash does not match the query")
+        self.persisted.put(wanted, data.query)
+        return data
+
+    async def process_result(  # type: ignore[override]
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Every error leaves with a code, even one raised before `ErrorCodes` could see it
+        (a syntax error from the parser cache, for one)."""
+        response = await super().process_result(request, result)
+        for error in response.get("errors") or ():
+            extensions = error.setdefault("extensions", {})
+            if "code" not in extensions:
+                syntax = str(error.get("message", "")).startswith("Syntax Error")
+                extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "BAD_REQUEST"
+        return response
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's plain visit; a GET carrying a persisted query is a query."""
+        params = request.query_params
+        return (
+            request.method == "GET"
+            and params.get("query") is None
+            and params.get("extensions") is None
+            and "text/html" in request.headers.get("accept", "")
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from resolvers import tokens
@@ -11,10 +12,18 @@ from store.database import Database
 from store.users import User
 
 
+@dataclass(frozen=True, slots=True)
+class Session:
+    """The caller, and their organization's data version when they were looked up."""
+
+    user: User
+    data_version: int
+
+
 async def authenticate(
     db: Database, authorization: str | None, *, secret: str, now: datetime
-) -> User | None:
-    """The caller's user; None without a token; `UNAUTHENTICATED` for a token that fails.
+) -> Session | None:
+    """The caller; None without a token; `UNAUTHENTICATED` for a token that fails.
 
     A token stops working as soon as its user is disabled or deleted, whatever its expiry.
     """
@@ -22,10 +31,10 @@ async def authenticate(
     if token is None:
         return None
     claims = tokens.verify(token, secret=secret, now=now)
-    user = await users.get(db, org_id=claims.org_id, id=claims.user_id)
-    if user is None or user.disabled_at is not None:
+    found = await users.get_with_version(db, org_id=claims.org_id, id=claims.user_id)
+    if found is None or found[0].disabled_at is not None:
         raise unauthenticated("the token's user no longer exists or has been disabled")
-    return user
+    return Session(user=found[0], data_version=found[1])
 
 
 def require_viewer(viewer: User | None) -> User:

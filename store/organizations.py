@@ -50,3 +50,9 @@ async def find_by_name(db: Database, *, name: str) -> list[Organization]:
 @boundary
 async def delete(db: Database, *, id: str) -> None:
     await db.db.organizations.delete_one({"_id": oid(id)})
+
+
+@boundary
+async def touch(db: Database, *, id: str) -> None:
+    """Advance the organization's data version after a write, so cached answers go stale."""
+    await db.db.organizations.update_one({"_id": oid(id)}, {"$inc": {"dataVersion": 1}})

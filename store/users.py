@@ -90,3 +90,24 @@ async def disable(db: Database, *, org_id: str, id: str, now: datetime) -> bool:
         {"orgId": oid(org_id), "_id": oid(id)}, {"$set": {"disabledAt": now}}
     )
     return result.matched_count == 1
+
+
+@boundary
+async def get_with_version(db: Database, *, org_id: str, id: str) -> tuple[User, int] | None:
+    """The user and their organization's data version, in one round trip."""
+    pipeline = [
+        {"$match": {"orgId": oid(org_id), "_id": oid(id)}},
+        {
+            "$lookup": {
+                "from": "organizations",
+                "localField": "orgId",
+                "foreignField": "_id",
+                "as": "org",
+            }
+        },
+    ]
+    rows = await (await db.db.users.aggregate(pipeline)).to_list()
+    if not rows:
+        return None
+    version = rows[0]["org"][0].get("dataVersion", 0) if rows[0]["org"] else 0
+    return User.from_doc(rows[0]), version
