@@ -1,0 +1,428 @@
+"""credgraph's benchmark: `python -m bench.run` (see the README's Performance section).
+
+Seeds N learners x M credentials in a throw-away SecantusDB and prints, side by side in one run:
+database round trips per request for N = 10, 100, 1000; the dashboard query through GraphQL
+against a raw baseline (one aggregation + json.dumps) and against graphql-core executing the
+same document over pre-fetched data; an unchanged poll (304) against a full execution; and 50
+concurrent pollers against a real uvicorn on loopback. Results go to bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import httpx
+from graphql import build_schema, execute, parse
+from pymongo import monitoring
+
+from bench.seed import organization
+from graph.app import create_app
+from graph.settings import Settings
+from resolvers import tokens
+from resolvers.clock import FrozenClock
+from store import embedded
+from store.compliance import status_expression
+from store.database import connect
+
+ROOT = Path(__file__).parent.parent
+SECRET = "bench-secret-" + "x" * 40
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+DASHBOARD = """
+query Dashboard($asOf: DateTime!) {
+  complianceSummary(asOf: $asOf) {
+    total notYetAvailable notStarted inProgress completed overdue expired
+    expiringSoon dueSoon pendingRecords
+  }
+  assignments(asOf: $asOf, first: 50) {
+    totalCount
+    edges { node {
+      id status(asOf: $asOf) dueDate validUntil learner { name } credential { name }
+    } }
+  }
+}"""
+LEARNER = """
+{ me { credentials(first: 100) { totalCount edges { node {
+    id status expiresIn { seconds } completedAt validUntil
+    credential { name criteriaExpression }
+    completion { progress nextSteps { title } }
+    tasks { state action requirement { title course { title } } enrollment { status } }
+} } } } }"""
+
+
+class Commands(monitoring.CommandListener):
+    """Counts the commands sent: a request's database round trips."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.count += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def median_seconds(call: Callable[[], Awaitable[Any]], repeat: int) -> float:
+    for _ in range(3):
+        await call()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+async def seed(uri: str, database: str, learners: int, credentials: int) -> tuple[str, str]:
+    """Seed one organization; tokens for its administrator and one of its learners."""
+    async with connect(uri, database=database, seconds=30) as db:
+        admin, people = await organization(
+            db,
+            name=f"Bench{learners}",
+            learners=learners,
+            credentials_per_learner=credentials,
+            now=NOW,
+        )
+    ttl = Settings(data_dir=Path("."), secret=SECRET).token_ttl
+    now = datetime.now(UTC)  # the uvicorn server checks expiry on the real clock
+    return (
+        tokens.issue(admin, secret=SECRET, ttl=ttl, now=now),
+        tokens.issue(people[len(people) // 2], secret=SECRET, ttl=ttl, now=now),
+    )
+
+
+async def in_process(
+    uri: str, database: str, admin: str, learner: str, repeat: int
+) -> dict[str, Any]:
+    """Round trips and timings through the ASGI app, without a network in between."""
+    commands = Commands()
+    settings = Settings(
+        data_dir=Path(tempfile.mkdtemp()), secret=SECRET, mongodb_uri=uri, database=database
+    )
+    app = create_app(settings, clock=FrozenClock(NOW), listeners=[commands])
+    body = {"query": DASHBOARD, "variables": {"asOf": NOW.isoformat()}}
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+
+            async def trips(payload: dict[str, Any], token: str) -> int:
+                commands.count = 0
+                response = await http.post(
+                    "/graphql", json=payload, headers={"Authorization": f"Bearer {token}"}
+                )
+                assert "errors" not in response.json(), response.text
+                return commands.count
+
+            result: dict[str, Any] = {
+                "dashboard_trips": await trips(body, admin),
+                "learner_trips": await trips({"query": LEARNER}, learner),
+            }
+            if not repeat:
+                return result
+            first = await http.post("/graphql", json=body, headers=as_admin)
+            unchanged = {**as_admin, "If-None-Match": first.headers["etag"]}
+
+            async def full() -> None:
+                await http.post("/graphql", json=body, headers=as_admin)
+
+            async def poll() -> None:
+                response = await http.post("/graphql", json=body, headers=unchanged)
+                assert response.status_code == 304
+
+            result["full"] = await median_seconds(full, repeat)
+            result["poll_304"] = await median_seconds(poll, repeat)
+            result["answer"] = first.json()["data"]
+    return result
+
+
+async def raw_baseline(uri: str, database: str, org_name: str, repeat: int) -> float:
+    """The dashboard's answer from one aggregation (plus the review queue's count), dumped."""
+    async with connect(uri, database=database, seconds=30, create_indexes=False) as db:
+        org = await db.db.organizations.find_one({"name": org_name})
+        scope = {"orgId": org["_id"]}
+        status = status_expression(NOW)
+        page = [
+            {"$sort": {"dueDate": 1, "_id": 1}},
+            {"$limit": 50},
+            {
+                "$lookup": {
+                    "from": "users",
+                    "localField": "learnerId",
+                    "foreignField": "_id",
+                    "as": "learner",
+                }
+            },
+            {
+                "$lookup": {
+                    "from": "credentials",
+                    "localField": "credentialId",
+                    "foreignField": "_id",
+                    "as": "credential",
+                }
+            },
+            {
+                "$project": {
+                    "dueDate": 1,
+                    "validUntil": 1,
+                    "status": status,
+                    "learner": {"$first": "$learner.name"},
+                    "credential": {"$first": "$credential.name"},
+                }
+            },
+        ]
+        pipeline = [
+            {"$match": scope},
+            {
+                "$facet": {
+                    "summary": [{"$group": {"_id": status, "n": {"$sum": 1}}}],
+                    "total": [{"$count": "n"}],
+                    "page": page,
+                }
+            },
+        ]
+
+        async def answer() -> str:
+            (facets,) = await (await db.db.assignments.aggregate(pipeline)).to_list()
+            pending = await db.db.records.count_documents({**scope, "status": "PENDING"})
+            return json.dumps({**facets, "pending": pending}, default=str)
+
+        return await median_seconds(answer, repeat)
+
+
+def executor_floor(answer: dict[str, Any], repeat: int) -> float:
+    """graphql-core executing the dashboard document over the already-fetched answer."""
+    schema = build_schema((ROOT / "schema.graphql").read_text())
+    document = parse(DASHBOARD)
+    variables = {"asOf": NOW.isoformat()}
+    samples = []
+    for _ in range(repeat + 3):
+        started = time.perf_counter()
+        result = execute(schema, document, root_value=answer, variable_values=variables)
+        samples.append(time.perf_counter() - started)
+        assert not result.errors, result.errors
+    return statistics.median(samples[3:])
+
+
+async def hammer(
+    http: httpx.AsyncClient,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    pollers: int,
+    seconds: float,
+) -> dict[str, float]:
+    """`pollers` clients posting `body` back to back for `seconds`: throughput and latency."""
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def poller() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            response = await http.post("/graphql", json=body, headers=headers)
+            latencies.append(time.perf_counter() - started)
+            errors += response.status_code not in (200, 304)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(poller() for _ in range(pollers)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def under_load(
+    uri: str, database: str, admin: str, pollers: int, seconds: float
+) -> dict[str, Any]:
+    """Concurrent pollers against `credgraph serve` (a real uvicorn) on loopback."""
+    port = free_port()
+    env = {**os.environ, "CREDGRAPH_SECRET": SECRET, "CREDGRAPH_DATA_DIR": tempfile.mkdtemp()}
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "graph",
+        "serve",
+        "--port",
+        str(port),
+        "--mongodb-uri",
+        uri.replace("/?", f"/{database}?"),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    body = {"query": DASHBOARD, "variables": {"asOf": NOW.isoformat()}}
+    headers = {"Authorization": f"Bearer {admin}"}
+    limits = httpx.Limits(max_connections=pollers)
+    try:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
+        ) as http:
+            for _ in range(300):
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            tag = (await http.post("/graphql", json=body, headers=headers)).headers["etag"]
+            conditional = {**headers, "If-None-Match": tag}
+            return {
+                "full": await hammer(http, body, headers, pollers, seconds),
+                "conditional": await hammer(http, body, conditional, pollers, seconds),
+                "peak_rss_mib": peak_rss_kib(server.pid) / 1024,
+            }
+    finally:
+        server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), 30)
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def report(
+    sizes: list[int],
+    credentials: int,
+    trips: dict[int, dict[str, Any]],
+    timings: dict[str, float],
+    load: dict[str, Any],
+    pollers: int,
+    seconds: float,
+) -> str:
+    largest = max(sizes)
+    full = timings["full"]
+    lines = [
+        f"`python -m bench.run`, {datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
+        f"SecantusDB {version('SecantusDB')}.",
+        "",
+        row("database round trips per request", *(f"N = {n}" for n in sizes)),
+        row("---", *("---" for _ in sizes)),
+        row("dashboard (summary + 50 assignments)", *(trips[n]["dashboard_trips"] for n in sizes)),
+        row("learner (`me.credentials` with tasks)", *(trips[n]["learner_trips"] for n in sizes)),
+        "",
+        row(
+            f"dashboard at N = {largest} ({largest * credentials} assignments), median",
+            "ms",
+            "ratio",
+        ),
+        row("---", "---", "---"),
+        row("GraphQL endpoint, full execution (in process)", f"{full * 1000:.2f}", "1"),
+        row(
+            "raw baseline: one aggregation + json.dumps",
+            f"{timings['raw'] * 1000:.2f}",
+            f"GraphQL is {full / timings['raw']:.1f}x",
+        ),
+        row(
+            "graphql-core over pre-fetched data (executor floor)",
+            f"{timings['floor'] * 1000:.2f}",
+            f"GraphQL is {full / timings['floor']:.1f}x",
+        ),
+        row(
+            "unchanged poll answered 304 (in process)",
+            f"{timings['poll_304'] * 1000:.2f}",
+            f"{full / timings['poll_304']:.1f}x cheaper",
+        ),
+        "",
+        row(
+            f"{pollers} concurrent pollers, {seconds:.0f} s, real uvicorn on loopback",
+            "requests/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+        ),
+        row("---", "---", "---", "---", "---"),
+    ]
+    for mode, label in (("full", "full executions"), ("conditional", "If-None-Match (304s)")):
+        r = load[mode]
+        lines.append(
+            row(
+                label,
+                f"{r['rps']:.0f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                f"{r['errors']} of {r['requests']}",
+            )
+        )
+    lines += ["", f"Server peak memory (VmHWM): {load['peak_rss_mib']:.0f} MiB."]
+    return "\n".join(lines)
+
+
+async def main(
+    sizes: list[int], credentials: int, repeat: int, pollers: int, seconds: float
+) -> None:
+    server = embedded.acquire(Path(tempfile.mkdtemp()) / "bench-db")
+    try:
+        trips: dict[int, dict[str, Any]] = {}
+        for n in sorted(sizes):
+            database = f"bench_{n}_{uuid.uuid4().hex[:6]}"
+            started = time.perf_counter()
+            admin, learner = await seed(server.uri, database, n, credentials)
+            seeded = time.perf_counter() - started
+            largest = n == max(sizes)
+            trips[n] = await in_process(server.uri, database, admin, learner, repeat * largest)
+            print(
+                f"N={n}: seeded in {seeded:.1f}s; round trips: dashboard "
+                f"{trips[n]['dashboard_trips']}, learner {trips[n]['learner_trips']}",
+                flush=True,
+            )
+        measured = trips[max(sizes)]
+        timings = {
+            "full": measured["full"],
+            "poll_304": measured["poll_304"],
+            "raw": await raw_baseline(server.uri, database, f"Bench{max(sizes)}", repeat),
+            "floor": executor_floor(measured["answer"], repeat),
+        }
+        load = await under_load(server.uri, database, admin, pollers, seconds)
+    finally:
+        server.stop()
+    text = report(sizes, credentials, trips, timings, load, pollers, seconds)
+    print("\n" + text)
+    (Path(__file__).parent / "results.md").write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--credentials", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--pollers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    asyncio.run(main(args.sizes, args.credentials, args.repeat, args.pollers, args.seconds))
