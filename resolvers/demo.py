@@ -41,8 +41,11 @@ class Demo:
     created: bool
 
 
-async def load(db: Database, *, now: datetime) -> Demo:
-    """Create the demo organization unless it exists; either way return its two showcase users."""
+async def load(db: Database, *, now: datetime, crowd: int = 300) -> Demo:
+    """Create the demo organization unless it exists; either way return its two showcase users.
+
+    Besides the named learners, `crowd` more make the dashboards' numbers mean something.
+    """
     existing = await organizations.find_by_name(db, name=ORG_NAME)
     if existing:
         org_id = existing[0].id
@@ -56,7 +59,8 @@ async def load(db: Database, *, now: datetime) -> Demo:
         await create_user(db, admin, email=email, name=name, role=Role.LEARNER, now=now)
         for email, name in LEARNERS
     ]
-    await _credentials(db, admin, people, now)
+    cpr, infection, courses = await _credentials(db, admin, people, now)
+    await _crowd(db, admin, crowd, (cpr, infection), courses, now)
     return Demo(ORG_NAME, admin, people[0], created=True)
 
 
@@ -74,7 +78,9 @@ async def _course(db: Database, admin: User, title: str, hours: float, now: date
     return made.id
 
 
-async def _credentials(db: Database, admin: User, people: list[User], now: datetime) -> None:
+async def _credentials(
+    db: Database, admin: User, people: list[User], now: datetime
+) -> tuple[str, str, dict[str, str]]:
     lee, maria, sam, priya, tom, ana = people
     bls = await catalogue.create_label(db, admin, name="BLS", now=now)
     cpr_online = await _course(db, admin, "CPR Online Course", 2.0, now)
@@ -222,3 +228,57 @@ async def _credentials(db: Database, admin: User, people: list[User], now: datet
         now=now - 7 * DAY,
     )
     await finish(lee, cpr_online, now - 2 * DAY)
+    courses = {"cpr": cpr_online, "hygiene": hygiene, "precautions": precautions}
+    return cpr.id, infection.id, courses
+
+
+FIRST = ["Alex", "Bea", "Chen", "Dara", "Eli", "Femi", "Gus", "Hana", "Ines", "Jon", "Kemi", "Luis"]
+LAST = ["Adams", "Brown", "Costa", "Diaz", "Evans", "Fox", "Garcia", "Huang", "Ito", "Jones"]
+
+
+async def _crowd(
+    db: Database,
+    admin: User,
+    size: int,
+    credential_ids: tuple[str, str],
+    course_ids: dict[str, str],
+    now: datetime,
+) -> None:
+    """Staff assigned over the past months: some done, some started, some late."""
+    staff = [
+        await create_user(
+            db,
+            admin,
+            email=f"staff{i:03d}@northwind.example",
+            name=f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]}",
+            role=Role.LEARNER,
+            now=now,
+        )
+        for i in range(size)
+    ]
+    cohorts = [staff[i::4] for i in range(4)]
+    for cohort, days_ago in zip(cohorts, (150, 60, 30, 5), strict=True):
+        for credential_id in credential_ids:
+            for start in range(0, len(cohort), assignments.MAX_LEARNERS):
+                await assignments.assign(
+                    db,
+                    admin,
+                    credential_id=credential_id,
+                    learner_ids=[p.id for p in cohort[start : start + assignments.MAX_LEARNERS]],
+                    start_date=now - days_ago * DAY,
+                    due_date=None,
+                    now=now - days_ago * DAY,
+                )
+    for index, person in enumerate(staff):
+        if index % 3 == 0:
+            for course in ("hygiene", "precautions"):
+                got = await enrollments.get_course(
+                    db, person, course_id=course_ids[course], assignment_id=None, now=now - DAY
+                )
+                await enrollments.report_progress(
+                    db, person, enrollment_id=got.id, progress=1.0, completed=True, now=now - DAY
+                )
+        elif index % 3 == 1:
+            await enrollments.get_course(
+                db, person, course_id=course_ids["cpr"], assignment_id=None, now=now - DAY
+            )
