@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from graph.documents import document
-from graph.schema import schema
+from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
 from resolvers.clock import Clock, SystemClock
@@ -61,7 +61,10 @@ def create_app(
             Route("/healthz", healthz),
             Route(
                 "/graphql",
-                GraphQLView(schema, multipart_uploads_enabled=True),
+                GraphQLView(
+                    build(settings.limits, introspection=settings.introspection),
+                    multipart_uploads_enabled=True,
+                ),
                 methods=["GET", "POST"],
             ),
             Route("/documents/{record_id}", document, name="document"),

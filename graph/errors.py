@@ -24,6 +24,7 @@ T = TypeVar("T")
 
 ErrorCode = strawberry.enum(Code, name="ErrorCode", description="Stable codes for every failure.")
 
+TOKEN_LIMIT = "Document contains more than"
 UNAVAILABLE_MESSAGE = "the database is unavailable; try again shortly"
 INTERNAL_MESSAGE = "internal server error"
 
@@ -48,6 +49,10 @@ async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
 def classify(error: GraphQLError, phase: str | None) -> tuple[str, str]:
     """(code, message) a client may see for one error; `phase` names a pre-execution failure."""
     original = error.original_error
+    if error.extensions and error.extensions.get("code"):
+        return error.extensions["code"], error.message
+    if TOKEN_LIMIT in error.message:
+        return "TOO_MANY_TOKENS", error.message
     if phase is not None:
         return phase, error.message
     if isinstance(original, DomainError):

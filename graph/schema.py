@@ -1,13 +1,25 @@
-"""The schema; `schema.graphql` is its export (`strawberry export-schema graph.schema:schema`)."""
+"""The schema; `schema.graphql` is its export (`strawberry export-schema graph.schema:schema`).
+
+`build` makes one with the configured request limits; `schema` has the defaults.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from graph.errors import ErrorCodes, log_unexpected
+from graph.limits import Limits, rules
 from graph.mutations import Mutation
 from graph.queries import ENTITIES, Query
 
@@ -19,13 +31,19 @@ class Schema(strawberry.Schema):
         log_unexpected(errors)
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    types=list(ENTITIES),
-    extensions=[
+def build(limits: Limits | None = None, *, introspection: bool = True) -> Schema:
+    limits = limits or Limits()
+    validation = rules(limits)
+    if not introspection:
+        validation.append(NoSchemaIntrospectionCustomRule)
+    extensions: list[Any] = [
         ErrorCodes,
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(validation),
         lambda: ValidationCache(maxsize=512),
-    ],
-)
+    ]
+    return Schema(query=Query, mutation=Mutation, types=list(ENTITIES), extensions=extensions)
+
+
+schema = build()

@@ -6,9 +6,11 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+from graph.limits import Limits
 
 SECRET_FILE = "secret"
 DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
@@ -30,6 +32,9 @@ class Settings:
     token_ttl: timedelta = timedelta(days=30)
     db_timeout: float = 3.0
     max_document: int = 10 * 1024 * 1024
+    max_body: int = 1024 * 1024
+    limits: Limits = field(default_factory=Limits)
+    introspection: bool = True
 
     @classmethod
     def load(
@@ -77,6 +82,26 @@ def _stored_secret(directory: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
     return secret
+
+
+def _count(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdigit() or int(raw) == 0:
+        raise ConfigError(f"{name}={raw!r}: expected a positive whole number")
+    return int(raw)
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: expected true or false")
 
 
 def _size(environ: Mapping[str, str], name: str, default: int) -> int:

@@ -19,7 +19,7 @@ from strawberry.types import ExecutionResult
 
 from graph import polling
 from graph.context import Context
-from graph.errors import UNAVAILABLE_MESSAGE
+from graph.errors import TOKEN_LIMIT, UNAVAILABLE_MESSAGE
 from resolvers.auth import authenticate
 from resolvers.documents import size_text
 from resolvers.errors import Code, DomainError
@@ -61,15 +61,21 @@ class _PersistedQueryNotFound(Exception):
     pass
 
 
+def _body_limit(request: Request) -> int:
+    """How large a body may be: a document plus its form for uploads, else `max_body`."""
+    settings = request.app.state.settings
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return int(settings.max_document + FORM_OVERHEAD)
+    return int(settings.max_body)
+
+
 def _too_large(request: Request) -> bool:
-    """A multipart body announced larger than any acceptable document, refused unread."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return False
+    """A body announced larger than the limit, refused unread."""
     try:
         length = int(request.headers.get("content-length", "0"))
     except ValueError:
         return False
-    return length > request.app.state.settings.max_document + FORM_OVERHEAD
+    return length > _body_limit(request)
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -85,9 +91,8 @@ class GraphQLView(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         if _too_large(request):
-            limit = request.app.state.settings.max_document
             response: Response = error_response(
-                413, "PAYLOAD_TOO_LARGE", f"an upload is at most {size_text(limit)}"
+                413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(_body_limit(request))}"
             )
         else:
             response = await self._respond(request)
@@ -203,8 +208,13 @@ class GraphQLView(GraphQL[Context, None]):
         for error in response.get("errors") or ():
             extensions = error.setdefault("extensions", {})
             if "code" not in extensions:
-                syntax = str(error.get("message", "")).startswith("Syntax Error")
-                extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "BAD_REQUEST"
+                message = str(error.get("message", ""))
+                if TOKEN_LIMIT in message:
+                    extensions["code"] = "TOO_MANY_TOKENS"
+                elif message.startswith("Syntax Error"):
+                    extensions["code"] = "GRAPHQL_PARSE_FAILED"
+                else:
+                    extensions["code"] = "BAD_REQUEST"
         return response
 
     def encode_json(self, data: object) -> bytes:

@@ -41,7 +41,7 @@ class Demo:
     created: bool
 
 
-async def load(db: Database, *, now: datetime, crowd: int = 300) -> Demo:
+async def load(db: Database, *, now: datetime, crowd: int = 200) -> Demo:
     """Create the demo organization unless it exists; either way return its two showcase users.
 
     Besides the named learners, `crowd` more make the dashboards' numbers mean something.
@@ -270,7 +270,7 @@ async def _crowd(
                     now=now - days_ago * DAY,
                 )
     for index, person in enumerate(staff):
-        if index % 3 == 0:
+        if index % 4 == 0:
             for course in ("hygiene", "precautions"):
                 got = await enrollments.get_course(
                     db, person, course_id=course_ids[course], assignment_id=None, now=now - DAY
@@ -278,7 +278,7 @@ async def _crowd(
                 await enrollments.report_progress(
                     db, person, enrollment_id=got.id, progress=1.0, completed=True, now=now - DAY
                 )
-        elif index % 3 == 1:
+        elif index % 4 == 1:
             await enrollments.get_course(
                 db, person, course_id=course_ids["cpr"], assignment_id=None, now=now - DAY
             )

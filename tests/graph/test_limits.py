@@ -1,0 +1,90 @@
+"""Request limits: depth, aliases, tokens, cost, page size, body size, introspection."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import httpx
+
+from graph.app import create_app
+
+
+def code(body: dict) -> str:
+    return body["errors"][0]["extensions"]["code"]
+
+
+def criteria_progress(levels: int) -> str:
+    inner = "satisfied progress"
+    for _ in range(levels):
+        inner = f"satisfied progress children {{ {inner} }}"
+    return f"{{ me {{ credentials {{ edges {{ node {{ criteria {{ {inner} }} }} }} }} }} }}"
+
+
+async def test_eight_levels_of_criteria_fit_within_the_depth_limit(api, org):
+    body = await api.call(criteria_progress(8), token=org.token(org.learner))
+    assert "errors" not in body
+
+
+async def test_too_deep_is_refused_before_execution(api, org, commands):
+    commands.names.clear()
+    body = await api.call(criteria_progress(30), token=org.token(org.learner))
+    assert code(body) == "QUERY_TOO_DEEP"
+    assert body.get("data") is None
+    assert commands.names == ["aggregate"], "nothing but authentication ran"
+
+
+async def test_too_many_aliases(api, org):
+    query = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(31)) + " }"
+    assert code(await api.call(query, token=org.token(org.learner))) == "TOO_MANY_ALIASES"
+    fine = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(30)) + " }"
+    assert "errors" not in await api.call(fine, token=org.token(org.learner))
+
+
+async def test_too_many_tokens(api, org):
+    query = "{ me { " + " ".join(["id"] * 6000) + " } }"
+    assert code(await api.call(query, token=org.token(org.learner))) == "TOO_MANY_TOKENS"
+
+
+async def test_too_costly(api, org):
+    query = (
+        "{ me { credentials(first: 100) { edges { node { learner { credentials(first: 100) {"
+        " edges { node { tasks { requirement { title } } } } } } } } } } }"
+    )
+    body = await api.call(query, token=org.token(org.admin))
+    assert code(body) == "QUERY_TOO_COMPLEX"
+    assert "estimated cost" in body["errors"][0]["message"]
+
+
+async def test_page_size_is_capped(api, org):
+    body = await api.call(
+        "{ me { credentials(first: 101) { totalCount } } }", token=org.token(org.learner)
+    )
+    assert code(body) == "INVALID_PAGE_SIZE"
+
+
+async def test_body_size_is_limited(http, org, settings):
+    padding = "#" * (settings.max_body + 1)
+    response = await http.post(
+        "/graphql",
+        content=('{"query": "' + padding + '"}').encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {org.token(org.admin)}",
+        },
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_introspection_can_be_turned_off(settings, clock):
+    app = create_app(replace(settings, introspection=False), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post(
+                "/graphql", json={"query": "{ __schema { types { name } } }"}
+            )
+            assert code(response.json()) == "GRAPHQL_VALIDATION_FAILED"
+            assert "introspection" in response.json()["errors"][0]["message"].lower()
+            typename = await http.post("/graphql", json={"query": "{ __typename }"})
+            assert typename.json() == {"data": {"__typename": "Query"}}
