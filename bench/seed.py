@@ -1,16 +1,21 @@
-"""Seed N learners x M credentials through the same resolvers the API uses."""
+"""Seed N learners x M credentials quickly: definitions through the resolvers, the bulk of
+learners, assignments and enrollments in a few `insert_many` calls, shaped as the API writes
+them (a spread of statuses: overdue, not started, in progress, completed)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from resolvers import assignments, catalogue, credentials, enrollments, users
+from bson import ObjectId
+
+from resolvers import catalogue, credentials, users
 from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import Operator
 from resolvers.periods import Period, PeriodUnit
 from store.courses import CourseKind
 from store.database import Database
-from store.users import Role, User
+from store.users import User
 
 DAY = timedelta(days=1)
 
@@ -18,42 +23,38 @@ DAY = timedelta(days=1)
 async def organization(
     db: Database, *, name: str, learners: int, credentials_per_learner: int, now: datetime
 ) -> tuple[User, list[User]]:
-    """An organization where everyone has every credential, in a spread of statuses."""
     _, admin = await users.bootstrap(
         db, org_name=name, admin_email=f"admin@{name.lower()}.bench", admin_name="Admin", now=now
     )
+    org = ObjectId(admin.org_id)
     people = [
-        await users.create_user(
-            db,
-            admin,
-            email=f"learner{i}@{name.lower()}.bench",
-            name=f"Learner {i}",
-            role=Role.LEARNER,
-            now=now,
-        )
+        {
+            "_id": ObjectId(),
+            "orgId": org,
+            "email": f"learner{i}@{name.lower()}.bench",
+            "name": f"Learner {i}",
+            "role": "LEARNER",
+            "createdAt": now,
+        }
         for i in range(learners)
     ]
+    await db.db.users.insert_many(people)
+    cycles: list[dict[str, Any]] = []
+    taken: list[dict[str, Any]] = []
     for c in range(credentials_per_learner):
-        first = await catalogue.create_course(
-            db,
-            admin,
-            title=f"Course {c}A",
-            kind=CourseKind.COURSE,
-            course_ids=[],
-            clock_hours=1,
-            label_id=None,
-            now=now,
-        )
-        second = await catalogue.create_course(
-            db,
-            admin,
-            title=f"Course {c}B",
-            kind=CourseKind.COURSE,
-            course_ids=[],
-            clock_hours=1,
-            label_id=None,
-            now=now,
-        )
+        pair = [
+            await catalogue.create_course(
+                db,
+                admin,
+                title=f"Course {c}{part}",
+                kind=CourseKind.COURSE,
+                course_ids=[],
+                clock_hours=1,
+                label_id=None,
+                now=now,
+            )
+            for part in "AB"
+        ]
         cred = await credentials.create_credential(
             db,
             admin,
@@ -65,38 +66,52 @@ async def organization(
                     path="criteria",
                     operator=Operator.ALL,
                     children=[
-                        CriteriaSpec(path="a", course_id=first.id),
-                        CriteriaSpec(path="b", course_id=second.id),
+                        CriteriaSpec(path=f"c{i}", course_id=course.id)
+                        for i, course in enumerate(pair)
                     ],
                 ),
             ),
             now=now,
         )
-        # A quarter back-filled into overdue, the rest current.
-        cut = len(people) // 4
-        for group, start in ((people[:cut], now - 120 * DAY), (people[cut:], now - 10 * DAY)):
-            for i in range(0, len(group), assignments.MAX_LEARNERS):
-                await assignments.assign(
-                    db,
-                    admin,
-                    credential_id=cred.id,
-                    learner_ids=[p.id for p in group[i : i + assignments.MAX_LEARNERS]],
-                    start_date=start,
-                    due_date=None,
-                    now=now,
+        for index, person in enumerate(people):
+            overdue = index < learners // 4
+            start = now - (120 if overdue else 10) * DAY
+            done = not overdue and index % 5 == 0
+            begun = not overdue and index % 5 == 1
+            cycles.append(
+                {
+                    "orgId": org,
+                    "credentialId": ObjectId(cred.id),
+                    "learnerId": person["_id"],
+                    "version": 1,
+                    "cycle": 1,
+                    "previousId": None,
+                    "assignedAt": start,
+                    "assignedBy": ObjectId(admin.id),
+                    "startDate": start,
+                    "dueDate": start + 90 * DAY,
+                    "windowStart": start - 365 * DAY,
+                    "startedAt": now - 8 * DAY if done or begun else None,
+                    "completedAt": now - 5 * DAY if done else None,
+                    "validFrom": now - 5 * DAY if done else None,
+                    "validUntil": now - 5 * DAY + 365 * DAY if done else None,
+                }
+            )
+            for course in pair if done else pair[:1] if begun else ():
+                taken.append(
+                    {
+                        "orgId": org,
+                        "learnerId": person["_id"],
+                        "courseId": ObjectId(course.id),
+                        "status": "COMPLETED" if done else "IN_PROGRESS",
+                        "progress": 1.0 if done else 0.3,
+                        "enrolledAt": now - 8 * DAY,
+                        "launchedAt": now - 8 * DAY,
+                        "completedAt": now - 5 * DAY if done else None,
+                        "open": not done,
+                    }
                 )
-        # Every fifth current learner completed it; every fifth other one began.
-        for index, learner in enumerate(people[cut:]):
-            if index % 5 == 0:
-                for course in (first, second):
-                    got = await enrollments.get_course(
-                        db, learner, course_id=course.id, assignment_id=None, now=now
-                    )
-                    await enrollments.report_progress(
-                        db, learner, enrollment_id=got.id, progress=1, completed=True, now=now
-                    )
-            elif index % 5 == 1:
-                await enrollments.get_course(
-                    db, learner, course_id=first.id, assignment_id=None, now=now
-                )
-    return admin, people
+    await db.db.assignments.insert_many(cycles)
+    if taken:
+        await db.db.enrollments.insert_many(taken)
+    return admin, [User.from_doc(p) for p in people]

@@ -34,7 +34,7 @@ class Limits:
     max_depth: int = 25
     max_aliases: int = 30
     max_tokens: int = 5_000
-    max_cost: int = 50_000
+    max_cost: int = 100_000
 
 
 def rules(limits: Limits) -> list[type[ASTValidationRule]]:
