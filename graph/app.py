@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 
 from pymongo import monitoring
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -20,6 +22,7 @@ from store.database import open_database
 from store.errors import Unavailable
 
 HEALTH_TIMEOUT = 1.0
+CORS_MAX_AGE = 86_400  # browsers cap it (Chrome: 2 h), but pollers need not preflight each poll
 
 
 async def healthz(request: Request) -> Response:
@@ -55,7 +58,26 @@ def create_app(
             app.state.database = database
             yield
 
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "If-None-Match",
+                    "Apollo-Require-Preflight",
+                    "X-Apollo-Operation-Name",
+                ],
+                expose_headers=["ETag"],
+                max_age=CORS_MAX_AGE,
+            )
+        )
     app = Starlette(
+        middleware=middleware,
         routes=[
             Route("/", home),
             Route("/healthz", healthz),

@@ -35,6 +35,7 @@ class Settings:
     max_body: int = 1024 * 1024
     limits: Limits = field(default_factory=Limits)
     introspection: bool = True
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def load(

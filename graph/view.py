@@ -61,6 +61,23 @@ class _PersistedQueryNotFound(Exception):
     pass
 
 
+PREFLIGHTED = ("authorization", "apollo-require-preflight", "x-apollo-operation-name")
+
+
+def _forgeable(request: Request) -> bool:
+    """A request a cross-site form or link could send: a GET or multipart POST carrying no
+    header that would make a browser ask first (the way Apollo's CSRF prevention works).
+    A browser visiting for GraphiQL is let through: that page runs no operation."""
+    content_type = request.headers.get("content-type", "")
+    simple = request.method == "GET" or content_type.startswith("multipart/form-data")
+    if not simple or any(name in request.headers for name in PREFLIGHTED):
+        return False
+    browsing = request.method == "GET" and not (
+        request.query_params.get("query") or request.query_params.get("extensions")
+    )
+    return not browsing
+
+
 def _body_limit(request: Request) -> int:
     """How large a body may be: a document plus its form for uploads, else `max_body`."""
     settings = request.app.state.settings
@@ -90,8 +107,15 @@ class GraphQLView(GraphQL[Context, None]):
             )
             return
         request = Request(scope, receive)
-        if _too_large(request):
+        if _forgeable(request):
             response: Response = error_response(
+                400,
+                "CSRF_PREFLIGHT_REQUIRED",
+                "GET and multipart requests need an Authorization or "
+                "Apollo-Require-Preflight header",
+            )
+        elif _too_large(request):
+            response = error_response(
                 413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(_body_limit(request))}"
             )
         else:
