@@ -171,6 +171,8 @@ def _serve(args: argparse.Namespace) -> int:
             # Started here rather than in the app's lifespan, so that a failure is one clear
             # line before uvicorn runs and the database outlives a failed app start-up.
             server = embedded.acquire(settings.data_dir)
+            if server.owner:
+                embedded.supervise(server)
             settings = replace(settings, mongodb_uri=server.uri)
             where = f"embedded SecantusDB under {settings.data_dir}"
         else:

@@ -14,7 +14,7 @@ from typing import Any
 from store.compliance import status_filter
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids
+from store.ids import oid, oids, owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +75,9 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Assignment:
 
 @boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Assignment]:
-    cursor = db.db.assignments.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
-    return [Assignment.from_doc(doc) async for doc in cursor]
+    return [
+        Assignment.from_doc(doc) for doc in await owned(db.db.assignments, org_id=org_id, ids=ids)
+    ]
 
 
 @boundary

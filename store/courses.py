@@ -9,7 +9,7 @@ from typing import Any
 
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids
+from store.ids import oid, oids, owned
 
 
 class CourseKind(StrEnum):
@@ -69,8 +69,7 @@ async def create(
 
 @boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Course]:
-    cursor = db.db.courses.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
-    return [Course.from_doc(doc) async for doc in cursor]
+    return [Course.from_doc(doc) for doc in await owned(db.db.courses, org_id=org_id, ids=ids)]
 
 
 @boundary

@@ -15,7 +15,7 @@ from pymongo import ReturnDocument
 
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids
+from store.ids import oid, owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +161,9 @@ async def archive(db: Database, *, org_id: str, id: str, now: datetime) -> Crede
 
 @boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Credential]:
-    cursor = db.db.credentials.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
-    return [Credential.from_doc(doc) async for doc in cursor]
+    return [
+        Credential.from_doc(doc) for doc in await owned(db.db.credentials, org_id=org_id, ids=ids)
+    ]
 
 
 @boundary

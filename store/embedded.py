@@ -13,17 +13,21 @@ import contextlib
 import ctypes
 import fcntl
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.errors import EmbeddedError
+
+log = logging.getLogger("credgraph")
 
 ADDRESS_FILE = "embedded.json"
 LOCK_FILE = "embedded.lock"
@@ -41,7 +45,9 @@ class EmbeddedServer:
     port: int
     data_dir: Path
     owner: bool
+    durable: bool = False
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _supervisor: threading.Event | None = field(default=None, repr=False)
 
     def alive(self) -> bool:
         if self._process is not None:
@@ -52,6 +58,8 @@ class EmbeddedServer:
         """Stop the process if we started it; attached processes leave it running."""
         if not self.owner:
             return
+        if self._supervisor is not None:
+            self._supervisor.set()
         with _locked(self.data_dir):
             _terminate(self.pid, self.port, timeout)
             if self._process is not None:
@@ -61,8 +69,42 @@ class EmbeddedServer:
                 (self.data_dir / ADDRESS_FILE).unlink(missing_ok=True)
 
 
-def acquire(data_dir: Path, *, startup_timeout: float = 30.0) -> EmbeddedServer:
-    """Attach to the data directory's running database, or start one and own it."""
+def supervise(server: EmbeddedServer, *, every: float = 1.0) -> threading.Event:
+    """Restart the database on its own port whenever it dies; set the returned event to stop.
+
+    Clients keep their URI: the driver reconnects once the port answers again, so requests
+    fail (`Unavailable`) only while it is down.
+    """
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(every):
+            if server.alive():
+                continue
+            log.warning("the embedded database exited; restarting it on port %s", server.port)
+            try:
+                with _locked(server.data_dir):
+                    if stop.is_set():
+                        return
+                    fresh = _start(server.data_dir, 30.0, port=server.port, durable=server.durable)
+            except (EmbeddedError, OSError) as error:
+                log.error("could not restart the embedded database: %s", error)
+                continue
+            server.pid, server._process = fresh.pid, fresh._process
+
+    server._supervisor = stop
+    threading.Thread(target=watch, name="embedded-supervisor", daemon=True).start()
+    return stop
+
+
+def acquire(
+    data_dir: Path, *, startup_timeout: float = 30.0, durable: bool = False
+) -> EmbeddedServer:
+    """Attach to the data directory's running database, or start one and own it.
+
+    SecantusDB buffers its log in the process: a SIGKILL loses the last acknowledged writes
+    unless it syncs on every commit (`durable`, far slower for many small writes).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     with _locked(data_dir):
         recorded = _read_address(data_dir)
@@ -79,34 +121,28 @@ def acquire(data_dir: Path, *, startup_timeout: float = 30.0) -> EmbeddedServer:
                 data_dir=data_dir,
                 owner=owner,
             )
-        return _start(data_dir, startup_timeout)
+        return _start(data_dir, startup_timeout, durable=durable)
 
 
-def _start(data_dir: Path, startup_timeout: float) -> EmbeddedServer:
-    port = _free_port()
-    log = (data_dir / LOG_FILE).open("ab")
+def _start(
+    data_dir: Path, startup_timeout: float, port: int | None = None, durable: bool = False
+) -> EmbeddedServer:
+    port = port or _free_port()
+    command = [sys.executable, "-m", "secantus", "--host", HOST, "--port", str(port)]
+    command += ["--storage-path", str(data_dir / STORAGE_DIR), "--log-level", "WARNING"]
+    if durable:
+        command.append("--sync-on-commit")
+    output = (data_dir / LOG_FILE).open("ab")
     try:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--storage-path",
-                str(data_dir / STORAGE_DIR),
-                "--log-level",
-                "WARNING",
-            ],
+            command,
             stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
+            stdout=output,
+            stderr=output,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     finally:
-        log.close()
+        output.close()
     deadline = time.monotonic() + startup_timeout
     while not _answers(port):
         if process.poll() is not None:
@@ -124,7 +160,13 @@ def _start(data_dir: Path, startup_timeout: float) -> EmbeddedServer:
         time.sleep(0.05)
     _write_address(data_dir, process.pid, port)
     return EmbeddedServer(
-        uri=_uri(port), pid=process.pid, port=port, data_dir=data_dir, owner=True, _process=process
+        uri=_uri(port),
+        pid=process.pid,
+        port=port,
+        data_dir=data_dir,
+        owner=True,
+        durable=durable,
+        _process=process,
     )
 
 

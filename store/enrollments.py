@@ -16,7 +16,7 @@ from pymongo.errors import DuplicateKeyError
 
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids
+from store.ids import oid, oids, owned
 
 
 class EnrollmentStatus(StrEnum):
@@ -76,8 +76,9 @@ async def open_or_create(
 
 @boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Enrollment]:
-    cursor = db.db.enrollments.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
-    return [Enrollment.from_doc(doc) async for doc in cursor]
+    return [
+        Enrollment.from_doc(doc) for doc in await owned(db.db.enrollments, org_id=org_id, ids=ids)
+    ]
 
 
 @boundary

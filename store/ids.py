@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo.asynchronous.collection import AsyncCollection
 
 
 def new() -> str:
@@ -26,3 +28,17 @@ def oid(value: str) -> ObjectId | None:
 
 def oids(values: Iterable[str]) -> list[ObjectId]:
     return [o for o in map(oid, values) if o is not None]
+
+
+async def owned(
+    collection: AsyncCollection[dict[str, Any]], *, org_id: str, ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The organization's documents with these ids.
+
+    Looked up by `_id` alone and filtered by organization here: SecantusDB 0.7 plans
+    `{orgId, _id}` on an `orgId` index (or a scan) and ignores hints, 100x slower than the
+    `_id` index on a thousand documents. Tenancy holds either way.
+    """
+    org = oid(org_id)
+    cursor = collection.find({"_id": {"$in": oids(ids)}})
+    return [doc async for doc in cursor if doc.get("orgId") == org]

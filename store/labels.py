@@ -8,7 +8,7 @@ from typing import Any
 
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids
+from store.ids import oid, owned
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +38,7 @@ async def create(db: Database, *, org_id: str, name: str, now: datetime) -> Labe
 
 @boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Label]:
-    cursor = db.db.labels.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
-    return [Label.from_doc(doc) async for doc in cursor]
+    return [Label.from_doc(doc) for doc in await owned(db.db.labels, org_id=org_id, ids=ids)]
 
 
 @boundary

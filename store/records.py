@@ -15,7 +15,7 @@ from pymongo import ReturnDocument
 
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids
+from store.ids import oid, oids, owned
 
 
 class RecordType(StrEnum):
@@ -151,8 +151,7 @@ async def by_idempotency_key(
 
 @boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Record]:
-    cursor = db.db.records.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
-    return [Record.from_doc(doc) async for doc in cursor]
+    return [Record.from_doc(doc) for doc in await owned(db.db.records, org_id=org_id, ids=ids)]
 
 
 @boundary

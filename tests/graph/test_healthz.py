@@ -25,7 +25,7 @@ async def test_healthz_is_ok_when_the_database_answers(http):
 @pytest.fixture
 def doomed_database(tmp_path):
     """A database of its own, so the test can kill it without harming the session's."""
-    server = embedded.acquire(tmp_path / "doomed")
+    server = embedded.acquire(tmp_path / "doomed", durable=True)
     yield server
     if server.alive():
         server.stop()
@@ -65,3 +65,36 @@ async def test_database_death_is_reported_and_requests_fail_fast(doomed_database
             assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
             assert "Traceback" not in response.text
             assert elapsed < 10, "a dead database must fail requests within the timeouts"
+
+
+async def test_the_server_recovers_by_itself_when_the_database_returns(doomed_database, tmp_path):
+    settings = Settings(
+        data_dir=tmp_path, secret=SECRET, mongodb_uri=doomed_database.uri, db_timeout=1.0
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        clock = SystemClock()
+        _, admin = await users.bootstrap(
+            app.state.database,
+            org_name="Phoenix",
+            admin_email="a@phoenix.test",
+            admin_name="A",
+            now=clock.now(),
+        )
+        token = tokens.issue(admin, secret=SECRET, ttl=settings.token_ttl, now=clock.now())
+        headers = {"Authorization": f"Bearer {token}"}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            os.kill(doomed_database.pid, signal.SIGKILL)
+            await asyncio.to_thread(os.waitpid, doomed_database.pid, 0)
+            assert (await http.get("/healthz")).status_code == 503
+
+            embedded.supervise(doomed_database, every=0.1)  # brings it back on the same port
+            for _ in range(300):
+                if (await http.get("/healthz")).status_code == 200:
+                    break
+                await asyncio.sleep(0.1)
+            response = await http.post(
+                "/graphql", json={"query": "{ me { email } }"}, headers=headers
+            )
+            assert response.json() == {"data": {"me": {"email": "a@phoenix.test"}}}

@@ -44,7 +44,7 @@ async def test_queries_are_tagged_and_an_unchanged_poll_is_304_without_execution
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == tag
-    assert commands.names == ["aggregate"], "only the caller and data version were read"
+    assert commands.names == ["find", "find"], "only the caller and data version were read"
 
 
 async def test_get_polls_are_tagged_too(http, org):

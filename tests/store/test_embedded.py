@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import time
 
 import pytest
 from pymongo import MongoClient
@@ -82,3 +84,24 @@ def test_a_corrupt_address_file_is_ignored(data_dir):
         assert server.alive()
     finally:
         server.stop()
+
+
+def test_a_supervised_database_that_dies_is_restarted_on_its_port(data_dir):
+    server = embedded.acquire(data_dir)
+    embedded.supervise(server, every=0.1)
+    first_pid = server.pid
+    try:
+        os.kill(first_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (server.pid != first_pid and server.alive()):
+            time.sleep(0.1)
+        assert server.pid != first_pid
+        assert server.alive()
+        with MongoClient(server.uri, serverSelectionTimeoutMS=10_000) as client:
+            client.keep.things.insert_one({"_id": "after"})
+            assert client.keep.things.find_one({"_id": "after"}) == {"_id": "after"}
+    finally:
+        server.stop()
+    assert not server.alive()
+    time.sleep(0.5)
+    assert not server.alive(), "a stopped database stays stopped"
