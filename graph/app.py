@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -17,10 +19,12 @@ from graph.documents import document
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
+from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
-from store.database import open_database
-from store.errors import Unavailable
+from store.database import Database, open_database
+from store.errors import StoreError, Unavailable
 
+log = logging.getLogger("credgraph")
 HEALTH_TIMEOUT = 1.0
 CORS_MAX_AGE = 86_400  # browsers cap it (Chrome: 2 h), but pollers need not preflight each poll
 
@@ -32,6 +36,16 @@ async def healthz(request: Request) -> Response:
     except Unavailable as error:
         return JSONResponse({"status": "unavailable", "database": str(error)}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _reconcile(database: Database, clock: Clock) -> None:
+    """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`)."""
+    try:
+        learners = await reconcile(database, now=clock.now())
+    except StoreError as error:
+        log.warning("could not reconcile open credentials at start-up: %s", error)
+    else:
+        log.info("reconciled the open credentials of %d learners", learners)
 
 
 async def home(request: Request) -> Response:
@@ -56,7 +70,11 @@ def create_app(
             listeners=listeners,
         ) as database:
             app.state.database = database
-            yield
+            app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
+            try:
+                yield
+            finally:
+                app.state.repair.cancel()
 
     middleware = []
     if settings.cors_origins:

@@ -292,3 +292,19 @@ async def startable(
         db, org_id=learner.org_id, ids=[assignment.credential_id]
     )
     return assignment, Policy.of(credential, assignment.version)
+
+
+async def reconcile(db: Database, *, now: datetime, batch: int = 100) -> int:
+    """Settle every learner with an open cycle; returns how many learners it looked at.
+
+    Completion is derived from evidence that is stored first (an approval, a course report),
+    so a crash between storing the evidence and settling loses nothing: this pass — run when
+    the server starts — or the learner's next event completes the cycle.
+    """
+    by_org: dict[str, list[str]] = defaultdict(list)
+    for org_id, learner_id in await assignments.open_learners(db):
+        by_org[org_id].append(learner_id)
+    for org_id, learners in by_org.items():
+        for start in range(0, len(learners), batch):
+            await settle(db, org_id=org_id, learner_ids=learners[start : start + batch], now=now)
+    return sum(len(learners) for learners in by_org.values())

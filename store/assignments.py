@@ -220,3 +220,14 @@ async def complete(
         },
     )
     return result.modified_count == 1
+
+
+@boundary
+async def open_learners(db: Database) -> list[tuple[str, str]]:
+    """(organization, learner) of every open cycle: a maintenance scan across organizations."""
+    pipeline = [
+        {"$match": {"completedAt": None}},
+        {"$group": {"_id": {"org": "$orgId", "learner": "$learnerId"}}},
+    ]
+    rows = await (await db.db.assignments.aggregate(pipeline)).to_list()
+    return [(str(row["_id"]["org"]), str(row["_id"]["learner"])) for row in rows]

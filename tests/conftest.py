@@ -85,6 +85,7 @@ async def app(
 ) -> AsyncIterator[Starlette]:
     app = create_app(settings, clock=clock, listeners=[commands])
     async with app.router.lifespan_context(app):
+        await app.state.repair  # the start-up reconciliation, so tests count only their own work
         yield app
         database: Database = app.state.database
         await database.client.drop_database(database.db.name)

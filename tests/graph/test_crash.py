@@ -1,0 +1,62 @@
+"""A crash between an approval and what follows from it is repaired, not left half-done."""
+
+from __future__ import annotations
+
+import httpx
+
+from graph.app import create_app
+from resolvers import records as record_resolvers
+from tests.graph.test_records import APPROVE, cpr_setup, document_input, submit
+from tests.helpers import assignment, take_course
+
+
+async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_restart(
+    api, org, settings, clock, monkeypatch
+):
+    bls, cpr, _, a = await cpr_setup(api, org)
+    learner = org.token(org.learner)
+    await take_course(api, learner, cpr, assignment=a["id"])
+    record = (await submit(api, learner, document_input(label=bls, title="BLS")))["record"]
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(record_resolvers, "settle", crash)
+    body = await api.call(APPROVE, {"record": record["id"]}, token=org.token(org.admin))
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert (await assignment(api, learner, a["id"]))["status"] == "IN_PROGRESS"
+    monkeypatch.undo()
+
+    # The evidence was stored first; the restarted server's reconciliation finishes the work.
+    restarted = create_app(settings, clock=clock)
+    async with restarted.router.lifespan_context(restarted):
+        await restarted.state.repair
+        transport = httpx.ASGITransport(app=restarted)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.post(
+                "/graphql",
+                json={
+                    "query": "query($id: ID!) { node(id: $id) { ... on CredentialAssignment"
+                    " { status completedAt } } }",
+                    "variables": {"id": a["id"]},
+                },
+                headers={"Authorization": f"Bearer {learner}"},
+            )
+    node = response.json()["data"]["node"]
+    assert node["status"] == "COMPLETED"
+    assert node["completedAt"] == clock.now().isoformat()
+
+
+async def test_the_learners_next_event_repairs_it_too(api, org, monkeypatch):
+    bls, cpr, _, a = await cpr_setup(api, org)
+    learner = org.token(org.learner)
+    record = (await submit(api, learner, document_input(label=bls, title="BLS")))["record"]
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(record_resolvers, "settle", crash)
+    await api.call(APPROVE, {"record": record["id"]}, token=org.token(org.admin))
+    monkeypatch.undo()
+    await take_course(api, learner, cpr, assignment=a["id"])
+    assert (await assignment(api, learner, a["id"]))["status"] == "COMPLETED"
