@@ -49,7 +49,7 @@ class Query:
         entity = NODE_TYPES.get(type_name)
         found = await entity.load(info, db_id) if entity else None
         if found is None:
-            raise not_found(f"the {type_name} {id}", field="id")
+            raise not_found(f"the {type_name}", field="id")
         return found
 
     @strawberry.field(description="The caller.")
