@@ -21,6 +21,7 @@ from graph.settings import Settings
 from graph.view import GraphQLView
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
+from resolvers.records import redeliver
 from store.database import Database, open_database
 from store.errors import StoreError, Unavailable
 
@@ -41,11 +42,12 @@ async def healthz(request: Request) -> Response:
 async def _reconcile(database: Database, clock: Clock) -> None:
     """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`)."""
     try:
+        told = await redeliver(database, now=clock.now())
         learners = await reconcile(database, now=clock.now())
     except StoreError as error:
-        log.warning("could not reconcile open credentials at start-up: %s", error)
+        log.warning("could not reconcile at start-up: %s", error)
     else:
-        log.info("reconciled the open credentials of %d learners", learners)
+        log.info("start-up repair: %d decisions told, %d learners reconciled", told, learners)
 
 
 async def home(request: Request) -> Response:

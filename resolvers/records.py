@@ -166,6 +166,7 @@ async def _validated(
         "credentialId": assignment.credential_id if assignment else None,
         "requirementId": leaf.id if leaf else None,
         "previousId": previous.id if previous else None,
+        "learnerNotified": False if by_admin else None,
     }
 
 
@@ -258,7 +259,17 @@ async def review(
 
 
 async def _decided(db: Database, record: Record, now: datetime) -> None:
-    """Tell the learner; an approval may complete credentials."""
+    """Tell the learner; an approval may complete credentials.
+
+    The decision is stored first; what follows from it is repaired after a crash: the
+    learner is told by `redeliver`, the credentials completed by `assignments.reconcile`.
+    """
+    await _tell_learner(db, record, now)
+    if record.status is RecordStatus.APPROVED:
+        await settle(db, org_id=record.org_id, learner_ids=[record.learner_id], now=now)
+
+
+async def _tell_learner(db: Database, record: Record, now: datetime) -> None:
     approved = record.status is RecordStatus.APPROVED
     await notifications.notify(
         db,
@@ -269,8 +280,15 @@ async def _decided(db: Database, record: Record, now: datetime) -> None:
         subject_id=record.id,
         now=now,
     )
-    if approved:
-        await settle(db, org_id=record.org_id, learner_ids=[record.learner_id], now=now)
+    await records.mark_notified(db, org_id=record.org_id, id=record.id)
+
+
+async def redeliver(db: Database, *, now: datetime) -> int:
+    """Tell learners of decisions a crash kept from them (at least once); how many."""
+    pending = await records.unnotified(db)
+    for record in pending:
+        await _tell_learner(db, record, now)
+    return len(pending)
 
 
 async def record_page(

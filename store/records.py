@@ -163,6 +163,18 @@ async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> 
 
 
 @boundary
+async def mark_notified(db: Database, *, org_id: str, id: str) -> None:
+    await db.db.records.update_one({"_id": oid(id)}, {"$set": {"learnerNotified": True}})
+
+
+@boundary
+async def unnotified(db: Database) -> list[Record]:
+    """Decided records whose learner was not yet told: a maintenance scan across organizations."""
+    cursor = db.db.records.find({"learnerNotified": False})
+    return [Record.from_doc(doc) async for doc in cursor]
+
+
+@boundary
 async def review(
     db: Database,
     *,
@@ -182,6 +194,7 @@ async def review(
                 "reviewedBy": oid(reviewer_id),
                 "reviewedAt": now,
                 "reviewNote": note,
+                "learnerNotified": False,
             }
         },
         return_document=ReturnDocument.AFTER,

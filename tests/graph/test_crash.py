@@ -47,6 +47,37 @@ async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_rest
     assert node["completedAt"] == clock.now().isoformat()
 
 
+async def test_a_decision_the_learner_was_not_told_of_is_told_on_restart(
+    api, org, settings, clock, monkeypatch
+):
+    bls, *_ = await cpr_setup(api, org)
+    learner = org.token(org.learner)
+    record = (await submit(api, learner, document_input(label=bls, title="BLS")))["record"]
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(record_resolvers.notifications, "notify", crash)
+    body = await api.call(APPROVE, {"record": record["id"]}, token=org.token(org.admin))
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    monkeypatch.undo()
+    inbox = "{ me { notifications { edges { node { kind } } } } }"
+    kinds = [
+        e["node"]["kind"]
+        for e in (await api.data(inbox, token=learner))["me"]["notifications"]["edges"]
+    ]
+    assert "RECORD_APPROVED" not in kinds
+
+    restarted = create_app(settings, clock=clock)
+    async with restarted.router.lifespan_context(restarted):
+        await restarted.state.repair
+    kinds = [
+        e["node"]["kind"]
+        for e in (await api.data(inbox, token=learner))["me"]["notifications"]["edges"]
+    ]
+    assert kinds.count("RECORD_APPROVED") == 1
+
+
 async def test_the_learners_next_event_repairs_it_too(api, org, monkeypatch):
     bls, cpr, _, a = await cpr_setup(api, org)
     learner = org.token(org.learner)
