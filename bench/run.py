@@ -21,7 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -269,10 +270,11 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
-async def under_load(
-    uri: str, database: str, admin: str, pollers: int, seconds: float
-) -> dict[str, Any]:
-    """Concurrent pollers against `credgraph serve` (a real uvicorn) on loopback."""
+@asynccontextmanager
+async def served(
+    uri: str, database: str, connections: int
+) -> AsyncIterator[tuple[httpx.AsyncClient, asyncio.subprocess.Process]]:
+    """`credgraph serve` (a real uvicorn) on a loopback port, and a client for it."""
     port = free_port()
     env = {
         **os.environ,
@@ -295,12 +297,10 @@ async def under_load(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    body = {"query": DASHBOARD, "variables": {"asOf": NOW.isoformat()}}
-    headers = {"Authorization": f"Bearer {admin}"}
-    limits = httpx.Limits(max_connections=pollers)
+    limits = httpx.Limits(max_connections=connections)
     try:
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
+            base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits
         ) as http:
             for _ in range(300):
                 try:
@@ -308,16 +308,26 @@ async def under_load(
                         break
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
-            tag = (await http.post("/graphql", json=body, headers=headers)).headers["etag"]
-            conditional = {**headers, "If-None-Match": tag}
-            return {
-                "full": await hammer(http, body, headers, pollers, seconds),
-                "conditional": await hammer(http, body, conditional, pollers, seconds),
-                "peak_rss_mib": peak_rss_kib(server.pid) / 1024,
-            }
+            yield http, server
     finally:
         server.send_signal(signal.SIGTERM)
         await asyncio.wait_for(server.wait(), 30)
+
+
+async def under_load(
+    uri: str, database: str, admin: str, pollers: int, seconds: float
+) -> dict[str, Any]:
+    """Concurrent pollers against a real server: full executions, then conditional polls."""
+    body = {"query": DASHBOARD, "variables": {"asOf": NOW.isoformat()}}
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with served(uri, database, pollers) as (http, server):
+        tag = (await http.post("/graphql", json=body, headers=headers)).headers["etag"]
+        conditional = {**headers, "If-None-Match": tag}
+        return {
+            "full": await hammer(http, body, headers, pollers, seconds),
+            "conditional": await hammer(http, body, conditional, pollers, seconds),
+            "peak_rss_mib": peak_rss_kib(server.pid) / 1024,
+        }
 
 
 def row(*cells: object) -> str:

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from bson import ObjectId
 
-from bench.run import DASHBOARD, LEARNER, NOW, SECRET, free_port, seed
+from bench.run import DASHBOARD, LEARNER, NOW, seed, served
 from graph import ids
 from store import embedded
 from store.database import connect
@@ -47,34 +42,10 @@ async def main(learners: int, pollers: int, writers: int, seconds: float, every:
     database = f"soak_{uuid.uuid4().hex[:6]}"
     try:
         admin, learner = await seed(server_db.uri, database, learners, 2)
-        port = free_port()
-        env = {**os.environ, "CREDGRAPH_SECRET": SECRET, "CREDGRAPH_DATA_DIR": tempfile.mkdtemp()}
-        server = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "graph",
-            "serve",
-            "--port",
-            str(port),
-            "--mongodb-uri",
-            server_db.uri.replace("/?", f"/{database}?"),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         stats = {"requests": 0, "not_modified": 0, "failures": 0, "writes": 0}
         acknowledged: list[str] = []
         memory: list[float] = []
-        limits = httpx.Limits(max_connections=pollers + writers)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
-        ) as http:
-            for _ in range(300):
-                try:
-                    if (await http.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+        async with served(server_db.uri, database, pollers + writers) as (http, server):
             deadline = time.monotonic() + seconds
 
             async def poller(index: int) -> None:
@@ -141,8 +112,6 @@ async def main(learners: int, pollers: int, writers: int, seconds: float, every:
                 *(poller(i) for i in range(pollers)), *(writer() for _ in range(writers)), sampler()
             )
             elapsed = time.monotonic() - started
-        server.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(server.wait(), 30)
 
         async with connect(server_db.uri, database=database, create_indexes=False) as db:
             wanted = [ObjectId(ids.decode(gid)[1]) for gid in acknowledged]
