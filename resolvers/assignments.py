@@ -67,38 +67,43 @@ async def assign(
     latest = await assignments.latest_cycles(
         db, org_id=org_id, credential_id=credential.id, learner_ids=learner_ids
     )
-    result: dict[str, Assignment] = {}
-    created: list[Assignment] = []
-    for learner_id in learner_ids:
-        previous = latest.get(learner_id)
-        if previous is not None and _still_current(previous, now):
-            result[learner_id] = previous
-            continue
-        cycle = previous.cycle + 1 if previous else 1
-        doc = _cycle_doc(
+    result = {
+        learner_id: previous
+        for learner_id, previous in latest.items()
+        if _still_current(previous, now)
+    }
+    docs = [
+        _cycle_doc(
             credential,
             learner_id,
-            cycle=cycle,
-            previous=previous,
+            cycle=latest[learner_id].cycle + 1 if learner_id in latest else 1,
+            previous=latest.get(learner_id),
             start=start,
             due=due,
             assigned_by=admin.id,
             now=now,
         )
-        try:
-            assignment = await assignments.insert(db, doc=doc)
-        except Conflict:  # assigned concurrently: the other call's cycle is the one
-            assignment = (
-                await assignments.latest_cycles(
-                    db, org_id=org_id, credential_id=credential.id, learner_ids=[learner_id]
-                )
-            )[learner_id]
-        else:
-            created.append(assignment)
-        result[learner_id] = assignment
+        for learner_id in learner_ids
+        if learner_id not in result
+    ]
+    created = await assignments.insert_many(db, docs=docs) if docs else []
+    result.update({a.learner_id: a for a in created})
+    raced = [learner_id for learner_id in learner_ids if learner_id not in result]
+    if raced:  # assigned concurrently: the other call's cycles are the ones
+        result.update(
+            await assignments.latest_cycles(
+                db, org_id=org_id, credential_id=credential.id, learner_ids=raced
+            )
+        )
     if created:
-        for assignment in created:
-            await _tell(db, assignment, NotificationKind.CREDENTIAL_ASSIGNED, now)
+        await notifications.notify_each(
+            db,
+            org_id=org_id,
+            pairs=[(a.learner_id, a.id) for a in created],
+            kind=NotificationKind.CREDENTIAL_ASSIGNED,
+            subject_type="CredentialAssignment",
+            now=now,
+        )
         await settle(db, org_id=org_id, learner_ids=learner_ids, now=now, only=created)
         refreshed = await assignments.get_many(db, org_id=org_id, ids=[a.id for a in created])
         result.update({a.learner_id: a for a in refreshed})

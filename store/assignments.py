@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
+from pymongo.errors import BulkWriteError
+
 from store.compliance import status_filter
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned
+
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +66,28 @@ class Assignment:
 @boundary
 async def insert(db: Database, *, doc: dict[str, Any]) -> Assignment:
     """Insert one cycle; a cycle that already exists raises `Conflict`."""
-    stored = {
+    stored = _stored(doc)
+    result = await db.db.assignments.insert_one(stored)
+    return Assignment.from_doc({**stored, "_id": result.inserted_id})
+
+
+@boundary
+async def insert_many(db: Database, *, docs: list[dict[str, Any]]) -> list[Assignment]:
+    """Insert cycles in one round trip; those that already exist are skipped, not raised."""
+    stored = [{**_stored(doc), "_id": ObjectId()} for doc in docs]
+    try:
+        await db.db.assignments.insert_many(stored, ordered=False)
+        failed: set[int] = set()
+    except BulkWriteError as error:
+        duplicate = [e for e in error.details["writeErrors"] if e.get("code") == DUPLICATE_KEY]
+        if len(duplicate) != len(error.details["writeErrors"]):
+            raise
+        failed = {e["index"] for e in duplicate}
+    return [Assignment.from_doc(doc) for i, doc in enumerate(stored) if i not in failed]
+
+
+def _stored(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
         **doc,
         "orgId": oid(doc["orgId"]),
         "credentialId": oid(doc["credentialId"]),
@@ -69,8 +95,6 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Assignment:
         "previousId": oid(doc["previousId"]) if doc.get("previousId") else None,
         "assignedBy": oid(doc["assignedBy"]) if doc.get("assignedBy") else None,
     }
-    result = await db.db.assignments.insert_one(stored)
-    return Assignment.from_doc({**stored, "_id": result.inserted_id})
 
 
 @boundary

@@ -46,7 +46,6 @@ class Notification:
         )
 
 
-@boundary
 async def notify(
     db: Database,
     *,
@@ -57,7 +56,23 @@ async def notify(
     subject_id: str,
     now: datetime,
 ) -> None:
-    if not user_ids:
+    """Tell several users about one subject."""
+    pairs = [(user_id, subject_id) for user_id in user_ids]
+    await notify_each(db, org_id=org_id, pairs=pairs, kind=kind, subject_type=subject_type, now=now)
+
+
+@boundary
+async def notify_each(
+    db: Database,
+    *,
+    org_id: str,
+    pairs: Sequence[tuple[str, str]],
+    kind: NotificationKind,
+    subject_type: str,
+    now: datetime,
+) -> None:
+    """Tell each user about their own subject, in one round trip."""
+    if not pairs:
         return
     await db.db.notifications.insert_many(
         [
@@ -69,7 +84,7 @@ async def notify(
                 "readAt": None,
                 "subject": {"type": subject_type, "id": oid(subject_id)},
             }
-            for user_id in user_ids
+            for user_id, subject_id in pairs
         ]
     )
 

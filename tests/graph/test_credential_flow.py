@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from tests.conftest import START
@@ -279,3 +280,13 @@ async def test_learning_path_requirement(api, org, clock):
     done = await assignment(api, token, a["id"])
     assert done["status"] == "COMPLETED"
     assert done["validFrom"] == iso(clock.now())
+
+
+async def test_concurrent_assignments_make_one_cycle_each(api, org, db):
+    _, cred = await four_course_credential(api, org)
+    results = await asyncio.gather(
+        *(assign(api, org, cred["id"], [org.learner, org.other_learner]) for _ in range(5))
+    )
+    assert len({tuple(a["id"] for a in r) for r in results}) == 1
+    assert await db.db.assignments.count_documents({}) == 2
+    assert await db.db.notifications.count_documents({"kind": "CREDENTIAL_ASSIGNED"}) == 2
