@@ -16,7 +16,16 @@ from resolvers.auth import require_admin
 from resolvers.cycles import Policy, assess, window_start
 from resolvers.errors import Code, invalid, not_found
 from resolvers.periods import Period
-from store import assignments, courses, credentials, enrollments, notifications, records, users
+from store import (
+    assignments,
+    courses,
+    credentials,
+    enrollments,
+    notifications,
+    organizations,
+    records,
+    users,
+)
 from store.assignments import Assignment
 from store.credentials import Credential
 from store.database import Database
@@ -312,4 +321,5 @@ async def reconcile(db: Database, *, now: datetime, batch: int = 100) -> int:
     for org_id, learners in by_org.items():
         for start in range(0, len(learners), batch):
             await settle(db, org_id=org_id, learner_ids=learners[start : start + batch], now=now)
+        await organizations.touch(db, id=org_id)  # cached answers may predate the repair
     return sum(len(learners) for learners in by_org.values())

@@ -18,7 +18,7 @@ from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.text import bounded, required
-from store import courses, labels, notifications, records, users
+from store import courses, labels, notifications, organizations, records, users
 from store import documents as document_store
 from store.assignments import Assignment
 from store.database import Database
@@ -288,6 +288,8 @@ async def redeliver(db: Database, *, now: datetime) -> int:
     pending = await records.unnotified(db)
     for record in pending:
         await _tell_learner(db, record, now)
+    for org_id in {record.org_id for record in pending}:
+        await organizations.touch(db, id=org_id)
     return len(pending)
 
 

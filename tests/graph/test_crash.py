@@ -26,6 +26,14 @@ async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_rest
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert (await assignment(api, learner, a["id"]))["status"] == "IN_PROGRESS"
     monkeypatch.undo()
+    query = {
+        "query": "query($id: ID!) { node(id: $id) { ... on CredentialAssignment"
+        " { status completedAt } } }",
+        "variables": {"id": a["id"]},
+    }
+    stale = await api.http.post(
+        "/graphql", json=query, headers={"Authorization": f"Bearer {learner}"}
+    )
 
     # The evidence was stored first; the restarted server's reconciliation finishes the work.
     restarted = create_app(settings, clock=clock)
@@ -35,13 +43,13 @@ async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_rest
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             response = await http.post(
                 "/graphql",
-                json={
-                    "query": "query($id: ID!) { node(id: $id) { ... on CredentialAssignment"
-                    " { status completedAt } } }",
-                    "variables": {"id": a["id"]},
+                json=query,
+                headers={
+                    "Authorization": f"Bearer {learner}",
+                    "If-None-Match": stale.headers["etag"],
                 },
-                headers={"Authorization": f"Bearer {learner}"},
             )
+    assert response.status_code == 200, "the repair advanced the data version"
     node = response.json()["data"]["node"]
     assert node["status"] == "COMPLETED"
     assert node["completedAt"] == clock.now().isoformat()
