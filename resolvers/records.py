@@ -18,7 +18,7 @@ from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.text import bounded, required
-from store import courses, labels, notifications, organizations, records, users
+from store import assignments, courses, labels, notifications, organizations, records, users
 from store import documents as document_store
 from store.assignments import Assignment
 from store.database import Database
@@ -99,6 +99,8 @@ async def submit(
             if earlier is not None:
                 return earlier
         raise
+    if record.assignment_id is not None:
+        await assignments.mark_started(db, org_id=org_id, ids=[record.assignment_id], at=now)
     if record.status is RecordStatus.PENDING:
         await notifications.notify(
             db,

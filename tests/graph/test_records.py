@@ -511,3 +511,15 @@ async def test_a_huge_upload_is_refused_before_it_is_read(http, db, org):
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert await stored(db) == (0, 0, 0)
+
+
+async def test_submitting_for_a_task_starts_the_credential(api, org):
+    *_, a = await cpr_setup(api, org)
+    learner = org.token(org.learner)
+    assert (await assignment(api, learner, a["id"]))["status"] == "NOT_STARTED"
+    task = (await assignment(api, learner, a["id"]))["tasks"][1]
+    payload = await submit(
+        api, learner, document_input(assignment=a["id"], requirement=task["requirement"]["id"])
+    )
+    assert payload["userErrors"] == []
+    assert (await assignment(api, learner, a["id"]))["status"] == "IN_PROGRESS"
