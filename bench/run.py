@@ -123,6 +123,7 @@ async def in_process(
     body = {"query": DASHBOARD, "variables": {"asOf": NOW.isoformat()}}
     as_admin = {"Authorization": f"Bearer {admin}"}
     async with app.router.lifespan_context(app):
+        await app.state.repair
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
 

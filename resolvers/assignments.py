@@ -165,7 +165,10 @@ async def settle(
     now: datetime,
     only: Sequence[Assignment] | None = None,
 ) -> list[Assignment]:
-    """Re-evaluate the learners' open cycles; store completions; open renewals. Returns renewals."""
+    """Re-evaluate the learners' open cycles; store completions; open renewals.
+
+    Returns the cycles this call completed.
+    """
     open_ = (
         list(only)
         if only is not None
@@ -190,7 +193,7 @@ async def settle(
     for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
         submitted[record.learner_id].append(record)
 
-    renewals = []
+    completed = []
     for assignment in open_:
         evaluation = assess(
             assignment,
@@ -212,14 +215,14 @@ async def settle(
         )
         if not won:
             continue
+        completed.append(assignment)
         await _tell(db, assignment, NotificationKind.CREDENTIAL_COMPLETED, now)
         credential = by_id[assignment.credential_id]
         if credential.reassign_on_completion and evaluation.valid_until is not None:
             renewal = await _renew(db, credential, assignment, evaluation.valid_until, now)
             if renewal is not None:
                 await _tell(db, renewal, NotificationKind.CREDENTIAL_ASSIGNED, now)
-                renewals.append(renewal)
-    return renewals
+    return completed
 
 
 async def _tell(
@@ -319,7 +322,10 @@ async def reconcile(db: Database, *, now: datetime, batch: int = 100) -> int:
     for org_id, learner_id in await assignments.open_learners(db):
         by_org[org_id].append(learner_id)
     for org_id, learners in by_org.items():
+        repaired = []
         for start in range(0, len(learners), batch):
-            await settle(db, org_id=org_id, learner_ids=learners[start : start + batch], now=now)
-        await organizations.touch(db, id=org_id)  # cached answers may predate the repair
+            chunk = learners[start : start + batch]
+            repaired += await settle(db, org_id=org_id, learner_ids=chunk, now=now)
+        if repaired:
+            await organizations.touch(db, id=org_id)  # cached answers may predate the repair
     return sum(len(learners) for learners in by_org.values())

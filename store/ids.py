@@ -33,12 +33,6 @@ def oids(values: Iterable[str]) -> list[ObjectId]:
 async def owned(
     collection: AsyncCollection[dict[str, Any]], *, org_id: str, ids: Iterable[str]
 ) -> list[dict[str, Any]]:
-    """The organization's documents with these ids.
-
-    Looked up by `_id` alone and filtered by organization here: SecantusDB 0.7 plans
-    `{orgId, _id}` on an `orgId` index (or a scan) and ignores hints, 100x slower than the
-    `_id` index on a thousand documents. Tenancy holds either way.
-    """
-    org = oid(org_id)
-    cursor = collection.find({"_id": {"$in": oids(ids)}})
-    return [doc async for doc in cursor if doc.get("orgId") == org]
+    """The organization's documents with these ids (served by the `org_id` index)."""
+    cursor = collection.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
+    return [doc async for doc in cursor]

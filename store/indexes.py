@@ -14,6 +14,17 @@ def _index(*keys: str, name: str, **options: object) -> IndexModel:
     return IndexModel([(key, ASCENDING) for key in keys], name=name, **options)
 
 
+TENANT_COLLECTIONS = (
+    "users",
+    "labels",
+    "courses",
+    "credentials",
+    "assignments",
+    "enrollments",
+    "records",
+    "notifications",
+)
+
 INDEXES: dict[str, list[IndexModel]] = {
     "users": [
         _index("orgId", "email", name="org_email", unique=True),
@@ -58,6 +69,13 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "notifications": [_index("orgId", "userId", "readAt", "_id", name="org_user_inbox")],
 }
+
+
+# Lookups by id within an organization. MongoDB would use `_id_`; SecantusDB plans
+# `{orgId, _id}` on the first `orgId`-prefixed index (a scan of the organization) unless an
+# index covers both, and ignores hints.
+for _collection in TENANT_COLLECTIONS:
+    INDEXES[_collection].append(_index("orgId", "_id", name="org_id"))
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
