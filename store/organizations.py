@@ -30,12 +30,6 @@ async def create(db: Database, *, name: str, now: datetime) -> Organization:
 
 
 @boundary
-async def get(db: Database, *, id: str) -> Organization | None:
-    doc = await db.db.organizations.find_one({"_id": oid(id)})
-    return Organization.from_doc(doc) if doc else None
-
-
-@boundary
 async def get_many(db: Database, *, ids: list[str]) -> list[Organization]:
     cursor = db.db.organizations.find({"_id": {"$in": oids(ids)}})
     return [Organization.from_doc(doc) async for doc in cursor]

@@ -63,12 +63,6 @@ async def create(
 
 
 @boundary
-async def get(db: Database, *, org_id: str, id: str) -> User | None:
-    found = await owned(db.db.users, org_id=org_id, ids=[id])
-    return User.from_doc(found[0]) if found else None
-
-
-@boundary
 async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[User]:
     return [User.from_doc(doc) for doc in await owned(db.db.users, org_id=org_id, ids=ids)]
 

@@ -54,7 +54,7 @@ async def test_lookups_are_scoped_to_the_organization(db, clock):
     user = await users.create(
         db, org_id=a.id, email="x@a.test", name="X", role=Role.ADMIN, now=clock.now()
     )
-    assert await users.get(db, org_id=a.id, id=user.id) == user
-    assert await users.get(db, org_id=b.id, id=user.id) is None
+    assert await users.get_many(db, org_id=a.id, ids=[user.id]) == [user]
+    assert await users.get_with_version(db, org_id=b.id, id=user.id) is None
     assert await users.get_many(db, org_id=b.id, ids=[user.id]) == []
-    assert await users.get(db, org_id=a.id, id="not-an-object-id") is None
+    assert await users.get_many(db, org_id=a.id, ids=["not-an-object-id"]) == []
