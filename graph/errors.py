@@ -51,8 +51,6 @@ def classify(error: GraphQLError, phase: str | None) -> tuple[str, str]:
     original = error.original_error
     if error.extensions and error.extensions.get("code"):
         return error.extensions["code"], error.message
-    if TOKEN_LIMIT in error.message:
-        return "TOO_MANY_TOKENS", error.message
     if phase is not None:
         return phase, error.message
     if isinstance(original, DomainError):
@@ -63,6 +61,12 @@ def classify(error: GraphQLError, phase: str | None) -> tuple[str, str]:
         # Not from a resolver: the variables did not fit their declared types.
         return "BAD_USER_INPUT", error.message
     return Code.INTERNAL_SERVER_ERROR, INTERNAL_MESSAGE
+
+
+def parse_failure_code(message: str) -> str:
+    """The code of an error raised while parsing, where no extension sees it: the parser cache
+    and the token limit raise from their own hooks, ahead of `ErrorCodes`."""
+    return "TOO_MANY_TOKENS" if TOKEN_LIMIT in message else "GRAPHQL_PARSE_FAILED"
 
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
@@ -98,10 +102,6 @@ class ErrorCodes(SchemaExtension):
     def _remember(self, phase: str) -> None:
         for error in self.execution_context.pre_execution_errors or ():
             self.phases.setdefault(id(error), phase)
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        self._remember("GRAPHQL_PARSE_FAILED")
 
     def on_validate(self) -> Iterator[None]:
         yield

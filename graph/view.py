@@ -19,7 +19,7 @@ from strawberry.types import ExecutionResult
 
 from graph import polling
 from graph.context import Context
-from graph.errors import TOKEN_LIMIT, UNAVAILABLE_MESSAGE
+from graph.errors import UNAVAILABLE_MESSAGE, parse_failure_code
 from resolvers.auth import authenticate
 from resolvers.documents import size_text
 from resolvers.errors import Code, DomainError
@@ -226,19 +226,11 @@ class GraphQLView(GraphQL[Context, None]):
     async def process_result(  # type: ignore[override]
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        """Every error leaves with a code, even one raised before `ErrorCodes` could see it
-        (a syntax error from the parser cache, for one)."""
+        """Every error leaves with a code: those raised while parsing never reach `ErrorCodes`."""
         response = await super().process_result(request, result)
         for error in response.get("errors") or ():
             extensions = error.setdefault("extensions", {})
-            if "code" not in extensions:
-                message = str(error.get("message", ""))
-                if TOKEN_LIMIT in message:
-                    extensions["code"] = "TOO_MANY_TOKENS"
-                elif message.startswith("Syntax Error"):
-                    extensions["code"] = "GRAPHQL_PARSE_FAILED"
-                else:
-                    extensions["code"] = "BAD_REQUEST"
+            extensions.setdefault("code", parse_failure_code(str(error.get("message", ""))))
         return response
 
     def parse_json(self, data: str | bytes) -> object:
