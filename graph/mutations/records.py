@@ -133,6 +133,20 @@ def _payload(found: Any, errors: list[UserError]) -> TrainingRecordPayload:
     )
 
 
+async def _review(
+    info: Info, record: strawberry.ID, *, approve: bool, note: str | None
+) -> TrainingRecordPayload:
+    ctx = info.context
+
+    async def work() -> Any:
+        record_id = ids.db_id(record, expect="TrainingRecord", field="record")
+        return await records.review(
+            ctx.db, ctx.viewer, record_id, approve=approve, note=note, now=ctx.now
+        )
+
+    return _payload(*await attempt(work()))
+
+
 @strawberry.type
 class RecordMutations:
     @strawberry.mutation(
@@ -160,29 +174,13 @@ class RecordMutations:
     async def approve_training_record(
         self, info: Info, input: ApproveTrainingRecordInput
     ) -> TrainingRecordPayload:
-        ctx = info.context
-
-        async def work() -> Any:
-            record_id = ids.db_id(input.record, expect="TrainingRecord", field="record")
-            return await records.review(
-                ctx.db, ctx.viewer, record_id, approve=True, note=input.note, now=ctx.now
-            )
-
-        return _payload(*await attempt(work()))
+        return await _review(info, input.record, approve=True, note=input.note)
 
     @strawberry.mutation(description="Administrators: decline a pending record, with a reason.")
     async def decline_training_record(
         self, info: Info, input: DeclineTrainingRecordInput
     ) -> TrainingRecordPayload:
-        ctx = info.context
-
-        async def work() -> Any:
-            record_id = ids.db_id(input.record, expect="TrainingRecord", field="record")
-            return await records.review(
-                ctx.db, ctx.viewer, record_id, approve=False, note=input.reason, now=ctx.now
-            )
-
-        return _payload(*await attempt(work()))
+        return await _review(info, input.record, approve=False, note=input.reason)
 
     @strawberry.mutation(description="Mark your notifications read.")
     async def mark_notifications_read(
