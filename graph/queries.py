@@ -21,6 +21,7 @@ from graph.types.user import User
 from resolvers import catalogue, credentials, dashboard, progress, records
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
+from resolvers.progress import SortField
 from resolvers.status import Status
 from store import records as record_store
 from store.assignments import Filter
@@ -179,7 +180,7 @@ class Query:
             ctx.db,
             ctx.viewer,
             where,
-            order=order.field.value,
+            order=SortField(order.field),
             descending=order.descending,
             first=first,
             after=after,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import TypeVar
 
 from resolvers.auth import require_admin, require_learner_access
@@ -72,11 +73,18 @@ async def build_views(
     ]
 
 
+class SortField(StrEnum):
+    DUE_DATE = "DUE_DATE"
+    START_DATE = "START_DATE"
+    ASSIGNED_AT = "ASSIGNED_AT"
+    VALID_UNTIL = "VALID_UNTIL"
+
+
 SORT_FIELDS = {
-    "DUE_DATE": ("dueDate", lambda a: a.due_date),
-    "START_DATE": ("startDate", lambda a: a.start_date),
-    "ASSIGNED_AT": ("assignedAt", lambda a: a.assigned_at),
-    "VALID_UNTIL": ("validUntil", lambda a: a.valid_until),
+    SortField.DUE_DATE: ("dueDate", lambda a: a.due_date),
+    SortField.START_DATE: ("startDate", lambda a: a.start_date),
+    SortField.ASSIGNED_AT: ("assignedAt", lambda a: a.assigned_at),
+    SortField.VALID_UNTIL: ("validUntil", lambda a: a.valid_until),
 }
 
 
@@ -85,7 +93,7 @@ async def assignment_page(
     org_id: str,
     where: assignments.Filter,
     *,
-    order: str = "DUE_DATE",
+    order: SortField = SortField.DUE_DATE,
     descending: bool = False,
     first: int | None,
     after: str | None,
@@ -131,7 +139,7 @@ async def organization_assignments(
     viewer: User,
     where: assignments.Filter,
     *,
-    order: str,
+    order: SortField,
     descending: bool,
     first: int | None,
     after: str | None,

@@ -102,7 +102,13 @@ class Credential(Node):
             status=Status(status) if status else None,
         )
         page = await progress.organization_assignments(
-            ctx.db, ctx.viewer, where, order="DUE_DATE", descending=False, first=first, after=after
+            ctx.db,
+            ctx.viewer,
+            where,
+            order=progress.SortField.DUE_DATE,
+            descending=False,
+            first=first,
+            after=after,
         )
         return Connection.of(page, node_type("CredentialAssignment").from_record)
 

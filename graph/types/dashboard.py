@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Self
 
 import strawberry
@@ -11,6 +10,7 @@ import strawberry
 from graph.types.assignment import CredentialStatus
 from graph.types.time import Period
 from resolvers.dashboard import Compliance
+from resolvers.progress import SortField
 
 
 @strawberry.type
@@ -61,12 +61,7 @@ class ComplianceSummary:
         )
 
 
-@strawberry.enum
-class AssignmentOrderField(StrEnum):
-    DUE_DATE = "DUE_DATE"
-    START_DATE = "START_DATE"
-    ASSIGNED_AT = "ASSIGNED_AT"
-    VALID_UNTIL = "VALID_UNTIL"
+AssignmentOrderField = strawberry.enum(SortField, name="AssignmentOrderField")
 
 
 @strawberry.input
