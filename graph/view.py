@@ -72,10 +72,13 @@ def _forgeable(request: Request) -> bool:
     simple = request.method == "GET" or content_type.startswith("multipart/form-data")
     if not simple or any(name in request.headers for name in PREFLIGHTED):
         return False
-    browsing = request.method == "GET" and not (
-        request.query_params.get("query") or request.query_params.get("extensions")
-    )
-    return not browsing
+    return not _visiting(request)
+
+
+def _visiting(request: Any) -> bool:
+    """A GET that carries no operation: a visit to the page, not a query."""
+    params = request.query_params
+    return request.method == "GET" and not (params.get("query") or params.get("extensions"))
 
 
 def _body_limit(request: Request) -> int:
@@ -243,13 +246,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """GraphiQL for a browser's plain visit; a GET carrying a persisted query is a query."""
-        params = request.query_params
-        return (
-            request.method == "GET"
-            and params.get("query") is None
-            and params.get("extensions") is None
-            and "text/html" in request.headers.get("accept", "")
-        )
+        return _visiting(request) and "text/html" in request.headers.get("accept", "")
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL)
