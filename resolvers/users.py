@@ -92,7 +92,7 @@ async def find_for_token(db: Database, *, email: str, org_name: str | None = Non
         if not orgs:
             raise DomainError(Code.NOT_FOUND, f"no organization is named {org_name!r}")
         org_id = orgs[0].id
-    found = [u for u in await users.find_by_email(db, email=email, org_id=org_id)]
+    found = await users.find_by_email(db, email=email, org_id=org_id)
     if not found:
         raise DomainError(Code.NOT_FOUND, f"no user has the email {email}")
     if len(found) > 1:
