@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -11,7 +12,7 @@ from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
 from graph.types.criteria import CriteriaGroup, Requirement, TrainingRecordType
-from graph.types.dashboard import AssignmentOrder, ComplianceSummary
+from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -145,7 +146,7 @@ class Query:
         return ComplianceSummary.of(result)
 
     @strawberry.field(
-        description="Administrators: every cycle in the organization. Status, `dueBefore` (not "
+        description="Administrators: the organization's cycles. Status, `dueBefore` (not "
         "completed, due by then) and `expiringBefore` (valid, lapsing by then) are judged at "
         "`asOf`; keyset-paginated in `orderBy` order."
     )
@@ -159,6 +160,7 @@ class Query:
         due_before: datetime | None = None,
         expiring_before: datetime | None = None,
         order_by: AssignmentOrder | None = None,
+        current: Annotated[bool, strawberry.argument(description=CURRENT)] = False,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[CredentialAssignment]:
@@ -175,6 +177,7 @@ class Query:
             expiring_before=as_utc(expiring_before, field="expiringBefore")
             if expiring_before
             else None,
+            current=current,
         )
         page = await progress.organization_assignments(
             ctx.db,

@@ -1,21 +1,22 @@
-"""Assigning credentials and keeping each cycle's completion up to date (evaluated on write).
+"""Assigning credentials, and keeping each learner's cycles derived from their evidence.
 
-Every event that can satisfy a requirement calls `settle`, which re-evaluates the learner's open
-cycles, stores `completedAt`/`validFrom`/`validUntil` on the one write that wins, and opens the
-renewal cycle. Time-dependent answers (status, `expiresIn`) are derived on read.
+Every event that can change a cycle — an assignment, a course got, launched or reported, a record
+submitted or decided — calls `settle`, which re-derives the learner's chains (`resolvers.chains`)
+from everything they have done and stores what changed. Time-dependent answers (status,
+`expiresIn`) are derived on read from the stored dates.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from resolvers.auth import require_admin
-from resolvers.cycles import Policy, assess, window_start
+from resolvers.chains import derive
+from resolvers.cycles import Policy
 from resolvers.errors import Code, invalid, not_found
-from resolvers.periods import Period
 from store import (
     assignments,
     courses,
@@ -24,18 +25,20 @@ from store import (
     notifications,
     organizations,
     records,
+    settling,
     users,
 )
 from store.assignments import Assignment
 from store.credentials import Credential
 from store.database import Database
-from store.enrollments import Enrollment
-from store.errors import Conflict
+from store.ids import new
 from store.notifications import NotificationKind
-from store.records import Record
 from store.users import User
 
+log = logging.getLogger(__name__)
+
 MAX_LEARNERS = 500
+ATTEMPTS = 5
 
 
 async def assign(
@@ -76,46 +79,36 @@ async def assign(
     latest = await assignments.latest_cycles(
         db, org_id=org_id, credential_id=credential.id, learner_ids=learner_ids
     )
+    for index, learner_id in enumerate(learner_ids):
+        previous = latest.get(learner_id)
+        if previous and not _still_current(previous, now) and start < previous.start_date:
+            raise invalid(
+                Code.START_BEFORE_PREVIOUS,
+                f"learners[{index}]'s previous cycle starts {previous.start_date.isoformat()}; "
+                "a new one cannot start before it",
+                "startDate",
+            )
     result = {
         learner_id: previous
         for learner_id, previous in latest.items()
         if _still_current(previous, now)
     }
-    docs = [
-        _cycle_doc(
-            credential,
-            learner_id,
-            cycle=latest[learner_id].cycle + 1 if learner_id in latest else 1,
-            previous=latest.get(learner_id),
-            start=start,
-            due=due,
-            assigned_by=admin.id,
-            now=now,
-        )
+    fresh = [
+        _cycle(credential, policy, learner_id, latest.get(learner_id), start, due, admin, now)
         for learner_id in learner_ids
         if learner_id not in result
     ]
-    created = await assignments.insert_many(db, docs=docs) if docs else []
-    result.update({a.learner_id: a for a in created})
-    raced = [learner_id for learner_id in learner_ids if learner_id not in result]
-    if raced:  # assigned concurrently: the other call's cycles are the ones
+    if fresh:
+        await settle(db, org_id=org_id, learner_ids=learner_ids, now=now, adding=fresh)
+        ours = await assignments.get_many(db, org_id=org_id, ids=[cycle.id for cycle in fresh])
+        result.update({cycle.learner_id: cycle for cycle in ours})
+    if raced := [learner_id for learner_id in learner_ids if learner_id not in result]:
+        # a concurrent call assigned them first: its cycles are the ones
         result.update(
             await assignments.latest_cycles(
                 db, org_id=org_id, credential_id=credential.id, learner_ids=raced
             )
         )
-    if created:
-        await notifications.notify_each(
-            db,
-            org_id=org_id,
-            pairs=[(a.learner_id, a.id) for a in created],
-            kind=NotificationKind.CREDENTIAL_ASSIGNED,
-            subject_type="CredentialAssignment",
-            now=now,
-        )
-        await settle(db, org_id=org_id, learner_ids=learner_ids, now=now, only=created)
-        refreshed = await assignments.get_many(db, org_id=org_id, ids=[a.id for a in created])
-        result.update({a.learner_id: a for a in refreshed})
     return [result[learner_id] for learner_id in learner_ids]
 
 
@@ -126,35 +119,38 @@ def _still_current(assignment: Assignment, now: datetime) -> bool:
     return assignment.valid_until is None or assignment.valid_until > now
 
 
-def _cycle_doc(
+def _cycle(
     credential: Credential,
+    policy: Policy,
     learner_id: str,
-    *,
-    cycle: int,
     previous: Assignment | None,
     start: datetime,
     due: datetime,
-    assigned_by: str | None,
+    admin: User,
     now: datetime,
-) -> dict[str, Any]:
-    version = credential.current
-    return {
-        "orgId": credential.org_id,
-        "credentialId": credential.id,
-        "learnerId": learner_id,
-        "version": version.number,
-        "cycle": cycle,
-        "previousId": previous.id if previous else None,
-        "assignedAt": now,
-        "assignedBy": assigned_by,
-        "startDate": start,
-        "dueDate": due,
-        "windowStart": window_start(cycle, start, Period.from_doc(version.valid_for)),
-        "startedAt": None,
-        "completedAt": None,
-        "validFrom": None,
-        "validUntil": None,
-    }
+) -> Assignment:
+    """A cycle an administrator assigns: evidence still fresh at its start counts, and after a
+    previous cycle only evidence fresher than what that one rests on."""
+    return Assignment(
+        id=new(),
+        org_id=credential.org_id,
+        credential_id=credential.id,
+        learner_id=learner_id,
+        version=credential.current.number,
+        cycle=previous.cycle + 1 if previous else 1,
+        previous_id=previous.id if previous else None,
+        assigned_at=now,
+        assigned_by=admin.id,
+        start_date=start,
+        due_date=due,
+        window_start=policy.first_window_start(start),
+        window_after=previous.valid_from if previous else None,
+        previous_valid_until=previous.valid_until if previous else None,
+        started_at=None,
+        completed_at=None,
+        valid_from=None,
+        valid_until=None,
+    )
 
 
 async def settle(
@@ -163,66 +159,100 @@ async def settle(
     org_id: str,
     learner_ids: Sequence[str],
     now: datetime,
-    only: Sequence[Assignment] | None = None,
+    adding: Sequence[Assignment] = (),
 ) -> list[Assignment]:
-    """Re-evaluate the learners' open cycles; store completions; open renewals.
+    """Re-derive the learners' cycles (with `adding`, new cycles to insert) from all their
+    evidence and store what changed; returns the cycles this call completed.
 
-    Returns the cycles this call completed.
+    Each stored change is conditioned on the revision it was derived from; when another
+    derivation got there first, this one reads again and derives anew.
     """
-    open_ = (
-        list(only)
-        if only is not None
-        else await assignments.open_for_learners(db, org_id=org_id, learner_ids=list(learner_ids))
-    )
-    if not open_:
-        return []
+    completed: list[Assignment] = []
+    for _ in range(ATTEMPTS):
+        if await _settle_once(db, org_id, list(learner_ids), now, list(adding), completed):
+            return completed
+        adding = ()  # whatever of it was inserted is stored now; the rest another call made
+    log.warning("settling learners %s kept conflicting; the next event settles them", learner_ids)
+    return completed
+
+
+async def _settle_once(
+    db: Database,
+    org_id: str,
+    learner_ids: list[str],
+    now: datetime,
+    adding: list[Assignment],
+    completed: list[Assignment],
+) -> bool:
+    stored = await assignments.for_learners(db, org_id=org_id, learner_ids=learner_ids)
+    chains: dict[tuple[str, str], list[Assignment]] = defaultdict(list)
+    for cycle in [*stored, *adding]:
+        chains[cycle.learner_id, cycle.credential_id].append(cycle)
+    if not chains:
+        return True
     found = await credentials.get_many(
-        db, org_id=org_id, ids=list({a.credential_id for a in open_})
+        db, org_id=org_id, ids=list({credential for _, credential in chains})
     )
     by_id = {c.id: c for c in found}
-    policies = {a.id: Policy.of(by_id[a.credential_id], a.version) for a in open_}
-    path_ids = {p for policy in policies.values() for p in policy.path_ids()}
-    paths = {
-        c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=list(path_ids))
-    }
-    learners = list({a.learner_id for a in open_})
-    taken: dict[str, list[Enrollment]] = defaultdict(list)
+    policies = [
+        Policy.of(by_id[cycle.credential_id], number)
+        for chain in chains.values()
+        for cycle in chain
+        for number in {cycle.version, by_id[cycle.credential_id].current.number}
+    ]
+    path_ids = list({p for policy in policies for p in policy.path_ids()})
+    paths = {c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=path_ids)}
+    learners = list({learner for learner, _ in chains})
+    taken = defaultdict(list)
     for enrollment in await enrollments.for_learners(db, org_id=org_id, learner_ids=learners):
         taken[enrollment.learner_id].append(enrollment)
-    submitted: dict[str, list[Record]] = defaultdict(list)
+    submitted = defaultdict(list)
     for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
         submitted[record.learner_id].append(record)
 
-    completed = []
-    for assignment in open_:
-        evaluation = assess(
-            assignment,
-            policies[assignment.id],
-            enrollments=taken[assignment.learner_id],
-            records=submitted[assignment.learner_id],
+    was = {cycle.id: cycle for cycle in stored}
+    derived = [
+        cycle
+        for (learner, credential_id), chain in chains.items()
+        for cycle in derive(
+            chain,
+            by_id[credential_id],
+            enrollments=taken[learner],
+            records=submitted[learner],
             paths=paths,
             now=now,
-        ).evaluation
-        if not evaluation.satisfied or evaluation.valid_from is None:
-            continue
-        won = await assignments.complete(
-            db,
-            org_id=org_id,
-            id=assignment.id,
-            completed_at=now,
-            valid_from=evaluation.valid_from,
-            valid_until=evaluation.valid_until,
         )
-        if not won:
+    ]
+    # New cycles first: a renewal stored before the completion that opens it is found and
+    # linked by the next derivation if this process dies in between.
+    new_cycles = [cycle for cycle in derived if cycle.id not in was]
+    inserted = await assignments.insert_many(db, cycles=new_cycles) if new_cycles else []
+    await notifications.notify_each(
+        db,
+        org_id=org_id,
+        pairs=[(cycle.learner_id, cycle.id) for cycle in inserted],
+        kind=NotificationKind.CREDENTIAL_ASSIGNED,
+        subject_type="CredentialAssignment",
+        now=now,
+    )
+    if len(inserted) < len(new_cycles):
+        return False
+    for cycle in derived:
+        before = was.get(cycle.id)
+        if before is None or cycle == before:
             continue
-        completed.append(assignment)
-        await _tell(db, assignment, NotificationKind.CREDENTIAL_COMPLETED, now)
-        credential = by_id[assignment.credential_id]
-        if credential.reassign_on_completion and evaluation.valid_until is not None:
-            renewal = await _renew(db, credential, assignment, evaluation.valid_until, now)
-            if renewal is not None:
-                await _tell(db, renewal, NotificationKind.CREDENTIAL_ASSIGNED, now)
-    return completed
+        if not await assignments.save(db, cycle=cycle, was=before):
+            return False
+        if before.completed_at is None and cycle.completed_at is not None:
+            completed.append(cycle)
+            await _tell(db, cycle, NotificationKind.CREDENTIAL_COMPLETED, now)
+    await settling.mark_settled(
+        db,
+        org_id=org_id,
+        enrollment_ids=[e.id for mine in taken.values() for e in mine if not e.settled],
+        record_ids=[r.id for mine in submitted.values() for r in mine if not r.settled],
+    )
+    return True
 
 
 async def _tell(
@@ -237,53 +267,6 @@ async def _tell(
         subject_id=assignment.id,
         now=now,
     )
-
-
-async def _renew(
-    db: Database, credential: Credential, done: Assignment, valid_until: datetime, now: datetime
-) -> Assignment | None:
-    """The next cycle, starting `completeWithin` before the credential lapses (not before now)."""
-    policy = Policy.of(credential, credential.current.number)
-    start = max(policy.complete_within.before(valid_until), now)
-    doc = _cycle_doc(
-        credential,
-        done.learner_id,
-        cycle=done.cycle + 1,
-        previous=done,
-        start=start,
-        due=policy.complete_within.after(start),
-        assigned_by=None,
-        now=now,
-    )
-    try:
-        return await assignments.insert(db, doc=doc)
-    except Conflict:
-        return None  # already renewed (e.g. an administrator assigned the next cycle)
-
-
-async def note_activity(
-    db: Database, *, org_id: str, learner_id: str, course_id: str, now: datetime
-) -> None:
-    """Mark the learner's available open cycles that ask for this course as started."""
-    open_ = await assignments.open_for_learners(db, org_id=org_id, learner_ids=[learner_id])
-    if not open_:
-        return
-    found = {
-        c.id: c
-        for c in await credentials.get_many(
-            db, org_id=org_id, ids=list({a.credential_id for a in open_})
-        )
-    }
-    paths = await courses.paths_containing(db, org_id=org_id, course_id=course_id)
-    targets = {course_id, *(p.id for p in paths)}
-    touched = [
-        a.id
-        for a in open_
-        if a.start_date <= now
-        and Policy.of(found[a.credential_id], a.version).course_ids() & targets
-    ]
-    if touched:
-        await assignments.mark_started(db, org_id=org_id, ids=touched, at=now)
 
 
 async def startable(
@@ -312,20 +295,25 @@ async def startable(
 
 
 async def reconcile(db: Database, *, now: datetime, batch: int = 100) -> int:
-    """Settle every learner with an open cycle; returns how many learners it looked at.
+    """Settle every learner with an open cycle or unsettled evidence; how many it looked at.
 
-    Completion is derived from evidence that is stored first (an approval, a course report),
-    so a crash between storing the evidence and settling loses nothing: this pass — run when
-    the server starts — or the learner's next event completes the cycle.
+    Completion and validity are derived from evidence that is stored first (an approval, a
+    course report, marked unsettled in the same write), so a crash between storing evidence and
+    settling loses nothing: this pass — run when the server starts — or the learner's next event
+    derives what it implies.
     """
-    by_org: dict[str, list[str]] = defaultdict(list)
-    for org_id, learner_id in await assignments.open_learners(db):
-        by_org[org_id].append(learner_id)
+    by_org: dict[str, set[str]] = defaultdict(set)
+    for org_id, learner_id in {
+        *await assignments.open_learners(db),
+        *await settling.unsettled_learners(db),
+    }:
+        by_org[org_id].add(learner_id)
     for org_id, learners in by_org.items():
-        repaired = []
-        for start in range(0, len(learners), batch):
-            chunk = learners[start : start + batch]
-            repaired += await settle(db, org_id=org_id, learner_ids=chunk, now=now)
-        if repaired:
+        ordered = sorted(learners)
+        changed = []
+        for start in range(0, len(ordered), batch):
+            chunk = ordered[start : start + batch]
+            changed += await settle(db, org_id=org_id, learner_ids=chunk, now=now)
+        if changed:
             await organizations.touch(db, id=org_id)  # cached answers may predate the repair
     return sum(len(learners) for learners in by_org.values())

@@ -108,7 +108,27 @@ async def build_criteria(db: Database, org_id: str, spec: CriteriaSpec) -> Node:
             course_id=course.id,
         )
 
-    return build(spec)
+    tree = build(spec)
+    _refuse_duplicates(spec, tree)
+    return tree
+
+
+def _refuse_duplicates(spec: CriteriaSpec, node: Node) -> None:
+    """The same requirement (or group) twice among siblings would count twice toward an
+    AT_LEAST and means nothing elsewhere: it is refused, naming the second."""
+    if not isinstance(node, Group):
+        return
+    seen: set[tuple[Any, ...]] = set()
+    for child_spec, child in zip(spec.children, node.children, strict=True):
+        key = criteria.canonical(child)
+        if key in seen:
+            raise invalid(
+                Code.CRITERIA_DUPLICATE,
+                "this repeats a requirement of the same group; list it once",
+                child_spec.path,
+            )
+        seen.add(key)
+        _refuse_duplicates(child_spec, child)
 
 
 def _flatten(spec: CriteriaSpec) -> list[CriteriaSpec]:

@@ -1,8 +1,8 @@
 """Fulfillment criteria: the tree, its rendering, and its evaluation for one learner.
 
 Pure: the caller supplies, per requirement, what the learner has done (`LeafState`); this module
-answers whether the tree is satisfied, how far along each node is, the fewest requirements left
-(`next_steps`), and which evidence the credential rests on (`valid_from`, `valid_until`).
+answers whether the tree is satisfied, how far along each node is, and which evidence the
+credential rests on (`valid_from`, `valid_until`). The fewest steps left are `resolvers.plans`'.
 """
 
 from __future__ import annotations
@@ -129,10 +129,20 @@ class Proof:
 
 @dataclass(frozen=True, slots=True)
 class LeafState:
-    """What the learner has for one requirement: proofs (empty = unmet) and progress."""
+    """What the learner has for one requirement: proofs (empty = unmet), progress, and for an
+    unmet one the units of work still to do (a course, each unfinished course of a path, a
+    kind of record), so requirements that share work are seen to share it."""
 
     proofs: tuple[Proof, ...] = ()
     progress: float = 0.0
+    units: frozenset[str] = frozenset()
+
+    def lasting(self, valid_for: Period | None, beyond: datetime) -> LeafState:
+        """Only the proofs still valid after `beyond`: lapsed evidence completes nothing."""
+        kept = tuple(p for p in self.proofs if _latest(p.valid_until(valid_for)) > (0, beyond))
+        if kept == self.proofs:
+            return self
+        return LeafState(proofs=kept, progress=self.progress if kept else 0.0, units=self.units)
 
     @property
     def met(self) -> bool:
@@ -146,8 +156,6 @@ class NodeResult:
     progress: float
     children: tuple[NodeResult, ...] = ()
     front: tuple[Proof, ...] = field(default=(), repr=False)
-    cost: int = 0
-    plan: tuple[Requirement, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +163,6 @@ class Evaluation:
     root: NodeResult
     valid_from: datetime | None
     valid_until: datetime | None
-    next_steps: tuple[Requirement, ...]
     completed_requirements: int
     total_requirements: int
 
@@ -188,14 +195,10 @@ def evaluate(
     if result.satisfied:
         best = max(result.front, key=lambda p: (_latest(p.valid_until(valid_for)), p.at))
         valid_from, valid_until = best.at, best.valid_until(valid_for)
-    steps: dict[tuple[str, str | None, str | None], Requirement] = {}
-    for leaf in result.plan:
-        steps.setdefault(leaf.target, leaf)
     return Evaluation(
         root=result,
         valid_from=valid_from,
         valid_until=valid_until,
-        next_steps=tuple(steps.values()),
         completed_requirements=sum(states.get(leaf.id, LeafState()).met for leaf in leaves),
         total_requirements=len(leaves),
     )
@@ -207,27 +210,16 @@ def _evaluate(node: Node, states: Mapping[str, LeafState]) -> NodeResult:
         if state.met:
             return NodeResult(node, True, 1.0, front=_pareto(state.proofs))
         progress = min(max(state.progress, 0.0), UNMET_CEILING)
-        return NodeResult(node, False, progress, cost=1, plan=(node,))
+        return NodeResult(node, False, progress)
 
     children = tuple(_evaluate(child, states) for child in node.children)
     needed = node.needed
-    best = sorted(children, key=lambda r: (r.cost, -r.progress))[:needed]
     top = sorted((r.progress for r in children), reverse=True)[:needed]
     progress = sum(top) / needed
     satisfied = sum(r.satisfied for r in children) >= needed
     if satisfied:
         return NodeResult(node, True, 1.0, children, front=_choose(children, needed))
-    # Keep the plan in the tree's own order, however the cheapest children were picked.
-    chosen = {id(r) for r in best}
-    plan = tuple(leaf for r in children if id(r) in chosen for leaf in r.plan)
-    return NodeResult(
-        node,
-        False,
-        min(progress, UNMET_CEILING),
-        children,
-        cost=sum(r.cost for r in best),
-        plan=plan,
-    )
+    return NodeResult(node, False, min(progress, UNMET_CEILING), children)
 
 
 def _choose(children: tuple[NodeResult, ...], needed: int) -> tuple[Proof, ...]:
@@ -258,6 +250,15 @@ def _pareto(proofs: tuple[Proof, ...] | list[Proof]) -> tuple[Proof, ...]:
 def _latest(moment: datetime | None) -> tuple[int, datetime | None]:
     """Sort key where None (no end) is later than any date."""
     return (1, None) if moment is None else (0, moment)  # type: ignore[return-value]
+
+
+def canonical(node: Node) -> tuple[Any, ...]:
+    """What a node asks for, whatever its ids and its children's order: two siblings with the
+    same canonical form are the same requirement twice."""
+    if isinstance(node, Requirement):
+        return node.target
+    keys = sorted((canonical(child) for child in node.children), key=repr)
+    return (node.operator, node.needed, tuple(keys))
 
 
 # --- storage form -----------------------------------------------------------------------

@@ -1,14 +1,26 @@
-"""One assignment cycle held against its credential version: the policy and its assessment."""
+"""One assignment cycle held against its credential version: its policy, window and assessment.
+
+A cycle's evidence window begins at its `Bound`:
+- a cycle an administrator assigns takes evidence still fresh at its start (dated on or after
+  `startDate - validFor`; any date for a credential that never expires);
+- a renewal opened by completing the cycle before takes evidence dated on or after
+  `completeWithin` before that cycle's `validUntil` — the window in which one renews;
+- either way, only evidence fresher than what the cycle before rests on (after its validFrom).
+It ends where the next cycle's begins. An open cycle is completed only by evidence still valid
+at the moment of completion and, for a cycle after another, lasting beyond the validity that
+one gave: a renewal that would not extend anything is no renewal.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Literal
 
-from resolvers import criteria
-from resolvers.criteria import Evaluation, LeafState, Node, RequirementKind
-from resolvers.evidence import Evidence, RecordFacts
+from resolvers import criteria, plans
+from resolvers.criteria import Evaluation, LeafState, Node, Requirement, RequirementKind
+from resolvers.evidence import Bound, Evidence, RecordFacts, Window
 from resolvers.periods import Period
 from resolvers.status import Timeline
 from resolvers.tasks import Task, task
@@ -46,12 +58,39 @@ class Policy:
     def course_ids(self) -> set[str]:
         return {leaf.course_id for leaf in criteria.requirements(self.tree) if leaf.course_id}
 
+    def first_window_start(self, start: datetime) -> datetime | None:
+        """An assigned cycle takes evidence still fresh at its start."""
+        return self.valid_for.before(start) if self.valid_for else None
 
-def window_start(cycle: int, start: datetime, valid_for: Period | None) -> datetime | None:
-    """Evidence counts from here: still-fresh evidence for a first cycle, new for a renewal."""
-    if cycle > 1:
-        return start
-    return valid_for.before(start) if valid_for else None
+
+def bound(assignment: Assignment) -> Bound:
+    return Bound(start=assignment.window_start, after=assignment.window_after)
+
+
+def window(assignment: Assignment) -> Window:
+    """The cycle's evidence window as stored: up to where the next cycle's begins."""
+    following = assignment.next
+    if following is None:
+        return Window(bound(assignment))
+    return Window(bound(assignment), Bound(following.window_start, following.window_after))
+
+
+def scheduled(renewal: Assignment, renewed: Assignment, policy: Policy) -> Assignment:
+    """A renewal's dates, from the cycle it renews: its window opens `completeWithin` before
+    that cycle lapses; it starts then (or when that cycle was completed, if later) and falls due
+    no earlier than the lapse."""
+    assert renewed.completed_at is not None
+    assert renewed.valid_until is not None
+    opens = policy.complete_within.before(renewed.valid_until)
+    start = max(opens, renewed.completed_at)
+    return replace(
+        renewal,
+        start_date=start,
+        due_date=max(policy.complete_within.after(start), renewed.valid_until),
+        window_start=opens,
+        window_after=renewed.valid_from,
+        previous_valid_until=renewed.valid_until,
+    )
 
 
 def timeline(assignment: Assignment) -> Timeline:
@@ -70,29 +109,73 @@ class Assessment:
     evidence: Evidence
     states: Mapping[str, LeafState]
 
+    @property
+    def leaves(self) -> list[Requirement]:
+        return criteria.requirements(self.evaluation.root.node)
+
     def tasks(self) -> list[Task]:
-        return [
-            task(leaf, self.states[leaf.id], self.evidence)
-            for leaf in criteria.requirements(self.evaluation.root.node)
-        ]
+        return [task(leaf, self.states[leaf.id], self.evidence) for leaf in self.leaves]
+
+    def next_steps(self) -> tuple[Requirement, ...]:
+        return plans.next_steps(self.evaluation.root.node, self.states)
+
+    def started_at(self, start: datetime) -> datetime | None:
+        """When the cycle went under way: the first step toward it, not before its start."""
+        first = self.evidence.first_activity(self.leaves)
+        return max(first, start) if first is not None else None
 
 
-def assess(
-    assignment: Assignment,
-    policy: Policy,
-    *,
-    enrollments: Iterable[Enrollment],
-    records: Iterable[RecordFacts],
-    paths: Mapping[str, Sequence[str]],
-    now: datetime,
-) -> Assessment:
-    evidence = Evidence(
-        enrollments=enrollments,
-        records=records,
-        paths=paths,
-        window_start=assignment.window_start,
-        now=now,
-    )
-    states = evidence.states(criteria.requirements(policy.tree))
-    evaluation = criteria.evaluate(policy.tree, states, valid_for=policy.valid_for)
-    return Assessment(evaluation=evaluation, evidence=evidence, states=states)
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything one learner has done, and the moment it is judged at."""
+
+    enrollments: Sequence[Enrollment]
+    records: Sequence[RecordFacts]
+    paths: Mapping[str, Sequence[str]]
+    now: datetime
+
+    def assess(
+        self,
+        assignment: Assignment,
+        policy: Policy,
+        upper: Bound | Literal["stored"] | None = "stored",
+    ) -> Assessment:
+        """Evaluate the cycle on the evidence in its window (up to `upper`, by default where
+        the next cycle's begins) that is still valid when it completes — now, for an open
+        cycle — and lasts beyond the validity of the cycle it follows."""
+        evidence = Evidence(
+            enrollments=self.enrollments,
+            records=self.records,
+            paths=self.paths,
+            window=window(assignment) if upper == "stored" else Window(bound(assignment), upper),
+            assignment_id=assignment.id,
+        )
+        states = evidence.states(criteria.requirements(policy.tree))
+        beyond = assignment.completed_at or max(self.now, assignment.start_date)
+        if assignment.previous_valid_until is not None:
+            beyond = max(beyond, assignment.previous_valid_until)
+        states = {id: state.lasting(policy.valid_for, beyond) for id, state in states.items()}
+        evaluation = criteria.evaluate(policy.tree, states, valid_for=policy.valid_for)
+        return Assessment(evaluation=evaluation, evidence=evidence, states=states)
+
+    def split(self, assignment: Assignment, policy: Policy, renewal: Period) -> Assessment:
+        """The cycle's share of the evidence when a renewal follows it: replayed in date order,
+        evidence extends the cycle until the renewal window it gives (`renewal` before its
+        validUntil) has opened; from there on it is the renewal's.
+
+        Decided by the evidence's dates alone, not by when it was submitted or approved, so
+        the share is the same whatever order the evidence arrived in.
+        """
+        whole = self.assess(assignment, policy, None)
+        if not whole.evaluation.satisfied:
+            return whole
+        for later in whole.evidence.dates(whole.leaves)[1:]:
+            before = self.assess(assignment, policy, Bound(start=later))
+            valid_until = before.evaluation.valid_until
+            if (
+                before.evaluation.satisfied
+                and valid_until is not None
+                and later >= renewal.before(valid_until)
+            ):
+                return before
+        return whole

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers.assignments import note_activity, settle, startable
+from resolvers.assignments import settle, startable
 from resolvers.auth import require_learner_access, require_viewer
+from resolvers.cycles import window
 from resolvers.errors import Code, invalid, not_found
+from resolvers.evidence import Window
 from resolvers.pages import Page, decode, encode, page_size
 from store import courses, enrollments
 from store.courses import Course, CourseKind
@@ -36,7 +38,7 @@ async def get_course(
     counted = [
         e
         for e in instances
-        if e.completed_at is not None and (window is None or e.completed_at >= window)
+        if e.completed_at is not None and (window is None or e.completed_at in window)
     ]
     if open_ is not None or counted:
         return open_ or max(counted, key=lambda e: e.completed_at or now)
@@ -48,15 +50,13 @@ async def get_course(
             await enrollments.open_or_create(
                 db, org_id=learner.org_id, learner_id=learner.id, course_id=part, now=now
             )
-    await note_activity(
-        db, org_id=learner.org_id, learner_id=learner.id, course_id=course.id, now=now
-    )
+    await settle(db, org_id=learner.org_id, learner_ids=[learner.id], now=now)
     return enrollment
 
 
 async def _assignment_window(
     db: Database, learner: User, assignment_id: str | None, course: Course, now: datetime
-) -> datetime | None:
+) -> Window | None:
     """For a course got for an assignment: check it may start, and return its evidence window."""
     if assignment_id is None:
         return None
@@ -67,7 +67,7 @@ async def _assignment_window(
         raise invalid(
             Code.NOT_IN_CREDENTIAL, f"{course.title!r} is not part of this credential", "course"
         )
-    return assignment.window_start
+    return window(assignment)
 
 
 async def _own(db: Database, viewer: User | None, enrollment_id: str) -> tuple[User, Enrollment]:
@@ -95,9 +95,7 @@ async def launch_course(
         await _assignment_window(db, learner, assignment_id, course, now)
     launched = await enrollments.launch(db, org_id=learner.org_id, id=enrollment.id, now=now)
     assert launched is not None
-    await note_activity(
-        db, org_id=learner.org_id, learner_id=learner.id, course_id=enrollment.course_id, now=now
-    )
+    await settle(db, org_id=learner.org_id, learner_ids=[learner.id], now=now)
     return launched
 
 
@@ -126,12 +124,8 @@ async def report_progress(
     )
     if updated is None:
         raise invalid(Code.ALREADY_COMPLETED, "this instance is already completed", "enrollment")
-    await note_activity(
-        db, org_id=learner.org_id, learner_id=learner.id, course_id=course.id, now=now
-    )
     await _sync_paths(db, learner, course.id, now)
-    if completed:
-        await settle(db, org_id=learner.org_id, learner_ids=[learner.id], now=now)
+    await settle(db, org_id=learner.org_id, learner_ids=[learner.id], now=now)
     return updated
 
 

@@ -1,16 +1,22 @@
 """What a learner has done, turned into each requirement's `LeafState` for one cycle.
 
-Evidence counts toward a cycle only when dated on or after the cycle's window start. A course is
-evidenced by a completed enrollment; a learning path by all its courses; any requirement by an
-APPROVED record linked to it, and a training-record requirement by an approved record with its
-label (and type, when the requirement names one). A record counts only with an acceptable
-lesson status and while its end date has not passed; its end date caps the validity.
+Every piece of evidence has a date — a course's completion, additional training's `completedAt`,
+a document's `issueDate` — and belongs to the one cycle whose window holds that date: a cycle's
+window runs from its own edge (`Bound`) up to the next cycle's edge, so what completed one cycle
+can never complete the next.
+
+A course requirement is met by a completed enrollment of the course (a learning path: of all its
+courses) or by approved additional training submitted for that requirement; a training-record
+requirement by an approved record with its label (and type, when it names one), whatever task it
+was submitted for. A record counts only with an acceptable lesson status; a document's end date
+caps the validity it gives.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
@@ -31,6 +37,8 @@ class RecordFacts(Protocol):
     def status(self) -> str: ...
     @property
     def label_id(self) -> str | None: ...
+    @property
+    def assignment_id(self) -> str | None: ...
     @property
     def requirement_id(self) -> str | None: ...
     @property
@@ -54,41 +62,64 @@ def record_cap(record: RecordFacts) -> datetime | None:
     return start_of(record.end_date) + timedelta(days=1) if record.end_date else None
 
 
-def record_evidence_at(record: RecordFacts) -> datetime | None:
-    if record.completed_at is not None:
-        return record.completed_at
-    return start_of(record.issue_date) if record.issue_date else None
+def dated(record: RecordFacts) -> datetime | None:
+    """A document is dated by its issue date, additional training by when it was done."""
+    if record.type is RecordType.CREDENTIAL_DOCUMENT:
+        return start_of(record.issue_date) if record.issue_date else None
+    return record.completed_at
 
 
-def concerns(record: RecordFacts, leaf: Requirement) -> bool:
-    """Whether the record was submitted for this requirement or matches what it asks for."""
-    if record.requirement_id == leaf.id:
-        return True
-    return (
-        leaf.kind is RequirementKind.TRAINING_RECORD
-        and record.label_id is not None
-        and record.label_id == leaf.label_id
-        and (leaf.record_type is None or record.type == leaf.record_type)
-    )
+def matches(record: RecordFacts, leaf: Requirement) -> bool:
+    """Whether the record is the kind of evidence the requirement asks for."""
+    if leaf.kind is RequirementKind.TRAINING_RECORD:
+        return record.label_id == leaf.label_id and (
+            leaf.record_type is None or record.type == leaf.record_type
+        )
+    return record.requirement_id == leaf.id and record.type is RecordType.ADDITIONAL_TRAINING
 
 
-def record_proof(
-    record: RecordFacts, *, window_start: datetime | None, now: datetime
-) -> Proof | None:
-    """The proof an approved, acceptable, unexpired, in-window record gives; else None."""
-    at = record_evidence_at(record)
-    cap = record_cap(record)
-    if record.status != "APPROVED" or record.lesson_status not in ACCEPTED_LESSON_STATUSES:
-        return None
-    if at is None or (window_start is not None and at < window_start):
-        return None
-    if cap is not None and cap <= now:
-        return None
-    return Proof(at=at, cap=cap)
+def counts(record: RecordFacts) -> bool:
+    return record.status == "APPROVED" and record.lesson_status in ACCEPTED_LESSON_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Where a cycle's evidence begins: dated on or after `start` and strictly after `after`."""
+
+    start: datetime | None = None
+    after: datetime | None = None
+
+    def admits(self, at: datetime) -> bool:
+        return (self.start is None or at >= self.start) and (self.after is None or at > self.after)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The dates whose evidence is one cycle's: from its bound, up to the next cycle's bound."""
+
+    lower: Bound
+    upper: Bound | None = None
+
+    def __contains__(self, at: datetime) -> bool:
+        return self.lower.admits(at) and not (self.upper is not None and self.upper.admits(at))
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One proof and what gives it: a completed enrollment or an approved record."""
+
+    proof: Proof
+    enrollment: Enrollment | None = None
+    record: RecordFacts | None = None
+
+
+def _completion(enrollment: Enrollment) -> datetime:
+    assert enrollment.completed_at is not None
+    return enrollment.completed_at
 
 
 class Evidence:
-    """One learner's enrollments and records, indexed for evaluating one cycle."""
+    """One learner's enrollments and records, seen through one cycle's window."""
 
     def __init__(
         self,
@@ -96,34 +127,33 @@ class Evidence:
         enrollments: Iterable[Enrollment],
         records: Iterable[RecordFacts],
         paths: Mapping[str, Sequence[str]],
-        window_start: datetime | None,
-        now: datetime,
+        window: Window,
+        assignment_id: str | None = None,
     ) -> None:
         self.by_course: dict[str, list[Enrollment]] = defaultdict(list)
         for enrollment in enrollments:
             self.by_course[enrollment.course_id].append(enrollment)
         self.records = list(records)
         self.paths = paths
-        self.window_start = window_start
-        self.now = now
+        self.window = window
+        self.assignment_id = assignment_id
 
-    def completions(self, course_id: str) -> list[datetime]:
-        return [
-            e.completed_at
-            for e in self.by_course.get(course_id, ())
-            if e.completed_at is not None
-            and (self.window_start is None or e.completed_at >= self.window_start)
-        ]
+    def _in_window(self, at: datetime | None) -> bool:
+        return at is not None and at in self.window
+
+    def completed(self, course_id: str) -> list[Enrollment]:
+        return [e for e in self.by_course.get(course_id, ()) if self._in_window(e.completed_at)]
+
+    def _completions(self, course_id: str) -> list[datetime]:
+        return [e.completed_at for e in self.completed(course_id) if e.completed_at is not None]
 
     def course_progress(self, course_id: str) -> float:
-        if self.completions(course_id):
+        if self.completed(course_id):
             return 1.0
-        open_ = [
-            e.progress
-            for e in self.by_course.get(course_id, ())
-            if e.status != EnrollmentStatus.COMPLETED
-        ]
-        return max(open_, default=0.0)
+        return max(
+            (e.progress for e in self.by_course.get(course_id, ()) if e.completed_at is None),
+            default=0.0,
+        )
 
     def open_enrollment(self, course_id: str) -> Enrollment | None:
         return next(
@@ -135,31 +165,82 @@ class Evidence:
             None,
         )
 
-    def latest_completed(self, course_id: str) -> Enrollment | None:
-        done = [e for e in self.by_course.get(course_id, ()) if e.completed_at is not None]
-        return max(done, key=lambda e: e.completed_at or self.now, default=None)
+    def courses_of(self, leaf: Requirement) -> list[str]:
+        """The courses whose enrollments are evidence or activity for the requirement."""
+        if leaf.course_id is None:
+            return []
+        if leaf.kind is RequirementKind.LEARNING_PATH:
+            return [leaf.course_id, *self.paths.get(leaf.course_id, ())]
+        return [leaf.course_id]
 
     def records_for(self, leaf: Requirement) -> list[RecordFacts]:
-        return [r for r in self.records if concerns(r, leaf)]
-
-    def state(self, leaf: Requirement) -> LeafState:
-        proofs = [
-            proof
-            for record in self.records_for(leaf)
-            if (proof := record_proof(record, window_start=self.window_start, now=self.now))
+        """Matching records this cycle shows: dated in its window or submitted for it."""
+        return [
+            r
+            for r in self.records
+            if matches(r, leaf) and (self._in_window(dated(r)) or self._submitted_here(r))
         ]
-        progress = 0.0
+
+    def _submitted_here(self, record: RecordFacts) -> bool:
+        return self.assignment_id is not None and record.assignment_id == self.assignment_id
+
+    def sources(self, leaf: Requirement) -> list[Source]:
+        found = [
+            Source(Proof(at=at, cap=record_cap(r)), record=r)
+            for r in self.records
+            if matches(r, leaf) and counts(r) and self._in_window(at := dated(r))
+        ]
         if leaf.kind is RequirementKind.COURSE and leaf.course_id:
-            proofs += [Proof(at=at) for at in self.completions(leaf.course_id)]
-            progress = self.course_progress(leaf.course_id)
+            found += [
+                Source(Proof(at=e.completed_at), enrollment=e)
+                for e in self.completed(leaf.course_id)
+                if e.completed_at is not None
+            ]
         elif leaf.kind is RequirementKind.LEARNING_PATH and leaf.course_id:
             courses = self.paths.get(leaf.course_id, ())
-            latest = [max(self.completions(c), default=None) for c in courses]
+            latest = [max(self._completions(c), default=None) for c in courses]
             if courses and all(latest):
-                proofs.append(Proof(at=max(t for t in latest if t)))
+                instances = self.completed(leaf.course_id)
+                found.append(
+                    Source(
+                        Proof(at=max(t for t in latest if t)),
+                        enrollment=max(instances, key=_completion, default=None),
+                    )
+                )
+        return found
+
+    def state(self, leaf: Requirement) -> LeafState:
+        proofs = tuple(source.proof for source in self.sources(leaf))
+        progress = 0.0
+        units: frozenset[str]
+        if leaf.kind is RequirementKind.TRAINING_RECORD:
+            units = frozenset({f"record:{leaf.label_id}:{leaf.record_type or '*'}"})
+        elif leaf.kind is RequirementKind.LEARNING_PATH and leaf.course_id:
+            courses = self.paths.get(leaf.course_id, ())
+            left = [c for c in courses if not self.completed(c)]
+            units = frozenset(f"course:{c}" for c in left) or frozenset({f"path:{leaf.course_id}"})
             if courses:
                 progress = sum(self.course_progress(c) for c in courses) / len(courses)
-        return LeafState(proofs=tuple(proofs), progress=1.0 if proofs else progress)
+        else:
+            units = frozenset({f"course:{leaf.course_id}"})
+            progress = self.course_progress(leaf.course_id) if leaf.course_id else 0.0
+        return LeafState(proofs=proofs, progress=1.0 if proofs else progress, units=units)
 
     def states(self, leaves: Iterable[Requirement]) -> dict[str, LeafState]:
         return {leaf.id: self.state(leaf) for leaf in leaves}
+
+    def dates(self, leaves: Iterable[Requirement]) -> list[datetime]:
+        """Every date of evidence for these requirements in the window, in order, once."""
+        return sorted({s.proof.at for leaf in leaves for s in self.sources(leaf)})
+
+    def first_activity(self, leaves: Iterable[Requirement]) -> datetime | None:
+        """The learner's first step toward these requirements inside the window: a course got,
+        launched or completed, or a record submitted."""
+        moments: list[datetime] = []
+        for leaf in leaves:
+            for course_id in self.courses_of(leaf):
+                for e in self.by_course.get(course_id, ()):
+                    moments += [m for m in (e.enrolled_at, e.launched_at, e.completed_at) if m]
+            moments += [r.submitted_at for r in self.records if matches(r, leaf)]
+        moments += [r.submitted_at for r in self.records if self._submitted_here(r)]
+        return min((m for m in moments if m in self.window), default=None)

@@ -6,8 +6,9 @@ durations are exact seconds between two instants.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
@@ -81,7 +82,9 @@ class Duration:
 
     @classmethod
     def between(cls, start: datetime, end: datetime) -> Duration:
-        return cls(max(0, int((end - start).total_seconds())))
+        """Whole seconds, rounded up: 0 only once `end` has come, never while time is left."""
+        left = end - start
+        return cls(max(0, math.ceil(left / timedelta(seconds=1))))
 
     def parts(self) -> list[tuple[str, int]]:
         rest, parts = self.seconds, []

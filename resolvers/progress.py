@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from resolvers.auth import require_admin, require_learner_access
-from resolvers.cycles import Assessment, Policy, assess, timeline
+from resolvers.cycles import Assessment, Facts, Policy, timeline
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.status import Status, Timeline
 from store import assignments
@@ -63,9 +63,7 @@ async def build_views(
             assignment=assignment,
             credential=credential,  # type: ignore[arg-type]
             policy=policy,
-            assessment=assess(
-                assignment, policy, enrollments=mine, records=theirs, paths=paths, now=now
-            ),
+            assessment=Facts(mine, theirs, paths, now).assess(assignment, policy),
         )
         for assignment, credential, policy, mine, theirs in zip(
             keys, found, policies, taken, submitted, strict=True
@@ -125,12 +123,13 @@ async def learner_assignments(
     *,
     status: Status | None,
     as_of: datetime,
+    current: bool,
     first: int | None,
     after: str | None,
 ) -> Page[Assignment]:
     """A learner's cycles, soonest due first: theirs and their administrators' to see."""
     learner = require_learner_access(viewer, learner)
-    where = assignments.Filter(as_of=as_of, learner_id=learner.id, status=status)
+    where = assignments.Filter(as_of=as_of, learner_id=learner.id, status=status, current=current)
     return await assignment_page(db, learner.org_id, where, first=first, after=after)
 
 

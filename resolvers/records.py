@@ -18,7 +18,7 @@ from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.text import bounded, required
-from store import assignments, courses, labels, notifications, organizations, records, users
+from store import courses, labels, notifications, organizations, records, users
 from store import documents as document_store
 from store.assignments import Assignment
 from store.database import Database
@@ -99,9 +99,8 @@ async def submit(
             if earlier is not None:
                 return earlier
         raise
-    if record.assignment_id is not None:
-        await assignments.mark_started(db, org_id=org_id, ids=[record.assignment_id], at=now)
     if record.status is RecordStatus.PENDING:
+        await settle(db, org_id=org_id, learner_ids=[record.learner_id], now=now)
         await notifications.notify(
             db,
             org_id=org_id,
@@ -124,9 +123,12 @@ async def _validated(
     learner = await _learner(db, submitter, s.learner_id)
     assignment, leaf = await _requirement(db, learner, s, now)
     title = s.title if s.title is not None else (leaf.title if leaf else "")
-    label_id = s.label_id or (await _default_label(db, org_id, leaf) if leaf else None)
+    expected_label = await _default_label(db, org_id, leaf) if leaf else None
+    label_id = s.label_id or expected_label
     if s.label_id and not await labels.get_many(db, org_id=org_id, ids=[s.label_id]):
         raise invalid(Code.UNKNOWN_LABEL, "no such label", "label")
+    if leaf is not None:
+        _check_match(s, leaf, expected_label)
     if s.clock_hours is not None and not 0 <= s.clock_hours <= 10_000:
         raise invalid(Code.OUT_OF_RANGE, "clockHours is between 0 and 10000", "clockHours")
     if s.completed_at is not None and s.completed_at > now:
@@ -136,6 +138,13 @@ async def _validated(
     if s.end_date is not None and s.issue_date is not None and s.end_date < s.issue_date:
         raise invalid(Code.END_BEFORE_ISSUE, "endDate cannot be before issueDate", "endDate")
     if s.type is RecordType.CREDENTIAL_DOCUMENT:
+        if s.completed_at is not None:
+            raise invalid(
+                Code.FIELD_NOT_ALLOWED,
+                "a credential document is dated by its issueDate; completedAt is for "
+                "additional training",
+                "completedAt",
+            )
         if s.issue_date is None:
             raise invalid(Code.REQUIRED, "a credential document needs an issueDate", "issueDate")
         if not has_file:
@@ -206,6 +215,18 @@ async def _requirement(
     return assignment, leaf
 
 
+def _check_match(s: Submission, leaf: criteria.Requirement, label_id: str | None) -> None:
+    """A record submitted for a task must be the kind of evidence the task asks for."""
+    if leaf.kind is criteria.RequirementKind.TRAINING_RECORD:
+        wanted = leaf.record_type
+    else:
+        wanted = RecordType.ADDITIONAL_TRAINING  # a course done elsewhere
+    if wanted is not None and s.type is not wanted:
+        raise invalid(Code.RECORD_MISMATCH, f"this task asks for {wanted.value.lower()}", "type")
+    if s.label_id is not None and s.label_id != label_id:
+        raise invalid(Code.RECORD_MISMATCH, "this task asks for another label", "label")
+
+
 async def _default_label(db: Database, org_id: str, leaf: criteria.Requirement) -> str | None:
     if leaf.label_id is not None:
         return leaf.label_id
@@ -261,14 +282,14 @@ async def review(
 
 
 async def _decided(db: Database, record: Record, now: datetime) -> None:
-    """Tell the learner; an approval may complete credentials.
+    """Derive the learner's cycles anew (an approval may complete or extend them, any record
+    is activity), then tell the learner.
 
     The decision is stored first; what follows from it is repaired after a crash: the
-    learner is told by `redeliver`, the credentials completed by `assignments.reconcile`.
+    learner is told by `redeliver`, the cycles derived by `assignments.reconcile`.
     """
+    await settle(db, org_id=record.org_id, learner_ids=[record.learner_id], now=now)
     await _tell_learner(db, record, now)
-    if record.status is RecordStatus.APPROVED:
-        await settle(db, org_id=record.org_id, learner_ids=[record.learner_id], now=now)
 
 
 async def _tell_learner(db: Database, record: Record, now: datetime) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from resolvers.criteria import LeafState, Requirement, RequirementKind
-from resolvers.evidence import Evidence, RecordFacts, record_evidence_at, record_proof
+from resolvers.evidence import Evidence, RecordFacts
 from store.enrollments import Enrollment
 
 
@@ -37,41 +37,46 @@ class Task:
 
 
 def task(leaf: Requirement, state: LeafState, evidence: Evidence) -> Task:
+    """The check mark when met (with the freshest evidence it rests on); otherwise what waits
+    for review or was declined, else how far the course is. `record` is the one the task rests
+    on, else the latest submitted for it, whatever became of it."""
     records = sorted(evidence.records_for(leaf), key=lambda r: r.submitted_at, reverse=True)
-    course_id = leaf.course_id if leaf.kind is not RequirementKind.TRAINING_RECORD else None
+    latest = records[0] if records else None
     if state.met:
         completed_at = max(proof.at for proof in state.proofs)
-        used = next(
-            (
-                r
-                for r in records
-                if record_proof(r, window_start=evidence.window_start, now=evidence.now)
-                and record_evidence_at(r) == completed_at
-            ),
-            None,
+        source = next(s for s in evidence.sources(leaf) if s.proof.at == completed_at)
+        return Task(
+            leaf,
+            TaskState.COMPLETE,
+            TaskAction.NONE,
+            completed_at,
+            source.enrollment,
+            source.record,
         )
-        enrollment = evidence.latest_completed(course_id) if course_id and used is None else None
-        return Task(leaf, TaskState.COMPLETE, TaskAction.NONE, completed_at, enrollment, used)
-    latest = records[0] if records else None
     if latest is not None and latest.status == "PENDING":
         return Task(leaf, TaskState.PENDING_APPROVAL, TaskAction.NONE, record=latest)
-    if course_id is None:
-        declined = latest is not None and latest.status == "DECLINED"
+    declined = latest is not None and latest.status == "DECLINED"
+    if leaf.kind is RequirementKind.TRAINING_RECORD or leaf.course_id is None:
         return Task(
             leaf,
             TaskState.DECLINED if declined else TaskState.NOT_STARTED,
             TaskAction.SUBMIT_RECORD,
-            record=latest if declined else None,
+            record=latest,
         )
-    enrollment = evidence.open_enrollment(course_id)
-    if latest is not None and latest.status == "DECLINED" and enrollment is None:
-        return Task(leaf, TaskState.DECLINED, TaskAction.GET_COURSE, record=latest)
+    enrollment = evidence.open_enrollment(leaf.course_id)
     if enrollment is None:
-        return Task(leaf, TaskState.NOT_STARTED, TaskAction.GET_COURSE)
+        under_way = TaskState.IN_PROGRESS if state.progress > 0 else TaskState.NOT_STARTED
+        return Task(
+            leaf,
+            TaskState.DECLINED if declined else under_way,
+            TaskAction.GET_COURSE,
+            record=latest,
+        )
     started = enrollment.launched_at is not None or state.progress > 0
     return Task(
         leaf,
         TaskState.IN_PROGRESS if started else TaskState.NOT_STARTED,
         TaskAction.LAUNCH,
         enrollment=enrollment,
+        record=latest,
     )

@@ -11,15 +11,41 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
 from pymongo.errors import BulkWriteError
 
-from store.compliance import status_filter
+from store.compliance import current_filter, status_filter
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned
 
 DUPLICATE_KEY = 11000
+
+
+@dataclass(frozen=True, slots=True)
+class Successor:
+    """What a cycle needs to know of the one after it: when it starts being current, and the
+    edge of its evidence window (evidence it admits is no longer this cycle's)."""
+
+    start: datetime
+    window_start: datetime | None
+    window_after: datetime | None
+
+    @classmethod
+    def of(cls, cycle: Assignment) -> Successor:
+        return cls(cycle.start_date, cycle.window_start, cycle.window_after)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any] | None) -> Successor | None:
+        if not doc:
+            return None
+        return cls(doc["start"], doc.get("windowStart"), doc.get("windowAfter"))
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "windowStart": self.window_start,
+            "windowAfter": self.window_after,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +62,19 @@ class Assignment:
     start_date: datetime
     due_date: datetime
     window_start: datetime | None
+    window_after: datetime | None
+    previous_valid_until: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
     valid_from: datetime | None
     valid_until: datetime | None
+    next: Successor | None = None
+    rev: int = 0
+
+    @property
+    def renews(self) -> bool:
+        """Opened by the completion of the cycle before it (not assigned by a person)."""
+        return self.previous_id is not None and self.assigned_by is None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Assignment:
@@ -56,25 +91,52 @@ class Assignment:
             start_date=doc["startDate"],
             due_date=doc["dueDate"],
             window_start=doc.get("windowStart"),
+            window_after=doc.get("windowAfter"),
+            previous_valid_until=doc.get("previousValidUntil"),
             started_at=doc.get("startedAt"),
             completed_at=doc.get("completedAt"),
             valid_from=doc.get("validFrom"),
             valid_until=doc.get("validUntil"),
+            next=Successor.from_doc(doc.get("next")),
+            rev=doc.get("rev") or 0,
         )
 
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form (ids as ObjectIds), as `insert_many` takes it."""
+        return {
+            "_id": oid(self.id),
+            "orgId": oid(self.org_id),
+            "credentialId": oid(self.credential_id),
+            "learnerId": oid(self.learner_id),
+            "version": self.version,
+            "cycle": self.cycle,
+            "previousId": oid(self.previous_id) if self.previous_id else None,
+            "assignedAt": self.assigned_at,
+            "assignedBy": oid(self.assigned_by) if self.assigned_by else None,
+            **self.derived(),
+        }
+
+    def derived(self) -> dict[str, Any]:
+        """The fields completion, rescheduling and linking may change."""
+        return {
+            "startDate": self.start_date,
+            "dueDate": self.due_date,
+            "windowStart": self.window_start,
+            "windowAfter": self.window_after,
+            "previousValidUntil": self.previous_valid_until,
+            "startedAt": self.started_at,
+            "completedAt": self.completed_at,
+            "validFrom": self.valid_from,
+            "validUntil": self.valid_until,
+            "next": self.next.to_doc() if self.next else None,
+        }
+
 
 @boundary
-async def insert(db: Database, *, doc: dict[str, Any]) -> Assignment:
-    """Insert one cycle; a cycle that already exists raises `Conflict`."""
-    stored = _stored(doc)
-    result = await db.db.assignments.insert_one(stored)
-    return Assignment.from_doc({**stored, "_id": result.inserted_id})
-
-
-@boundary
-async def insert_many(db: Database, *, docs: list[dict[str, Any]]) -> list[Assignment]:
-    """Insert cycles in one round trip; those that already exist are skipped, not raised."""
-    stored = [{**_stored(doc), "_id": ObjectId()} for doc in docs]
+async def insert_many(db: Database, *, cycles: list[Assignment]) -> list[Assignment]:
+    """Insert cycles in one round trip; those whose (credential, learner, cycle) already exists
+    are skipped, not raised: another writer got there first."""
+    stored = [cycle.to_doc() for cycle in cycles]
     try:
         await db.db.assignments.insert_many(stored, ordered=False)
         failed: set[int] = set()
@@ -83,18 +145,7 @@ async def insert_many(db: Database, *, docs: list[dict[str, Any]]) -> list[Assig
         if len(duplicate) != len(error.details["writeErrors"]):
             raise
         failed = {e["index"] for e in duplicate}
-    return [Assignment.from_doc(doc) for i, doc in enumerate(stored) if i not in failed]
-
-
-def _stored(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **doc,
-        "orgId": oid(doc["orgId"]),
-        "credentialId": oid(doc["credentialId"]),
-        "learnerId": oid(doc["learnerId"]),
-        "previousId": oid(doc["previousId"]) if doc.get("previousId") else None,
-        "assignedBy": oid(doc["assignedBy"]) if doc.get("assignedBy") else None,
-    }
+    return [cycle for i, cycle in enumerate(cycles) if i not in failed]
 
 
 @boundary
@@ -125,13 +176,30 @@ async def latest_cycles(
 
 
 @boundary
-async def open_for_learners(
-    db: Database, *, org_id: str, learner_ids: list[str]
-) -> list[Assignment]:
+async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> list[Assignment]:
+    """Every cycle of these learners, each chain in cycle order."""
     cursor = db.db.assignments.find(
-        {"orgId": oid(org_id), "learnerId": {"$in": oids(learner_ids)}, "completedAt": None}
-    )
+        {"orgId": oid(org_id), "learnerId": {"$in": oids(learner_ids)}}
+    ).sort([("learnerId", 1), ("credentialId", 1), ("cycle", 1)])
     return [Assignment.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
+    """Store a cycle's derived fields if nobody changed it since it was read as `was`.
+
+    Completion, validity and schedule are derived from all of a learner's evidence; two
+    derivations racing must not leave the older one's answer behind, so each write is
+    conditioned on the revision it was derived from (False: re-read and derive again).
+    """
+    changed = {k: v for k, v in cycle.derived().items() if was.derived()[k] != v}
+    if not changed:
+        return True
+    result = await db.db.assignments.update_one(
+        {"orgId": oid(was.org_id), "_id": oid(was.id), "rev": was.rev or {"$in": [0, None]}},
+        {"$set": changed, "$inc": {"rev": 1}},
+    )
+    return result.modified_count == 1
 
 
 SORTABLE = ("dueDate", "startDate", "assignedAt", "validUntil")
@@ -147,13 +215,18 @@ class Filter:
     status: str | None = None
     due_before: datetime | None = None
     expiring_before: datetime | None = None
+    current: bool = False
 
     def query(self, org_id: str) -> dict[str, Any]:
-        clauses: list[dict[str, Any]] = [{"orgId": oid(org_id)}]
+        """Equality fields at the top level, where every planner sees them for the index."""
+        query: dict[str, Any] = {"orgId": oid(org_id)}
         if self.learner_id is not None:
-            clauses.append({"learnerId": oid(self.learner_id)})
+            query["learnerId"] = oid(self.learner_id)
         if self.credential_id is not None:
-            clauses.append({"credentialId": oid(self.credential_id)})
+            query["credentialId"] = oid(self.credential_id)
+        clauses: list[dict[str, Any]] = []
+        if self.current:
+            clauses += current_filter(self.as_of)
         if self.status is not None:
             clauses.append(status_filter(self.status, self.as_of))
         if self.due_before is not None:
@@ -164,7 +237,13 @@ class Filter:
                 status_filter("COMPLETED", self.as_of),
                 {"validUntil": {"$lte": self.expiring_before}},
             ]
-        return {"$and": clauses}
+        if clauses:
+            query["$and"] = clauses
+        return query
+
+
+def _with(query: dict[str, Any], *clauses: dict[str, Any]) -> dict[str, Any]:
+    return {**query, "$and": [*query.get("$and", []), *clauses]}
 
 
 @boundary
@@ -185,12 +264,13 @@ async def page(
     assert order in SORTABLE
     query = where.query(org_id)
     if order == "validUntil":
-        query["$and"].append({"validUntil": {"$ne": None}})
+        query = _with(query, {"validUntil": {"$ne": None}})
     if after is not None:
         value, last_id = after
         beyond = "$lt" if descending else "$gt"
-        query["$and"].append(
-            {"$or": [{order: {beyond: value}}, {order: value, "_id": {beyond: oid(last_id)}}]}
+        query = _with(
+            query,
+            {"$or": [{order: {beyond: value}}, {order: value, "_id": {beyond: oid(last_id)}}]},
         )
     direction = -1 if descending else 1
     cursor = db.db.assignments.find(query).sort([(order, direction), ("_id", direction)])
@@ -201,7 +281,7 @@ async def page(
 async def count(db: Database, *, org_id: str, where: Filter, order: str = "dueDate") -> int:
     query = where.query(org_id)
     if order == "validUntil":
-        query["$and"].append({"validUntil": {"$ne": None}})
+        query = _with(query, {"validUntil": {"$ne": None}})
     return await db.db.assignments.count_documents(query)
 
 
@@ -211,39 +291,6 @@ async def credential_ids_for_learner(db: Database, *, org_id: str, learner_id: s
         "credentialId", {"orgId": oid(org_id), "learnerId": oid(learner_id)}
     )
     return [str(c) for c in found]
-
-
-@boundary
-async def mark_started(db: Database, *, org_id: str, ids: list[str], at: datetime) -> None:
-    """Record the first activity; later activity never moves it."""
-    await db.db.assignments.update_many(
-        {"orgId": oid(org_id), "_id": {"$in": oids(ids)}, "startedAt": None},
-        {"$set": {"startedAt": at}},
-    )
-
-
-@boundary
-async def complete(
-    db: Database,
-    *,
-    org_id: str,
-    id: str,
-    completed_at: datetime,
-    valid_from: datetime,
-    valid_until: datetime | None,
-) -> bool:
-    """Store the completion unless one is already stored: True for the one write that wins."""
-    result = await db.db.assignments.update_one(
-        {"orgId": oid(org_id), "_id": oid(id), "completedAt": None},
-        {
-            "$set": {
-                "completedAt": completed_at,
-                "validFrom": valid_from,
-                "validUntil": valid_until,
-            }
-        },
-    )
-    return result.modified_count == 1
 
 
 @boundary

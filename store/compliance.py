@@ -41,6 +41,15 @@ def status_filter(status: str, as_of: datetime) -> dict[str, Any]:
     return {"$and": filters[status]}
 
 
+def current_filter(as_of: datetime) -> list[dict[str, Any]]:
+    """The cycle of its learner and credential that is current at `as_of`: the latest that has
+    started by then, else the first (cycles of a chain start in order)."""
+    return [
+        {"$or": [{"previousId": None}, {"startDate": {"$lte": as_of}}]},
+        {"$or": [{"next": None}, {"next.start": {"$gt": as_of}}]},
+    ]
+
+
 def _present(field: str) -> dict[str, Any]:
     return {"$ne": [{"$ifNull": [field, None]}, None]}
 
@@ -83,7 +92,8 @@ class Summary:
 async def summary(
     db: Database, *, org_id: str, credential_id: str | None, as_of: datetime, horizon: datetime
 ) -> Summary:
-    """Counts per status at `as_of`, and what lapses or falls due before `horizon`.
+    """Counts per status at `as_of`, and what lapses or falls due before `horizon`, of people:
+    one cycle per learner and credential, the one current at `as_of`.
 
     One aggregation over the assignments (the database does the counting) and one count of
     the records waiting for review.
@@ -91,6 +101,7 @@ async def summary(
     scope: dict[str, Any] = {"orgId": oid(org_id)}
     if credential_id is not None:
         scope["credentialId"] = oid(credential_id)
+    people = {**scope, "$and": current_filter(as_of)}
     expiring = {"$and": [status_filter("COMPLETED", as_of), {"validUntil": {"$lte": horizon}}]}
     due = {
         "$and": [
@@ -99,7 +110,7 @@ async def summary(
         ]
     }
     pipeline = [
-        {"$match": scope},
+        {"$match": people},
         {
             "$facet": {
                 "byStatus": [{"$group": {"_id": status_expression(as_of), "n": {"$sum": 1}}}],

@@ -36,6 +36,7 @@ class Enrollment:
     enrolled_at: datetime
     launched_at: datetime | None
     completed_at: datetime | None
+    settled: bool = True
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Enrollment:
@@ -49,6 +50,7 @@ class Enrollment:
             enrolled_at=doc["enrolledAt"],
             launched_at=doc.get("launchedAt"),
             completed_at=doc.get("completedAt"),
+            settled=doc.get("settled", True),
         )
 
 
@@ -122,7 +124,7 @@ async def report(
         "status": (EnrollmentStatus.COMPLETED if completed else EnrollmentStatus.IN_PROGRESS).value,
     }
     if completed:
-        change |= {"completedAt": now, "open": False}
+        change |= {"completedAt": now, "open": False, "settled": False}
     doc = await db.db.enrollments.find_one_and_update(
         {"orgId": oid(org_id), "_id": oid(id), "open": True},
         [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}],

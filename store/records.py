@@ -63,6 +63,7 @@ class Record:
     assignment_id: str | None
     requirement_id: str | None
     previous_id: str | None
+    settled: bool = True
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -99,6 +100,7 @@ class Record:
             assignment_id=_str(doc.get("assignmentId")),
             requirement_id=doc.get("requirementId"),
             previous_id=_str(doc.get("previousId")),
+            settled=doc.get("settled", True),
         )
 
 
@@ -135,6 +137,8 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
         stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
     if stored.get("idempotencyKey") is None:
         stored.pop("idempotencyKey", None)
+    if stored["status"] != RecordStatus.PENDING.value:
+        stored["settled"] = False
     result = await db.db.records.insert_one(stored)
     return Record.from_doc({**stored, "_id": result.inserted_id})
 
@@ -195,6 +199,7 @@ async def review(
                 "reviewedAt": now,
                 "reviewNote": note,
                 "learnerNotified": False,
+                "settled": False,
             }
         },
         return_document=ReturnDocument.AFTER,

@@ -140,13 +140,14 @@ class CredentialAssignment(Node):
 
     @strawberry.field
     async def completion(self, info: Info) -> Completion:
-        evaluation = (await self._view(info)).assessment.evaluation
+        assessment = (await self._view(info)).assessment
+        evaluation = assessment.evaluation
         return Completion(
             satisfied=evaluation.satisfied,
             progress=evaluation.progress,
             completed_requirements=evaluation.completed_requirements,
             total_requirements=evaluation.total_requirements,
-            next_steps=[Requirement.of(leaf) for leaf in evaluation.next_steps],
+            next_steps=[Requirement.of(leaf) for leaf in assessment.next_steps()],
         )
 
     @strawberry.field(description="The criteria tree with this learner's progress on each node.")

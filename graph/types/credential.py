@@ -11,7 +11,7 @@ from graph import ids
 from graph.context import Info
 from graph.types.connection import Connection
 from graph.types.criteria import CriteriaNode, Requirement, node_of
-from graph.types.dashboard import ComplianceSummary
+from graph.types.dashboard import CURRENT, ComplianceSummary
 from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
 from resolvers import criteria, dashboard, periods, progress
@@ -85,13 +85,14 @@ class Credential(Node):
     def requirements(self) -> list[Requirement]:
         return [Requirement.of(leaf) for leaf in criteria.requirements(self.tree)]
 
-    @strawberry.field(description="Every cycle of every learner (administrators only).")
+    @strawberry.field(description="The cycles of its learners (administrators only).")
     async def assignments(
         self,
         info: Info,
         status: Annotated[CredentialStatus, strawberry.lazy("graph.types.assignment")]
         | None = None,
         as_of: datetime | None = None,
+        current: Annotated[bool, strawberry.argument(description=CURRENT)] = False,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
@@ -100,6 +101,7 @@ class Credential(Node):
             as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
             credential_id=self.record.id,
             status=Status(status) if status else None,
+            current=current,
         )
         page = await progress.organization_assignments(
             ctx.db,
@@ -112,7 +114,10 @@ class Credential(Node):
         )
         return Connection.of(page, node_type("CredentialAssignment").from_record)
 
-    @strawberry.field(description="Compliance counts for this credential (administrators).")
+    @strawberry.field(
+        description="Compliance counts for this credential (administrators): one cycle per "
+        "learner, the one current at `asOf`."
+    )
     async def stats(
         self,
         info: Info,

@@ -12,6 +12,12 @@ from graph.types.time import Period
 from resolvers.dashboard import Compliance
 from resolvers.progress import SortField
 
+CURRENT = (
+    "Only the cycle of each learner and credential that is current at `asOf` (the latest that "
+    "has started by then, else the next to start), as complianceSummary counts them; by default "
+    "every cycle."
+)
+
 
 @strawberry.type
 class StatusCount:
@@ -19,7 +25,11 @@ class StatusCount:
     count: int
 
 
-@strawberry.type(description="Counts computed by the database at `asOf`.")
+@strawberry.type(
+    description="Counts computed by the database at `asOf`, of people: one cycle per learner "
+    "and credential, the one current at `asOf` (the latest that has started by then, else the "
+    "next to start). Earlier cycles stay listed in the assignment connections."
+)
 class ComplianceSummary:
     as_of: datetime
     total: int

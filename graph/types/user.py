@@ -10,6 +10,7 @@ from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.connection import Connection
 from graph.types.criteria import TrainingRecordType
+from graph.types.dashboard import CURRENT
 from graph.types.node import Node, entity, node_type
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -61,8 +62,9 @@ class User(Node):
         return org
 
     @strawberry.field(
-        description="This learner's credentials (one entry per cycle), soonest due first; "
-        "`status` is judged at `asOf` (default now). The learner's and administrators' to see."
+        description="This learner's credentials, one entry per cycle (or the current cycles "
+        "only), soonest due first; `status` is judged at `asOf` (default now). The learner's "
+        "and administrators' to see."
     )
     async def credentials(
         self,
@@ -70,6 +72,7 @@ class User(Node):
         status: Annotated[CredentialStatus, strawberry.lazy("graph.types.assignment")]
         | None = None,
         as_of: datetime | None = None,
+        current: Annotated[bool, strawberry.argument(description=CURRENT)] = False,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
@@ -80,6 +83,7 @@ class User(Node):
             self.record,
             status=Status(status) if status else None,
             as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            current=current,
             first=first,
             after=after,
         )

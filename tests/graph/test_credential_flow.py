@@ -102,13 +102,16 @@ async def test_completing_a_branch_completes_the_credential(api, org, clock):
     assert done["completion"]["satisfied"] is True
     assert done["completion"]["nextSteps"] == []
 
-    # completedAt never moves, even when more evidence arrives
+    # completedAt never moves when more evidence arrives; validity follows the best of it
     clock.advance(DAY)
     await take_course(api, token, c[0], assignment=a["id"])
     await take_course(api, token, c[1], assignment=a["id"])
     again = await assignment(api, token, a["id"])
     assert again["completedAt"] == iso(finished_at)
-    expired = await assignment(api, token, a["id"], as_of=iso(finished_at + 731 * DAY))
+    assert again["validFrom"] == iso(finished_at + DAY)
+    lapses = finished_at + DAY
+    assert again["validUntil"] == iso(lapses.replace(year=lapses.year + 2))
+    expired = await assignment(api, token, a["id"], as_of=iso(finished_at + 732 * DAY))
     assert expired["asOf"] == "EXPIRED"
 
 

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from resolvers.criteria import RecordType, Requirement, RequirementKind
-from resolvers.evidence import Evidence
+from resolvers.evidence import Bound, Evidence, Window
+from resolvers.periods import Period, PeriodUnit
 from resolvers.tasks import TaskAction, TaskState, task
 from store.enrollments import Enrollment, EnrollmentStatus
 
@@ -29,6 +30,7 @@ class Record:
     type: RecordType = RecordType.CREDENTIAL_DOCUMENT
     status: str = "APPROVED"
     label_id: str | None = "bls"
+    assignment_id: str | None = None
     requirement_id: str | None = None
     lesson_status: str | None = None
     completed_at: datetime | None = None
@@ -59,13 +61,13 @@ def enrollment(
     )
 
 
-def evidence(*, enrollments=(), records=(), window=None, now=T0) -> Evidence:
+def evidence(*, enrollments=(), records=(), window=None, upper=None) -> Evidence:
     return Evidence(
         enrollments=enrollments,
         records=records,
         paths={"path": ("m1", "m2")},
-        window_start=window,
-        now=now,
+        window=Window(Bound(start=window), upper),
+        assignment_id="a1",
     )
 
 
@@ -103,10 +105,18 @@ def test_an_approved_document_counts_from_its_issue_date_and_caps_at_its_end_dat
     assert proof.cap == datetime(2027, 2, 1, tzinfo=UTC)
 
 
-def test_completed_at_wins_over_issue_date():
+def test_a_document_is_dated_by_its_issue_date_whatever_its_completed_at():
     record = Record(completed_at=T0 - DAY)
     (proof,) = evidence(records=[record]).state(BLS).proofs
-    assert proof.at == T0 - DAY
+    assert proof.at == datetime(2026, 2, 1, tzinfo=UTC)
+
+
+def test_a_window_admits_from_its_bound_up_to_the_next_ones():
+    """Evidence on or after `start` and after `after` is a cycle's, unless the next cycle's
+    bound admits it."""
+    window = Window(Bound(start=T0, after=T0 + DAY), Bound(start=T0 + 5 * DAY, after=T0 + 6 * DAY))
+    admitted = [d for d in range(-1, 9) if T0 + d * DAY in window]
+    assert admitted == [2, 3, 4, 5, 6]
 
 
 @pytest.mark.parametrize(
@@ -116,8 +126,8 @@ def test_completed_at_wins_over_issue_date():
         Record(status="DECLINED"),
         Record(lesson_status="FAILED"),
         Record(lesson_status="INCOMPLETE"),
-        Record(end_date=date(2026, 3, 1)),
         Record(label_id="other"),
+        Record(type=RecordType.ADDITIONAL_TRAINING, requirement_id="r-bls"),
         Record(type=RecordType.ADDITIONAL_TRAINING),
         Record(issue_date=None),
     ],
@@ -132,9 +142,32 @@ def test_accepted_lesson_statuses(lesson):
 
 
 def test_an_end_date_is_valid_through_that_day():
-    record = Record(end_date=date(2026, 3, 2))
-    assert evidence(records=[record], now=T0).state(BLS).met
-    assert not evidence(records=[record], now=datetime(2026, 3, 3, tzinfo=UTC)).state(BLS).met
+    state = evidence(records=[Record(end_date=date(2026, 3, 2))]).state(BLS)
+    two_years = Period(2, PeriodUnit.YEAR)
+    assert state.lasting(two_years, T0).met
+    assert not state.lasting(two_years, datetime(2026, 3, 3, tzinfo=UTC)).met
+
+
+def test_a_matching_record_counts_whatever_task_it_was_submitted_for():
+    assert evidence(records=[Record(requirement_id=None)]).state(BLS).met
+    assert evidence(records=[Record(requirement_id="elsewhere")]).state(BLS).met
+
+
+def test_records_shown_are_those_dated_in_the_window_or_submitted_for_the_cycle():
+    old = Record(id="old", issue_date=date(2020, 1, 1))
+    here = Record(id="here", issue_date=date(2020, 1, 1), assignment_id="a1")
+    shown = evidence(records=[old, here], window=T0 - DAY).records_for(BLS)
+    assert [r.id for r in shown] == ["here"]
+
+
+def test_activity_is_the_first_step_inside_the_window():
+    launched = enrollment("cpr", launched=T0 - 2 * DAY)  # enrolled T0 - 30 days
+    assert evidence(enrollments=[launched]).first_activity([COURSE]) == T0 - 30 * DAY
+    late = evidence(enrollments=[launched], window=T0 - 10 * DAY)
+    assert late.first_activity([COURSE]) == T0 - 2 * DAY
+    pending = Record(status="PENDING", submitted_at=T0 + DAY)
+    assert evidence(records=[pending], window=T0).first_activity([BLS]) == T0 + DAY
+    assert evidence(records=[pending], window=T0).first_activity([COURSE]) is None
 
 
 def test_a_record_linked_to_a_course_requirement_counts_for_it():
