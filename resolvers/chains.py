@@ -10,7 +10,8 @@ whatever order the evidence arrived in:
 - a completed cycle's `validFrom`/`validUntil` follow the best evidence in its window, so an
   approval that arrives later, or a better alternative, extends it;
 - with `reassignOnCompletion`, completing a cycle opens the next one; while that renewal is
-  open it is rescheduled from the cycle it renews whenever that cycle's validity changes;
+  open it is rescheduled from the cycle it renews whenever that cycle's validity changes (and
+  once completed, its due date still never falls before that validity's end);
 - each cycle knows the start and window edge of the one after it (`next`), so reads and the
   database's filters can tell which cycle is current and whose evidence is whose.
 """
@@ -48,8 +49,12 @@ def derive(
         previous = cycles[i - 1] if i else None
         following = cycles[i + 1] if i + 1 < len(cycles) else None
         policy = Policy.of(credential, cycle.version)
-        if _follows(cycle) and previous is not None and previous.completed_at is not None:
-            cycle = scheduled(cycle, previous, policy)
+        if cycle.renews and previous is not None and previous.completed_at is not None:
+            if cycle.completed_at is None:
+                cycle = scheduled(cycle, previous, policy)
+            elif previous.valid_until is not None and cycle.due_date < previous.valid_until:
+                # evidence that arrived late extended the cycle this one renewed
+                cycle = replace(cycle, due_date=previous.valid_until)
         if following is not None and not _follows(following):
             # A next cycle fixed in place (completed, or assigned by a person): its window's
             # edge is where this one's ends.
@@ -63,22 +68,21 @@ def derive(
         else:
             assessment = facts.assess(cycle, policy, None)
         evaluation = assessment.evaluation
+        cycle = replace(cycle, started_at=assessment.started_at(cycle.start_date))
         if cycle.completed_at is not None:
             if evaluation.satisfied:
                 cycle = replace(
                     cycle, valid_from=evaluation.valid_from, valid_until=evaluation.valid_until
                 )
-        else:
-            cycle = replace(cycle, started_at=assessment.started_at(cycle.start_date))
-            if evaluation.satisfied:
-                cycle = replace(
-                    cycle,
-                    completed_at=max(now, cycle.start_date),
-                    valid_from=evaluation.valid_from,
-                    valid_until=evaluation.valid_until,
-                )
-                if following is None and _renews(credential, cycle):
-                    cycles.append(_renewal(cycle, credential, now))
+        elif evaluation.satisfied:
+            cycle = replace(
+                cycle,
+                completed_at=max(now, cycle.start_date),
+                valid_from=evaluation.valid_from,
+                valid_until=evaluation.valid_until,
+            )
+            if following is None and _renews(credential, cycle):
+                cycles.append(_renewal(cycle, credential, now))
         cycles[i] = cycle
         i += 1
     return [

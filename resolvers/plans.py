@@ -13,8 +13,8 @@ instance is such a tree), so the search is exact by construction and bounded in 
   uses, is an upper bound.
 
 The search visits at most `BUDGET` tree nodes (about 70 ms at the worst). With `s` shared units
-it is complete — the plan is the fewest — whenever (2^(s+1) - 1) x nodes <= BUDGET: always for
-up to 9 shared units in a 20-node tree and 5 in a 200-node one, the largest the limits allow.
+it is complete — the plan is the fewest — whenever (2^(s+1) - 1) x nodes <= BUDGET: up to 8
+shared units in a 20-node tree, 4 in a 400-node one (200 requirements in binary groups).
 Beyond that pruning usually still finishes; when it does not, the best plan found is returned:
 a valid plan, never worse than pricing each requirement on its own. Results are cached by tree
 and state, since most learners of a credential share both.

@@ -127,8 +127,8 @@ def test_a_window_admits_from_its_bound_up_to_the_next_ones():
         Record(lesson_status="FAILED"),
         Record(lesson_status="INCOMPLETE"),
         Record(label_id="other"),
-        Record(type=RecordType.ADDITIONAL_TRAINING, requirement_id="r-bls"),
-        Record(type=RecordType.ADDITIONAL_TRAINING),
+        Record(type=RecordType.ADDITIONAL_TRAINING, requirement_id="r-bls", completed_at=T0),
+        Record(type=RecordType.ADDITIONAL_TRAINING, completed_at=T0),
         Record(issue_date=None),
     ],
 )
