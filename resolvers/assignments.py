@@ -31,7 +31,6 @@ from store import (
 from store.assignments import Assignment
 from store.credentials import Credential
 from store.database import Database
-from store.ids import new
 from store.notifications import NotificationKind
 from store.users import User
 
@@ -131,25 +130,17 @@ def _cycle(
 ) -> Assignment:
     """A cycle an administrator assigns: evidence still fresh at its start counts, and after a
     previous cycle only evidence fresher than what that one rests on."""
-    return Assignment(
-        id=new(),
+    return Assignment.opened(
         org_id=credential.org_id,
         credential_id=credential.id,
         learner_id=learner_id,
         version=credential.current.number,
-        cycle=previous.cycle + 1 if previous else 1,
-        previous_id=previous.id if previous else None,
+        previous=previous,
         assigned_at=now,
         assigned_by=admin.id,
-        start_date=start,
-        due_date=due,
+        start=start,
+        due=due,
         window_start=policy.first_window_start(start),
-        window_after=previous.valid_from if previous else None,
-        previous_valid_until=previous.valid_until if previous else None,
-        started_at=None,
-        completed_at=None,
-        valid_from=None,
-        valid_until=None,
     )
 
 

@@ -27,7 +27,6 @@ from resolvers.evidence import Bound, RecordFacts
 from store.assignments import Assignment, Successor
 from store.credentials import Credential
 from store.enrollments import Enrollment
-from store.ids import new
 
 
 def derive(
@@ -103,24 +102,16 @@ def _renews(credential: Credential, cycle: Assignment) -> bool:
 def _renewal(renewed: Assignment, credential: Credential, now: datetime) -> Assignment:
     """The next cycle, on the credential's current version, scheduled from the one it renews."""
     version = credential.current.number
-    blank = Assignment(
-        id=new(),
+    blank = Assignment.opened(
         org_id=renewed.org_id,
         credential_id=renewed.credential_id,
         learner_id=renewed.learner_id,
         version=version,
-        cycle=renewed.cycle + 1,
-        previous_id=renewed.id,
+        previous=renewed,
         assigned_at=now,
         assigned_by=None,
-        start_date=now,
-        due_date=now,
+        start=now,
+        due=now,
         window_start=None,
-        window_after=None,
-        previous_valid_until=None,
-        started_at=None,
-        completed_at=None,
-        valid_from=None,
-        valid_until=None,
     )
     return scheduled(blank, renewed, Policy.of(credential, version))

@@ -166,10 +166,10 @@ class Facts:
         Decided by the evidence's dates alone, not by when it was submitted or approved, so
         the share is the same whatever order the evidence arrived in.
         """
-        whole = self.assess(assignment, policy, None)
-        if not whole.evaluation.satisfied:
-            return whole
-        for later in whole.evidence.dates(whole.leaves)[1:]:
+        share = self.assess(assignment, policy, None)
+        if not share.evaluation.satisfied:
+            return share
+        for later in share.evidence.dates(share.leaves)[1:]:
             before = self.assess(assignment, policy, Bound(start=later))
             valid_until = before.evaluation.valid_until
             if (
@@ -177,5 +177,11 @@ class Facts:
                 and valid_until is not None
                 and later >= renewal.before(valid_until)
             ):
-                return before
-        return whole
+                share = before
+                break
+        # The same evidence, seen up to the renewal's own bound, so that activity is shared
+        # by the same edge as evidence.
+        valid_from, valid_until = share.evaluation.valid_from, share.evaluation.valid_until
+        if valid_until is None:
+            return share
+        return self.assess(assignment, policy, Bound(renewal.before(valid_until), valid_from))

@@ -234,8 +234,10 @@ class Evidence:
         return sorted({s.proof.at for leaf in leaves for s in self.sources(leaf)})
 
     def first_activity(self, leaves: Iterable[Requirement]) -> datetime | None:
-        """The learner's first step toward these requirements inside the window: a course got,
-        launched or completed, or a record submitted."""
+        """The learner's first step toward these requirements since the window opened: a course
+        got, launched or completed, or a record submitted. (Unlike evidence, a step belongs to
+        no one cycle: whatever the learner did since a cycle's window opened shows it under
+        way.)"""
         moments: list[datetime] = []
         for leaf in leaves:
             for course_id in self.courses_of(leaf):
@@ -243,4 +245,4 @@ class Evidence:
                     moments += [m for m in (e.enrolled_at, e.launched_at, e.completed_at) if m]
             moments += [r.submitted_at for r in self.records if matches(r, leaf)]
         moments += [r.submitted_at for r in self.records if self._submitted_here(r)]
-        return min((m for m in moments if m in self.window), default=None)
+        return min((m for m in moments if self.window.lower.admits(m)), default=None)

@@ -16,7 +16,7 @@ from pymongo.errors import BulkWriteError
 from store.compliance import current_filter, status_filter
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids, owned
+from store.ids import new, oid, oids, owned
 
 DUPLICATE_KEY = 11000
 
@@ -70,6 +70,44 @@ class Assignment:
     valid_until: datetime | None
     next: Successor | None = None
     rev: int = 0
+
+    @classmethod
+    def opened(
+        cls,
+        *,
+        org_id: str,
+        credential_id: str,
+        learner_id: str,
+        version: int,
+        previous: Assignment | None,
+        assigned_at: datetime,
+        assigned_by: str | None,
+        start: datetime,
+        due: datetime,
+        window_start: datetime | None,
+    ) -> Assignment:
+        """A new cycle, after `previous` if any: nothing derived from evidence yet, and only
+        evidence fresher than what `previous` rests on will count."""
+        return cls(
+            id=new(),
+            org_id=org_id,
+            credential_id=credential_id,
+            learner_id=learner_id,
+            version=version,
+            cycle=previous.cycle + 1 if previous else 1,
+            previous_id=previous.id if previous else None,
+            assigned_at=assigned_at,
+            assigned_by=assigned_by,
+            start_date=start,
+            due_date=due,
+            window_start=window_start,
+            window_after=previous.valid_from if previous else None,
+            previous_valid_until=previous.valid_until if previous else None,
+            started_at=None,
+            completed_at=None,
+            valid_from=None,
+            valid_until=None,
+        )
 
     @property
     def renews(self) -> bool:

@@ -192,29 +192,18 @@ def histories(draw, renewing: bool = False):
 
 def assigned(credential: Credential, start: datetime) -> Assignment:
     policy = Policy.of(credential, 1)
-    return Assignment(
-        id="a1",
+    return Assignment.opened(
         org_id="o",
         credential_id=credential.id,
         learner_id="l",
         version=1,
-        cycle=1,
-        previous_id=None,
+        previous=None,
         assigned_at=NOW,
         assigned_by="admin",
-        start_date=start,
-        due_date=policy.complete_within.after(start),
+        start=start,
+        due=policy.complete_within.after(start),
         window_start=policy.first_window_start(start),
-        window_after=None,
-        previous_valid_until=None,
-        started_at=None,
-        completed_at=None,
-        valid_from=None,
-        valid_until=None,
     )
-
-
-# --- what a user can observe -------------------------------------------------------------------
 
 
 def current(chain: list[Assignment], as_of: datetime) -> Assignment:

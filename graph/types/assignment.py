@@ -17,7 +17,7 @@ from graph.types.time import Duration
 from resolvers import status, tasks
 from resolvers.auth import owns_or_administers
 from resolvers.clock import as_utc
-from resolvers.cycles import timeline
+from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
 from store import assignments, records
 
@@ -36,9 +36,14 @@ class Completion:
     progress: float
     completed_requirements: int
     total_requirements: int
-    next_steps: list[Requirement] = strawberry.field(
-        description="The fewest incomplete requirements that would satisfy the criteria."
+    assessment: strawberry.Private[Assessment]
+
+    @strawberry.field(
+        description="The fewest incomplete requirements that would satisfy the criteria, "
+        "counting a course shared by branches (or inside a learning path) once."
     )
+    def next_steps(self) -> list[Requirement]:
+        return [Requirement.of(leaf) for leaf in self.assessment.next_steps()]
 
 
 @strawberry.type(description="One requirement as a to-do item: its check mark and its button.")
@@ -147,7 +152,7 @@ class CredentialAssignment(Node):
             progress=evaluation.progress,
             completed_requirements=evaluation.completed_requirements,
             total_requirements=evaluation.total_requirements,
-            next_steps=[Requirement.of(leaf) for leaf in assessment.next_steps()],
+            assessment=assessment,
         )
 
     @strawberry.field(description="The criteria tree with this learner's progress on each node.")

@@ -6,6 +6,7 @@ from the rules in the README ("How the answers are computed"), not from the impl
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -498,3 +499,44 @@ async def test_earlier_evidence_completes_a_future_cycle_only_when_it_starts(api
     assert a["validFrom"] == START.isoformat()
     on_the_day = await assignment(api, org.token(org.learner), a["id"], as_of=starts.isoformat())
     assert on_the_day["asOf"] == "COMPLETED"
+
+
+# --- racing evidence --------------------------------------------------------------------------
+
+
+async def test_concurrent_approvals_settle_to_the_answers_of_one_at_a_time(api, org):
+    lic, cred = await licence_credential(api, org, validFor={"amount": 1, "unit": "YEAR"})
+    await assign(api, org, cred["id"], [org.learner, org.other_learner])
+    licences = [
+        licence(lic, issued, ends)
+        for issued, ends in (
+            ("2025-03-01", "2026-03-10"),
+            ("2025-06-01", "2026-05-31"),
+            ("2025-09-01", "2026-09-30"),
+            ("2026-01-05", "2026-12-31"),
+            ("2026-02-20", "2027-06-30"),
+        )
+    ]
+    pending = [
+        (await record(api, org, org.learner, by_admin=False, **fields))["record"]["id"]
+        for fields in licences
+    ]
+    await asyncio.gather(*(approve(api, org, record_id) for record_id in pending))
+    for fields in licences:
+        await record(api, org, org.other_learner, **fields)
+
+    moments = ["2026-03-05T00:00:00Z", "2026-06-01T00:00:00Z", "2026-12-01T00:00:00Z"]
+    moments += ["2027-03-01T00:00:00Z", "2027-07-01T00:00:00Z"]
+    for as_of in moments:
+        raced, calm = [
+            await current(api, org, who, as_of) for who in (org.learner, org.other_learner)
+        ]
+        assert raced["status"] == calm["status"], as_of
+        if calm["status"] == "COMPLETED":
+            keys = ("completedAt", "validFrom", "validUntil")
+        else:
+            keys = ("startDate", "dueDate")
+        assert [raced[k] for k in keys] == [calm[k] for k in keys], as_of
+    assert (await current(api, org, org.learner, moments[0]))["validUntil"] == (
+        "2027-02-20T00:00:00+00:00"
+    )

@@ -160,7 +160,7 @@ def test_records_shown_are_those_dated_in_the_window_or_submitted_for_the_cycle(
     assert [r.id for r in shown] == ["here"]
 
 
-def test_activity_is_the_first_step_inside_the_window():
+def test_activity_is_the_first_step_since_the_window_opened():
     launched = enrollment("cpr", launched=T0 - 2 * DAY)  # enrolled T0 - 30 days
     assert evidence(enrollments=[launched]).first_activity([COURSE]) == T0 - 30 * DAY
     late = evidence(enrollments=[launched], window=T0 - 10 * DAY)
