@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 
 from graph.app import create_app
 from resolvers import records as record_resolvers
-from tests.graph.test_records import APPROVE, cpr_setup, document_input, submit
-from tests.helpers import assignment, take_course
+from tests.graph.test_records import APPROVE, SUBMIT, cpr_setup, document_input, submit
+from tests.helpers import assign, assignment, credential, gid, label, take_course
 
 
 async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_restart(
@@ -99,3 +101,44 @@ async def test_the_learners_next_event_repairs_it_too(api, org, monkeypatch):
     monkeypatch.undo()
     await take_course(api, learner, cpr, assignment=a["id"])
     assert (await assignment(api, learner, a["id"]))["status"] == "COMPLETED"
+
+
+async def test_an_extension_interrupted_before_re_evaluation_is_derived_on_restart(
+    api, org, settings, clock, monkeypatch
+):
+    """No cycle is open (the credential does not renew), so only the marker left on the
+    evidence tells the start-up pass whom to settle."""
+    fire = await label(api, org, "Fire Safety")
+    cred = await credential(api, org, "Fire", {"trainingRecord": {"label": fire}})
+    (a,) = await assign(api, org, cred["id"], [org.learner])
+    admin, learner = org.token(org.admin), org.token(org.learner)
+
+    async def done(days_ago: int) -> dict:
+        fields = {
+            "type": "ADDITIONAL_TRAINING",
+            "learner": gid("User", org.learner.id),
+            "label": fire,
+            "title": "Fire Safety",
+            "completedAt": (clock.now() - timedelta(days=days_ago)).isoformat(),
+        }
+        return await api.call(SUBMIT, {"input": fields}, token=admin)
+
+    await done(10)
+    first = await assignment(api, learner, a["id"])
+    assert first["status"] == "COMPLETED"
+
+    async def crash(*args, **kwargs):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(record_resolvers, "settle", crash)
+    body = await done(0)
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    monkeypatch.undo()
+    assert (await assignment(api, learner, a["id"]))["validUntil"] == first["validUntil"]
+
+    restarted = create_app(settings, clock=clock)
+    async with restarted.router.lifespan_context(restarted):
+        await restarted.state.repair
+    extended = await assignment(api, learner, a["id"])
+    assert extended["completedAt"] == first["completedAt"]
+    assert extended["validUntil"] == clock.now().replace(year=clock.now().year + 2).isoformat()
