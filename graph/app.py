@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from pymongo import monitoring
 from starlette.applications import Starlette
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from graph.documents import document
+from graph.edge import Edge
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
@@ -27,6 +29,7 @@ from store.errors import StoreError, Unavailable
 
 log = logging.getLogger("credgraph")
 HEALTH_TIMEOUT = 1.0
+FORM_OVERHEAD = 1024 * 1024  # a multipart body: the document plus its form fields
 CORS_MAX_AGE = 86_400  # browsers cap it (Chrome: 2 h), but pollers need not preflight each poll
 
 
@@ -59,6 +62,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     listeners: Sequence[monitoring._EventListener] = (),
+    extensions: Sequence[Any] = (),
 ) -> Starlette:
     """An app for `settings`; nothing touches the database until the lifespan starts."""
 
@@ -78,7 +82,14 @@ def create_app(
             finally:
                 app.state.repair.cancel()
 
-    middleware = []
+    middleware = [
+        Middleware(
+            Edge,
+            max_body=settings.max_body,
+            max_upload=settings.max_document + FORM_OVERHEAD,
+            body_timeout=settings.body_timeout,
+        )
+    ]
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -104,7 +115,12 @@ def create_app(
             Route(
                 "/graphql",
                 GraphQLView(
-                    build(settings.limits, introspection=settings.introspection),
+                    build(
+                        settings.limits,
+                        introspection=settings.introspection,
+                        max_length=settings.max_body,
+                        extensions=extensions,
+                    ),
                     multipart_uploads_enabled=True,
                 ),
                 methods=["GET", "POST"],

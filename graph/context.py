@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
+from graph.clock import noted
 from graph.settings import Settings
 from resolvers.auth import Session, require_viewer
-from resolvers.clock import Clock
+from resolvers.clock import Clock, as_utc
 from resolvers.errors import DomainError
 from resolvers.loaders import Loaders
 from store.database import Database
@@ -26,9 +27,20 @@ class Context:
     db: Database
     settings: Settings
     clock: Clock
-    now: datetime
+    _now: datetime
     session: Session | None = None
     auth_error: DomainError | None = field(default=None)
+
+    @property
+    def now(self) -> datetime:
+        """The request's moment. Reading it makes an answer depend on the clock: the field
+        doing so must be marked `reads_clock()` (a test watches for it)."""
+        noted()
+        return self._now
+
+    def moment(self, as_of: datetime | None, *, field: str = "asOf") -> datetime:
+        """The moment an answer is asked for: the client's `asOf`, else now."""
+        return as_utc(as_of, field=field) if as_of is not None else self.now
 
     @property
     def viewer(self) -> User:
@@ -39,7 +51,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders.for_org(self.db, self.viewer.org_id, now=self.now)
+        return Loaders.for_org(self.db, self.viewer.org_id, now=lambda: self.now)
 
 
 Info = StrawberryInfo[Context, None]

@@ -1,16 +1,16 @@
-"""Limits on what one request may ask: depth, aliases, tokens and estimated cost.
+"""Limits on what one request may ask: tokens, depth, aliases and estimated cost.
 
-Each is a graphql-core validation rule (or parser option), so a refused query costs no
-resolver work and fails with its own stable code.
+Measured over the document once per fragment, not once per path through it: a fragment that
+spreads another twice, twenty levels deep, stands for 2^20 fields but costs twenty steps to
+measure. So a refusal costs about what parsing did, whatever the document expands to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from graphql import (
-    ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -19,7 +19,6 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationContext,
 )
 
 DEFAULT_PAGE, MAX_PAGE = 20, 100
@@ -37,117 +36,89 @@ class Limits:
     max_cost: int = 100_000
 
 
-def rules(limits: Limits) -> list[type[ASTValidationRule]]:
-    """The validation rules enforcing `limits` (bound to them by closure)."""
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A selection set, fragments expanded: its depth, its aliases, and its cost (fields
+    resolved, each list field multiplying what is under it by its page size)."""
 
-    class Depth(ASTValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            depth = _depth(node.selection_set, _fragments(self.context), 0, set())
-            if depth > limits.max_depth:
-                self.report_error(
-                    _error(
-                        f"the query nests {depth} levels deep; the limit is {limits.max_depth}",
-                        node,
-                        "QUERY_TOO_DEEP",
-                    )
-                )
-
-    class Aliases(ASTValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            count = _aliases(node.selection_set, _fragments(self.context), set())
-            if count > limits.max_aliases:
-                self.report_error(
-                    _error(
-                        f"the query uses {count} aliases; the limit is {limits.max_aliases}",
-                        node,
-                        "TOO_MANY_ALIASES",
-                    )
-                )
-
-    class Cost(ASTValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            cost = _cost(node.selection_set, _fragments(self.context), 1, set())
-            if cost > limits.max_cost:
-                self.report_error(
-                    _error(
-                        f"the query's estimated cost is {cost}; the limit is {limits.max_cost} "
-                        "(ask for smaller pages or fewer fields)",
-                        node,
-                        "QUERY_TOO_COMPLEX",
-                    )
-                )
-
-    return [Depth, Aliases, Cost]
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
 
 
-def _error(message: str, node: Any, code: str) -> GraphQLError:
+def check(document: DocumentNode, operation: OperationDefinitionNode, limits: Limits) -> None:
+    """Raise a `GraphQLError` with the limit's code when the operation exceeds one."""
+    measure = _Measurer(document, ceiling=limits.max_cost + 1).selections(operation.selection_set)
+    if measure.depth > limits.max_depth:
+        raise _error(
+            f"the query nests {measure.depth} levels deep; the limit is {limits.max_depth}",
+            operation,
+            "QUERY_TOO_DEEP",
+        )
+    if measure.aliases > limits.max_aliases:
+        raise _error(
+            f"the query uses {measure.aliases} aliases; the limit is {limits.max_aliases}",
+            operation,
+            "TOO_MANY_ALIASES",
+        )
+    if measure.cost > limits.max_cost:
+        raise _error(
+            f"the query's estimated cost exceeds {limits.max_cost} "
+            "(ask for smaller pages or fewer fields)",
+            operation,
+            "QUERY_TOO_COMPLEX",
+        )
+
+
+def _error(message: str, node: OperationDefinitionNode, code: str) -> GraphQLError:
     return GraphQLError(message, node, extensions={"code": code})
 
 
-def _fragments(context: ValidationContext) -> dict[str, FragmentDefinitionNode]:
-    return {
-        d.name.value: d
-        for d in context.document.definitions
-        if isinstance(d, FragmentDefinitionNode)
-    }
+class _Measurer:
+    """Measures selection sets, remembering each fragment's measure (a fragment that spreads
+    itself, which validation refuses anyway, measures as empty)."""
 
+    def __init__(self, document: DocumentNode, *, ceiling: int) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.ceiling = ceiling  # costs are capped here: past the limit, more is no news
+        self.known: dict[str, Measure] = {}
+        self.open: set[str] = set()
 
-def _children(
-    selections: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: set[str],
-) -> list[FieldNode]:
-    """The fields of a selection set, fragments inlined (each spread once per path)."""
-    fields: list[FieldNode] = []
-    for selection in selections.selections if selections else ():
-        if isinstance(selection, FieldNode):
-            fields.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            fields += _children(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:
-                fields += _children(fragments[name].selection_set, fragments, seen | {name})
-    return fields
+    def selections(self, selection_set: SelectionSetNode | None) -> Measure:
+        depth = aliases = cost = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                inner = self.selections(selection.selection_set)
+                nested = selection.selection_set is not None
+                depth = max(depth, inner.depth + 1 if nested else 0)
+                aliases += (selection.alias is not None) + inner.aliases
+                cost += 1 + _fanout(selection) * inner.cost
+            else:
+                inner = (
+                    self.selections(selection.selection_set)
+                    if isinstance(selection, InlineFragmentNode)
+                    else self.fragment(selection)
+                )
+                depth = max(depth, inner.depth)
+                aliases += inner.aliases
+                cost += inner.cost
+            cost = min(cost, self.ceiling)
+        return Measure(depth, aliases, cost)
 
-
-def _depth(
-    selections: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    level: int,
-    seen: set[str],
-) -> int:
-    deepest = level
-    for field in _children(selections, fragments, seen):
-        if field.selection_set is not None:
-            deepest = max(deepest, _depth(field.selection_set, fragments, level + 1, seen))
-    return deepest
-
-
-def _aliases(
-    selections: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: set[str],
-) -> int:
-    return sum(
-        (field.alias is not None) + _aliases(field.selection_set, fragments, seen)
-        for field in _children(selections, fragments, seen)
-    )
-
-
-def _cost(
-    selections: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    multiplier: int,
-    seen: set[str],
-) -> int:
-    """Fields resolved, each list field multiplying what is under it by its page size."""
-    total = 0
-    for field in _children(selections, fragments, seen):
-        total += multiplier
-        if field.selection_set is not None:
-            total += _cost(field.selection_set, fragments, multiplier * _fanout(field), seen)
-    return total
+    def fragment(self, spread: FragmentSpreadNode) -> Measure:
+        name = spread.name.value
+        if name in self.known:
+            return self.known[name]
+        definition = self.fragments.get(name)
+        if definition is None or name in self.open:
+            return Measure()
+        self.open.add(name)
+        measure = self.selections(definition.selection_set)
+        self.open.discard(name)
+        self.known[name] = measure
+        return measure
 
 
 def _fanout(field: FieldNode) -> int:
@@ -156,7 +127,7 @@ def _fanout(field: FieldNode) -> int:
         if argument.name.value == "first":
             if isinstance(argument.value, IntValueNode):
                 return max(1, int(argument.value.value))
-            return MAX_PAGE  # a variable: validation cannot see it, so assume the largest
+            return MAX_PAGE  # a variable: it is not known before execution, so the largest
     name = field.name.value
     if name in PAGED_FIELDS:
         return DEFAULT_PAGE

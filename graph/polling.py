@@ -1,10 +1,9 @@
 """Cheap repeated polls: ETags that change exactly when an answer may, and persisted queries.
 
 A query's tag covers the document, the variables, the caller and the organization's data
-version (advanced after every write), plus the current moment when the answer reads the clock:
-to the second for `status`, `expiresIn` and friends without an `asOf`, to the day for criteria
-evaluation (a document's end date). An `If-None-Match` that matches is answered 304 before any
-resolver runs.
+version (advanced after every write), plus the current second when the answer reads the clock
+(fields marked `reads_clock()` whose moment the request did not pin with `asOf`). An
+`If-None-Match` that matches is answered 304 before any resolver runs.
 """
 
 from __future__ import annotations
@@ -12,71 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
-
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    GraphQLError,
-    OperationDefinitionNode,
-    OperationType,
-    parse,
-    visit,
-)
-from graphql.language import Visitor
-
-SECOND, DAY = "second", "day"
-SECOND_FIELDS = {"status", "expiresIn", "canStart", "complianceSummary", "stats"}
-FILTERED_LISTS = {"credentials", "assignments"}
-TIME_FILTERS = {"status", "dueBefore", "expiringBefore"}
-DAY_FIELDS = {"completion", "criteria", "tasks"}
-
-
-@dataclass(frozen=True, slots=True)
-class Shape:
-    """What an operation is, as far as caching cares."""
-
-    operation: OperationType
-    clock: str | None  # None, DAY or SECOND: how finely its answer depends on now
-
-
-class _ClockReader(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.clock: str | None = None
-
-    def enter_field(self, node: FieldNode, *_: Any) -> None:
-        name = node.name.value
-        arguments = {argument.name.value for argument in node.arguments or ()}
-        if "asOf" in arguments:
-            return
-        if name in SECOND_FIELDS or (name in FILTERED_LISTS and arguments & TIME_FILTERS):
-            self.clock = SECOND
-        elif name in DAY_FIELDS and self.clock is None:
-            self.clock = DAY
-
-
-@lru_cache(maxsize=512)
-def shape(query: str, operation_name: str | None) -> Shape | None:
-    """The operation's shape, or None when the document does not parse (GraphQL will say why)."""
-    try:
-        document: DocumentNode = parse(query)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [
-        op
-        for op in operations
-        if operation_name is None or (op.name and op.name.value == operation_name)
-    ]
-    if len(chosen) != 1:
-        return None
-    reader = _ClockReader()
-    visit(document, reader)  # fragments included: a conservative reading of the whole document
-    return Shape(operation=chosen[0].operation, clock=reader.clock)
 
 
 def etag(
@@ -86,14 +22,10 @@ def etag(
     variables: dict[str, Any] | None,
     user_id: str,
     data_version: int,
-    clock: str | None,
+    reads_now: bool,
     now: datetime,
 ) -> str:
-    moment = ""
-    if clock == SECOND:
-        moment = now.strftime("%Y-%m-%dT%H:%M:%S")
-    elif clock == DAY:
-        moment = now.strftime("%Y-%m-%d")
+    moment = now.strftime("%Y-%m-%dT%H:%M:%S") if reads_now else ""
     material = json.dumps(
         [query, operation_name, variables, user_id, data_version, moment],
         sort_keys=True,
@@ -104,22 +36,26 @@ def etag(
 
 
 def matches(tag: str, if_none_match: str | None) -> bool:
+    """Whether the client holds this very answer. `*` ("any answer") is no proof of that: a 304
+    only ever confirms an answer the caller already had."""
     if not if_none_match:
         return False
-    offered = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return tag in offered or "*" in offered
+    return tag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
 
 
 class PersistedQueries:
-    """Automatic persisted queries: documents by their SHA-256, most recently used kept.
+    """Automatic persisted queries: documents by their SHA-256, most recently used kept, bounded
+    by entries and bytes; only authenticated callers register documents.
 
     Per process: a client whose hash another worker has not seen gets
     `PERSISTED_QUERY_NOT_FOUND` once and sends the document again.
     """
 
-    def __init__(self, capacity: int = 2048) -> None:
+    def __init__(self, capacity: int = 2048, max_bytes: int = 8 * 1024 * 1024) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self.documents: OrderedDict[str, str] = OrderedDict()
+        self.size = 0
 
     def get(self, digest: str) -> str | None:
         query = self.documents.get(digest)
@@ -128,10 +64,13 @@ class PersistedQueries:
         return query
 
     def put(self, digest: str, query: str) -> None:
+        if digest in self.documents or len(query) > self.max_bytes // 64:
+            return
         self.documents[digest] = query
-        self.documents.move_to_end(digest)
-        while len(self.documents) > self.capacity:
-            self.documents.popitem(last=False)
+        self.size += len(query)
+        while len(self.documents) > self.capacity or self.size > self.max_bytes:
+            _, dropped = self.documents.popitem(last=False)
+            self.size -= len(dropped)
 
 
 def digest(query: str) -> str:

@@ -6,13 +6,14 @@ from typing import Annotated
 import strawberry
 
 from graph import ids
+from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.assignment import CredentialAssignment, CredentialStatus
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
 from graph.types.criteria import CriteriaGroup, Requirement, TrainingRecordType
-from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
+from graph.types.dashboard import CURRENT, TIME_FILTERS, AssignmentOrder, ComplianceSummary
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -116,7 +117,8 @@ class Query:
 
     @strawberry.field(
         description="Administrators: compliance counts at `asOf` (default now), for one "
-        "credential or all; `expiringWithin` (default 30 days) sets the expiring/due horizon."
+        "credential or all; `expiringWithin` (default 30 days) sets the expiring/due horizon.",
+        metadata=reads_clock(),
     )
     async def compliance_summary(
         self,
@@ -138,7 +140,7 @@ class Query:
             ctx.db,
             ctx.viewer,
             credential_id=credential_id,
-            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            as_of=ctx.moment(as_of),
             expiring_within=expiring_within.to_period("expiringWithin")
             if expiring_within
             else None,
@@ -146,9 +148,10 @@ class Query:
         return ComplianceSummary.of(result)
 
     @strawberry.field(
+        metadata=reads_clock(when=TIME_FILTERS),
         description="Administrators: the organization's cycles. Status, `dueBefore` (not "
         "completed, due by then) and `expiringBefore` (valid, lapsing by then) are judged at "
-        "`asOf`; keyset-paginated in `orderBy` order."
+        "`asOf`; keyset-paginated in `orderBy` order.",
     )
     async def assignments(
         self,
@@ -167,7 +170,7 @@ class Query:
         ctx = info.context
         order = order_by or AssignmentOrder()
         where = Filter(
-            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            as_of=ctx.moment(as_of),
             credential_id=ids.db_id(credential, expect="Credential", field="credential")
             if credential
             else None,

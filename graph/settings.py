@@ -31,6 +31,7 @@ class Settings:
     database: str | None = None
     token_ttl: timedelta = timedelta(days=30)
     db_timeout: float = 3.0
+    body_timeout: float = 60.0
     max_document: int = 10 * 1024 * 1024
     max_body: int = 1024 * 1024
     limits: Limits = field(default_factory=Limits)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import OperationType
+from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -18,10 +18,12 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from graph import polling
+from graph.clock import reads_now
 from graph.context import Context
+from graph.edge import visiting
 from graph.errors import UNAVAILABLE_MESSAGE, parse_failure_code
+from graph.schema import Schema
 from resolvers.auth import authenticate
-from resolvers.documents import size_text
 from resolvers.errors import Code, DomainError
 from store import organizations
 from store.errors import Unavailable
@@ -35,8 +37,14 @@ HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
-FORM_OVERHEAD = 1024 * 1024
 CACHE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+def _refusal(error: GraphQLError) -> JSONResponse:
+    """A document the gate refused: a limit is a 400; a document that does not parse is
+    answered as GraphQL answers it (200 for `application/json`)."""
+    status = 200 if (error.extensions or {}).get("code") == "GRAPHQL_PARSE_FAILED" else 400
+    return JSONResponse({"errors": [error.formatted]}, status_code=status)
 
 
 def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
@@ -49,7 +57,7 @@ def error_response(status: int, code: str, message: str, **headers: str) -> JSON
 
 
 class _DatabaseDown(Exception):
-    """Raised from `get_context` when the caller cannot even be authenticated."""
+    """Raised when the caller cannot even be authenticated."""
 
 
 class _NotModified(Exception):
@@ -61,46 +69,17 @@ class _PersistedQueryNotFound(Exception):
     pass
 
 
-PREFLIGHTED = ("authorization", "apollo-require-preflight", "x-apollo-operation-name")
+class _Refused(Exception):
+    """The gate refused the document: answered before authentication or execution."""
 
-
-def _forgeable(request: Request) -> bool:
-    """A request a cross-site form or link could send: a GET or multipart POST carrying no
-    header that would make a browser ask first (the way Apollo's CSRF prevention works).
-    A browser visiting for GraphiQL is let through: that page runs no operation."""
-    content_type = request.headers.get("content-type", "")
-    simple = request.method == "GET" or content_type.startswith("multipart/form-data")
-    if not simple or any(name in request.headers for name in PREFLIGHTED):
-        return False
-    return not _visiting(request)
-
-
-def _visiting(request: Any) -> bool:
-    """A GET that carries no operation: a visit to the page, not a query."""
-    params = request.query_params
-    return request.method == "GET" and not (params.get("query") or params.get("extensions"))
-
-
-def _body_limit(request: Request) -> int:
-    """How large a body may be: a document plus its form for uploads, else `max_body`."""
-    settings = request.app.state.settings
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        return int(settings.max_document + FORM_OVERHEAD)
-    return int(settings.max_body)
-
-
-def _too_large(request: Request) -> bool:
-    """A body announced larger than the limit, refused unread."""
-    try:
-        length = int(request.headers.get("content-length", "0"))
-    except ValueError:
-        return False
-    return length > _body_limit(request)
+    def __init__(self, error: GraphQLError) -> None:
+        self.error = error
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, schema: Schema, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.gate = schema.gate
         self.persisted = polling.PersistedQueries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -109,20 +88,7 @@ class GraphQLView(GraphQL[Context, None]):
                 scope, receive, send
             )
             return
-        request = Request(scope, receive)
-        if _forgeable(request):
-            response: Response = error_response(
-                400,
-                "CSRF_PREFLIGHT_REQUIRED",
-                "GET and multipart requests need an Authorization or "
-                "Apollo-Require-Preflight header",
-            )
-        elif _too_large(request):
-            response = error_response(
-                413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(_body_limit(request))}"
-            )
-        else:
-            response = await self._respond(request)
+        response = await self._respond(Request(scope, receive))
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
@@ -131,6 +97,8 @@ class GraphQLView(GraphQL[Context, None]):
         except HTTPException as error:
             code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
             return error_response(error.status_code, code, error.reason)
+        except _Refused as refused:
+            return _refusal(refused.error)
         except _NotModified as unchanged:
             return Response(status_code=304, headers={"ETag": unchanged.tag, **CACHE_HEADERS})
         except _PersistedQueryNotFound:
@@ -141,19 +109,23 @@ class GraphQLView(GraphQL[Context, None]):
             )
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        """The request's context; the caller is authenticated later, once the document has
+        passed the gate (a refused document costs no database work)."""
         state: Any = request.app.state
-        context = Context(
+        return Context(
             request=request,
             response=response,
             db=state.database,
             settings=state.settings,
             clock=state.clock,
-            now=state.clock.now(),
+            _now=state.clock.now(),
         )
+
+    async def _authenticate(self, context: Context) -> None:
         try:
             context.session = await authenticate(
                 context.db,
-                request.headers.get("authorization"),
+                context.request.headers.get("authorization"),
                 secret=context.settings.secret,
                 now=context.now,
             )
@@ -161,7 +133,6 @@ class GraphQLView(GraphQL[Context, None]):
             context.auth_error = error
         except Unavailable as error:
             raise _DatabaseDown from error
-        return context
 
     async def execute_single(  # type: ignore[override]
         self,
@@ -172,16 +143,22 @@ class GraphQLView(GraphQL[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        """Answer an unchanged poll with 304 before any resolver runs; tag fresh answers."""
-        request_data = self._with_persisted_query(request_data)
-        shape = (
-            polling.shape(request_data.query, request_data.operation_name)
+        """Refuse what the gate refuses; answer an unchanged poll with 304 before any resolver
+        runs; tag fresh answers."""
+        request_data, registering = self._with_persisted_query(request_data)
+        prepared = (
+            self.gate.prepare(request_data.query, request_data.operation_name)
             if request_data.query
             else None
         )
+        if prepared is not None and prepared.error is not None:
+            raise _Refused(prepared.error)
+        await self._authenticate(context)
         session = context.session
+        if registering is not None and session is not None and request_data.query:
+            self.persisted.put(registering, request_data.query)
         tag = None
-        if shape is not None and shape.operation is OperationType.QUERY:
+        if prepared is not None and prepared.kind is OperationType.QUERY:
             sub_response.headers.update(CACHE_HEADERS)
             if session is not None:
                 tag = polling.etag(
@@ -190,7 +167,7 @@ class GraphQLView(GraphQL[Context, None]):
                     variables=request_data.variables,
                     user_id=session.user.id,
                     data_version=session.data_version,
-                    clock=shape.clock,
+                    reads_now=reads_now(prepared.clock, request_data.variables),
                     now=context.now,
                 )
                 if polling.matches(tag, request.headers.get("if-none-match")):
@@ -205,14 +182,18 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if tag is not None and not result.errors:
             sub_response.headers["ETag"] = tag
-        if shape is not None and shape.operation is OperationType.MUTATION and session is not None:
+        if prepared is not None and prepared.kind is OperationType.MUTATION and session:
             await organizations.touch(context.db, id=session.user.org_id)
         return result
 
-    def _with_persisted_query(self, data: GraphQLRequestData) -> GraphQLRequestData:
+    def _with_persisted_query(
+        self, data: GraphQLRequestData
+    ) -> tuple[GraphQLRequestData, str | None]:
+        """The request with its persisted document, and the hash to register its document
+        under (for an authenticated caller) when it sends one."""
         persisted = (data.extensions or {}).get("persistedQuery")
         if not isinstance(persisted, dict):
-            return data
+            return data, None
         wanted = persisted.get("sha256Hash")
         if not isinstance(wanted, str):
             raise HTTPException(400, "persistedQuery.sha256Hash must be a string")
@@ -220,11 +201,10 @@ class GraphQLView(GraphQL[Context, None]):
             query = self.persisted.get(wanted)
             if query is None:
                 raise _PersistedQueryNotFound
-            return dataclasses.replace(data, query=query)
+            return dataclasses.replace(data, query=query), None
         if polling.digest(data.query) != wanted:
             raise HTTPException(400, "persistedQuery.sha256Hash does not match the query")
-        self.persisted.put(wanted, data.query)
-        return data
+        return data, wanted
 
     async def process_result(  # type: ignore[override]
         self, request: Request, result: ExecutionResult
@@ -246,7 +226,9 @@ class GraphQLView(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """GraphiQL for a browser's plain visit; a GET carrying a persisted query is a query."""
-        return _visiting(request) and "text/html" in request.headers.get("accept", "")
+        return visiting(request.method, request.query_params) and "text/html" in (
+            request.headers.get("accept", "")
+        )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL)

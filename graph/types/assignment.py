@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
+from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaNodeProgress, Requirement
@@ -16,7 +17,6 @@ from graph.types.record import TrainingRecord
 from graph.types.time import Duration
 from resolvers import status, tasks
 from resolvers.auth import owns_or_administers
-from resolvers.clock import as_utc
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
 from store import assignments, records
@@ -69,10 +69,6 @@ class FulfillmentTask:
             if isinstance(item.record, records.Record)
             else None,
         )
-
-
-def _moment(info: Info, as_of: datetime | None) -> datetime:
-    return as_utc(as_of, field="asOf") if as_of is not None else info.context.now
 
 
 @entity
@@ -128,22 +124,23 @@ class CredentialAssignment(Node):
         assert learner is not None
         return learner
 
-    @strawberry.field(description="Whether the start date has come.")
+    @strawberry.field(description="Whether the start date has come.", metadata=reads_clock())
     def can_start(self, info: Info) -> bool:
         return self._timeline().can_start(info.context.now)
 
-    @strawberry.field(description="At `asOf` (default now).")
+    @strawberry.field(description="At `asOf` (default now).", metadata=reads_clock())
     def status(self, info: Info, as_of: datetime | None = None) -> CredentialStatus:
-        return self._timeline().status(_moment(info, as_of))
+        return self._timeline().status(info.context.moment(as_of))
 
     @strawberry.field(
         description="Exact time left at `asOf`: until the due date before completion, until "
-        "validUntil after; 0 once passed; null when no date applies."
+        "validUntil after; 0 once passed; null when no date applies.",
+        metadata=reads_clock(),
     )
     def expires_in(self, info: Info, as_of: datetime | None = None) -> Duration | None:
-        return Duration.of(self._timeline().expires_in(_moment(info, as_of)))
+        return Duration.of(self._timeline().expires_in(info.context.moment(as_of)))
 
-    @strawberry.field
+    @strawberry.field(metadata=reads_clock())
     async def completion(self, info: Info) -> Completion:
         assessment = (await self._view(info)).assessment
         evaluation = assessment.evaluation
@@ -155,11 +152,14 @@ class CredentialAssignment(Node):
             assessment=assessment,
         )
 
-    @strawberry.field(description="The criteria tree with this learner's progress on each node.")
+    @strawberry.field(
+        description="The criteria tree with this learner's progress on each node.",
+        metadata=reads_clock(),
+    )
     async def criteria(self, info: Info) -> CriteriaNodeProgress:
         return CriteriaNodeProgress.of((await self._view(info)).assessment.evaluation.root)
 
-    @strawberry.field(description="One task per requirement.")
+    @strawberry.field(description="One task per requirement.", metadata=reads_clock())
     async def tasks(self, info: Info) -> list[FulfillmentTask]:
         return [FulfillmentTask.of(item) for item in (await self._view(info)).assessment.tasks()]
 

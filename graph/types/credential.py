@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
+from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.connection import Connection
 from graph.types.criteria import CriteriaNode, Requirement, node_of
-from graph.types.dashboard import CURRENT, ComplianceSummary
+from graph.types.dashboard import CURRENT, TIME_FILTERS, ComplianceSummary
 from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
 from resolvers import criteria, dashboard, periods, progress
-from resolvers.clock import as_utc
 from resolvers.status import Status
 from store import credentials
 from store.assignments import Filter
@@ -85,7 +85,10 @@ class Credential(Node):
     def requirements(self) -> list[Requirement]:
         return [Requirement.of(leaf) for leaf in criteria.requirements(self.tree)]
 
-    @strawberry.field(description="The cycles of its learners (administrators only).")
+    @strawberry.field(
+        description="The cycles of its learners (administrators only).",
+        metadata=reads_clock(when=TIME_FILTERS),
+    )
     async def assignments(
         self,
         info: Info,
@@ -98,7 +101,7 @@ class Credential(Node):
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
         ctx = info.context
         where = Filter(
-            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            as_of=ctx.moment(as_of),
             credential_id=self.record.id,
             status=Status(status) if status else None,
             current=current,
@@ -116,7 +119,8 @@ class Credential(Node):
 
     @strawberry.field(
         description="Compliance counts for this credential (administrators): one cycle per "
-        "learner, the one current at `asOf`."
+        "learner, the one current at `asOf`.",
+        metadata=reads_clock(),
     )
     async def stats(
         self,
@@ -129,7 +133,7 @@ class Credential(Node):
             ctx.db,
             ctx.viewer,
             credential_id=self.record.id,
-            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            as_of=ctx.moment(as_of),
             expiring_within=expiring_within.to_period("expiringWithin")
             if expiring_within
             else None,

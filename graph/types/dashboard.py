@@ -19,6 +19,9 @@ CURRENT = (
 )
 
 
+TIME_FILTERS = ("status", "dueBefore", "expiringBefore", "current")  # judged at `asOf`
+
+
 @strawberry.type
 class StatusCount:
     status: CredentialStatus

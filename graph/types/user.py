@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
+from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.connection import Connection
 from graph.types.criteria import TrainingRecordType
-from graph.types.dashboard import CURRENT
+from graph.types.dashboard import CURRENT, TIME_FILTERS
 from graph.types.node import Node, entity, node_type
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -18,7 +19,6 @@ from graph.types.record import RecordStatus, TrainingRecord
 from resolvers import enrollments, progress, records
 from resolvers import notifications as inbox
 from resolvers import users as user_resolvers
-from resolvers.clock import as_utc
 from resolvers.status import Status
 from store import records as record_store
 from store import users
@@ -64,7 +64,8 @@ class User(Node):
     @strawberry.field(
         description="This learner's credentials, one entry per cycle (or the current cycles "
         "only), soonest due first; `status` is judged at `asOf` (default now). The learner's "
-        "and administrators' to see."
+        "and administrators' to see.",
+        metadata=reads_clock(when=TIME_FILTERS),
     )
     async def credentials(
         self,
@@ -82,7 +83,7 @@ class User(Node):
             ctx.viewer,
             self.record,
             status=Status(status) if status else None,
-            as_of=as_utc(as_of, field="asOf") if as_of else ctx.now,
+            as_of=ctx.moment(as_of),
             current=current,
             first=first,
             after=after,

@@ -1,0 +1,169 @@
+"""The HTTP edge: what a request must pass before any GraphQL runs, as ASGI middleware (the way
+Starlette's `TrustedHostMiddleware` and `CORSMiddleware` gate requests).
+
+- CSRF: a GET or multipart POST to `/graphql` must carry a header a cross-site form cannot send
+  (`Authorization`, `Apollo-Require-Preflight`); else 400 `CSRF_PREFLIGHT_REQUIRED`. A browser
+  visiting the page (no operation in it) gets GraphiQL.
+- Body size, counted as the bytes arrive — announced or chunked alike: past the limit, 413
+  `PAYLOAD_TOO_LARGE`, and nothing more is read.
+- Slow bodies: a body that does not arrive within `body_timeout` is cut off with 408
+  `REQUEST_TIMEOUT`. (Slow headers never reach an ASGI app: `graph.serving` cuts those off.)
+- HTML pages (GraphiQL) are served with a strict Content-Security-Policy that forbids framing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.datastructures import Headers, QueryParams
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from resolvers.documents import size_text
+
+PREFLIGHTED = ("authorization", "apollo-require-preflight", "x-apollo-operation-name")
+PAGE_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' https://unpkg.com",
+        "style-src 'self' 'unsafe-inline' https://unpkg.com",
+        "img-src 'self' data:",
+        "font-src 'self' https://unpkg.com",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    )
+)
+
+
+def error_body(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
+    )
+
+
+def visiting(method: str, query_params: QueryParams) -> bool:
+    """A GET that carries no operation: a visit to the page, not a query."""
+    return method == "GET" and not (query_params.get("query") or query_params.get("extensions"))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _TooSlow(Exception):
+    pass
+
+
+class Edge:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int,
+        max_upload: int,
+        body_timeout: float,
+        path: str = "/graphql",
+    ) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+        self.body_timeout = body_timeout
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        limit = self.max_upload if multipart else self.max_body
+        if self._forgeable(scope, headers, multipart):
+            refusal = error_body(
+                400,
+                "CSRF_PREFLIGHT_REQUIRED",
+                "GET and multipart requests need an Authorization or Apollo-Require-Preflight "
+                "header",
+            )
+            await refusal(scope, receive, send)
+            return
+        if _announced(headers) > limit:
+            await self._too_large(limit)(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = _with_page_policy(message)
+            await send(message)
+
+        try:
+            await self.app(scope, self._counted(receive, limit), sending)
+        except (_TooLarge, _TooSlow) as error:
+            if started:
+                raise
+            if isinstance(error, _TooLarge):
+                response = self._too_large(limit)
+            else:
+                late = f"the body did not arrive within {self.body_timeout:g} s"
+                response = error_body(408, "REQUEST_TIMEOUT", late)
+            await response(scope, receive, send)
+
+    def _forgeable(self, scope: Scope, headers: Headers, multipart: bool) -> bool:
+        """A request a cross-site form or link could send: a GET or multipart POST carrying no
+        header that would make a browser ask first (Apollo's CSRF prevention)."""
+        method = scope["method"]
+        if not (method == "GET" or multipart) or any(name in headers for name in PREFLIGHTED):
+            return False
+        return not visiting(method, QueryParams(scope.get("query_string", b"")))
+
+    def _too_large(self, limit: int) -> JSONResponse:
+        return error_body(413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(limit)}")
+
+    def _counted(self, receive: Receive, limit: int) -> Receive:
+        """`receive`, counting body bytes and keeping to the deadline."""
+        received = 0
+        complete = False
+        deadline = time.monotonic() + self.body_timeout
+
+        async def counted() -> Message:
+            nonlocal received, complete
+            if complete:  # only a disconnect is left to hear of: no deadline for that
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _TooSlow from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+                complete = not message.get("more_body", False)
+            return message
+
+        return counted
+
+
+def _announced(headers: Headers) -> int:
+    try:
+        return int(headers.get("content-length", "0"))
+    except ValueError:
+        return 0
+
+
+def _with_page_policy(message: Message) -> Message:
+    """HTML gets a strict Content-Security-Policy, and may not be framed."""
+    raw = message.get("headers", [])
+    if not any(k == b"content-type" and v.startswith(b"text/html") for k, v in raw):
+        return message
+    extra = [
+        (b"content-security-policy", PAGE_POLICY.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    return {**message, "headers": [*raw, *extra]}

@@ -1,0 +1,160 @@
+"""What every operation passes before anything runs for it, cheapest first.
+
+1. The body's size, counted as it arrives (`graph.edge`): `PAYLOAD_TOO_LARGE`, 413.
+2. A parse bounded by tokens, comments and length: `TOO_MANY_TOKENS`, 400
+   (`GRAPHQL_PARSE_FAILED` when it is not GraphQL).
+3. Depth, aliases and estimated cost, measured once per fragment (`graph.limits`):
+   `QUERY_TOO_DEEP`, `TOO_MANY_ALIASES`, `QUERY_TOO_COMPLEX`, 400.
+4. The schema's own validation: `GRAPHQL_VALIDATION_FAILED`.
+Only then is the caller authenticated and the operation executed.
+
+What a document is found to be is kept by its text, so a repeated poll costs a dictionary
+lookup. Everything a stranger can send ends up here, so the cache is bounded by bytes as well as
+entries, and large documents are not kept at all.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    NullValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    parse,
+    visit,
+)
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+from graph.clock import MARK, ClockUse, use
+from graph.limits import Limits, check
+
+CACHE_ENTRIES = 1024
+CACHE_BYTES = 8 * 1024 * 1024
+LARGEST_CACHED = 64 * 1024  # bytes of document text; larger ones are prepared every time
+ENTRY_OVERHEAD = 20  # a parsed document holds about this many bytes per byte of its text
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A document as the gate found it: refused with `error`, or ready to run."""
+
+    document: DocumentNode | None = None
+    operation: OperationDefinitionNode | None = None
+    error: GraphQLError | None = None
+    clock: tuple[ClockUse, ...] = ()
+    validation: list[GraphQLError] | None = field(default=None)  # filled on first validation
+
+    @property
+    def kind(self) -> OperationType | None:
+        return self.operation.operation if self.operation else None
+
+
+class Gate:
+    def __init__(self, schema: GraphQLSchema, limits: Limits, *, max_length: int) -> None:
+        self.schema = schema
+        self.limits = limits
+        self.max_length = max_length
+        self.cache: OrderedDict[tuple[str, str | None], tuple[Prepared, int]] = OrderedDict()
+        self.cached_bytes = 0
+
+    def prepare(self, query: str, operation_name: str | None) -> Prepared:
+        key = (query, operation_name)
+        found = self.cache.get(key)
+        if found is not None:
+            self.cache.move_to_end(key)
+            return found[0]
+        prepared = self._prepare(query, operation_name)
+        if len(query) <= LARGEST_CACHED:
+            self._keep(key, prepared, len(query) * ENTRY_OVERHEAD)
+        return prepared
+
+    def _keep(self, key: tuple[str, str | None], prepared: Prepared, size: int) -> None:
+        self.cache[key] = (prepared, size)
+        self.cached_bytes += size
+        while len(self.cache) > CACHE_ENTRIES or self.cached_bytes > CACHE_BYTES:
+            _, (_, dropped) = self.cache.popitem(last=False)
+            self.cached_bytes -= dropped
+
+    def _prepare(self, query: str, operation_name: str | None) -> Prepared:
+        try:
+            document = parse(
+                query,
+                no_location=False,
+                max_lexical_tokens=self.limits.max_tokens,
+                max_comments=self.limits.max_tokens,
+                max_source_length=self.max_length,
+            )
+        except GraphQLError as error:
+            code = "TOO_MANY_TOKENS" if "aborted" in error.message else "GRAPHQL_PARSE_FAILED"
+            return Prepared(error=_coded(error, code))
+        operation = _operation(document, operation_name)
+        if operation is None:
+            return Prepared(document=document)  # GraphQL's own validation will say why
+        try:
+            check(document, operation, self.limits)
+        except GraphQLError as error:
+            return Prepared(document=document, operation=operation, error=error)
+        return Prepared(
+            document=document, operation=operation, clock=_clock_uses(self.schema, document)
+        )
+
+
+def _coded(error: GraphQLError, code: str) -> GraphQLError:
+    return GraphQLError(
+        error.message, source=error.source, positions=error.positions, extensions={"code": code}
+    )
+
+
+def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [op for op in operations if name is None or (op.name and op.name.value == name)]
+    return chosen[0] if len(chosen) == 1 else None
+
+
+class _ClockFinder(Visitor):
+    """Collects the selected fields marked as reading the clock (every fragment of the
+    document, used or not: a conservative reading)."""
+
+    def __init__(self, type_info: TypeInfo, defaults: set[str]) -> None:
+        super().__init__()
+        self.type_info = type_info
+        self.defaults = defaults
+        self.uses: list[ClockUse] = []
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        definition = self.type_info.get_field_def()
+        if definition is None:
+            return
+        strawberry_field = (definition.extensions or {}).get(
+            GraphQLCoreConverter.DEFINITION_BACKREF
+        )
+        rule = getattr(strawberry_field, "metadata", {}).get(MARK)
+        if rule is None:
+            return
+        found = use(node, rule)
+        if found is not None:
+            self.uses.append(ClockUse(found.variable, found.variable in self.defaults))
+
+
+def _clock_uses(schema: GraphQLSchema, document: DocumentNode) -> tuple[ClockUse, ...]:
+    defaults = {
+        variable.variable.name.value
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        for variable in definition.variable_definitions or ()
+        if variable.default_value is not None
+        and not isinstance(variable.default_value, NullValueNode)
+    }
+    type_info = TypeInfo(schema)
+    finder = _ClockFinder(type_info, defaults)
+    visit(document, TypeInfoVisitor(type_info, finder))
+    return tuple(finder.uses)
