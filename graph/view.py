@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -38,6 +39,27 @@ HTTP_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 CACHE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
+def _place(operations: dict[str, Any], path: str, upload: object) -> None:
+    """Put a file at `path` (e.g. `variables.input.document`), which must hold a null (or, in
+    an object, be absent)."""
+    *parents, last = path.split(".")
+    target: Any = operations
+    try:
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        if isinstance(target, list):
+            index = int(last)
+            if target[index] is not None:
+                raise KeyError(last)
+            target[index] = upload
+        elif isinstance(target, dict) and target.get(last) is None:
+            target[last] = upload
+        else:
+            raise KeyError(last)
+    except (KeyError, IndexError, ValueError, TypeError) as error:
+        raise HTTPException(400, f"{path!r} does not lead to a null in operations") from error
 
 
 def _refusal(error: GraphQLError) -> JSONResponse:
@@ -145,6 +167,8 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Refuse what the gate refuses; answer an unchanged poll with 304 before any resolver
         runs; tag fresh answers."""
+        if not isinstance(request_data.operation_name, str | None):
+            raise HTTPException(400, "operationName must be a string or null")
         request_data, registering = self._with_persisted_query(request_data)
         prepared = (
             self.gate.prepare(request_data.query, request_data.operation_name)
@@ -217,9 +241,36 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
     def parse_json(self, data: str | bytes) -> object:
-        """orjson: fast, and it refuses absurd nesting (as JSONDecodeError, hence a 400) where
-        the standard library would overflow the stack."""
-        return orjson.loads(data)
+        """A JSON object — every JSON this endpoint reads (a request, a multipart request's
+        `operations` and `map`) is one — parsed by orjson, which refuses absurd nesting (as
+        JSONDecodeError, hence a 400) where the standard library would overflow the stack."""
+        parsed = orjson.loads(data)
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "expected a JSON object")
+        return parsed
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        """A GraphQL multipart request (github.com/jaydenseric/graphql-multipart-request-spec),
+        every part of its shape checked: each file goes where a `null` placeholder waits."""
+        try:
+            form = await request.get_form_data()
+        except (ValueError, StarletteHTTPException) as error:
+            raise HTTPException(400, "unable to parse the multipart body") from error
+        operations = form.form.get("operations")
+        files_map = form.form.get("map", "{}")
+        if not isinstance(operations, str | bytes) or not isinstance(files_map, str | bytes):
+            raise HTTPException(400, "a multipart request needs `operations` and `map` fields")
+        parsed = self.parse_json(operations)
+        assert isinstance(parsed, dict)
+        for key, paths in dict(self.parse_json(files_map)).items():  # type: ignore[call-overload]
+            upload = form.files.get(key)
+            if upload is None:
+                raise HTTPException(400, f"map names {key!r}, which is not a file part")
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise HTTPException(400, f"map[{key!r}] must be a list of paths")
+            for path in paths:
+                _place(parsed, path, upload)
+        return parsed
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

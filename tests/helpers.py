@@ -216,3 +216,66 @@ async def take_course(
 
 async def assignment(api, token: str, assignment_id: str, as_of: str | None = None) -> dict:
     return (await api.data(ASSIGNMENT, {"id": assignment_id, "asOf": as_of}, token=token))["node"]
+
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000
+
+
+SUBMIT = """
+mutation($input: SubmitTrainingRecordInput!) {
+  submitTrainingRecord(input: $input) {
+    record {
+      id type title status submittedAt reviewedAt reviewNote issueDate endDate completedAt
+      label { name } learner { email } submittedBy { email } reviewedBy { email }
+      requirement { id title } assignment { id } previous { id status }
+      document { filename contentType size sha256 url }
+    }
+    userErrors { field message code }
+  }
+}"""
+
+
+APPROVE = """
+mutation($record: ID!, $note: String) {
+  approveTrainingRecord(input: {record: $record, note: $note}) {
+    record { id status reviewNote reviewedBy { email } } userErrors { field code }
+  }
+}"""
+
+
+async def cpr_setup(api, org):
+    bls = await label(api, org, "BLS")
+    cpr = await course(api, org, "CPR Online Course")
+    cred = await credential(
+        api,
+        org,
+        "CPR Certification",
+        {
+            "all": [
+                {"course": cpr},
+                {
+                    "trainingRecord": {
+                        "label": bls,
+                        "recordType": "CREDENTIAL_DOCUMENT",
+                        "title": "BLS card",
+                    }
+                },
+            ]
+        },
+        reassignOnCompletion=True,
+    )
+    (a,) = await assign(api, org, cred["id"], [org.learner])
+    return bls, cpr, cred, a
+
+
+def document_input(**extra):
+    return {"type": "CREDENTIAL_DOCUMENT", "issueDate": "2026-02-01", "document": None, **extra}
+
+
+async def submit(api, token, fields, content=PDF, name="bls-card.pdf", kind="application/pdf"):
+    if content is None:
+        return (await api.data(SUBMIT, {"input": fields}, token=token))["submitTrainingRecord"]
+    data = await api.upload(
+        SUBMIT, {"input": fields}, {"variables.input.document": (name, content, kind)}, token=token
+    )
+    return data["submitTrainingRecord"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
-from graph.clock import reads_clock
+from graph.clock import noted, reads_clock
 from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaNodeProgress, Requirement
@@ -108,6 +108,8 @@ class CredentialAssignment(Node):
         return cls.from_record(found)
 
     async def _view(self, info: Info) -> AssignmentView:
+        """The cycle evaluated now (once per request): whatever reads it reads the clock."""
+        noted()
         return await info.context.loaders.views_by_assignment.load(self.record)
 
     @strawberry.field

@@ -8,8 +8,19 @@ import httpx
 
 from graph.app import create_app
 from resolvers import records as record_resolvers
-from tests.graph.test_records import APPROVE, SUBMIT, cpr_setup, document_input, submit
-from tests.helpers import assign, assignment, credential, gid, label, take_course
+from tests.helpers import (
+    APPROVE,
+    SUBMIT,
+    assign,
+    assignment,
+    cpr_setup,
+    credential,
+    document_input,
+    gid,
+    label,
+    submit,
+    take_course,
+)
 
 
 async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_restart(

@@ -10,30 +10,23 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import MAX_DOCUMENT, START
-from tests.helpers import assign, assignment, course, credential, gid, label, take_course
+from tests.helpers import (
+    APPROVE,
+    PDF,
+    assign,
+    assignment,
+    course,
+    cpr_setup,
+    credential,
+    document_input,
+    gid,
+    submit,
+    take_course,
+)
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 500
 DAY = timedelta(days=1)
 
-SUBMIT = """
-mutation($input: SubmitTrainingRecordInput!) {
-  submitTrainingRecord(input: $input) {
-    record {
-      id type title status submittedAt reviewedAt reviewNote issueDate endDate completedAt
-      label { name } learner { email } submittedBy { email } reviewedBy { email }
-      requirement { id title } assignment { id } previous { id status }
-      document { filename contentType size sha256 url }
-    }
-    userErrors { field message code }
-  }
-}"""
-APPROVE = """
-mutation($record: ID!, $note: String) {
-  approveTrainingRecord(input: {record: $record, note: $note}) {
-    record { id status reviewNote reviewedBy { email } } userErrors { field code }
-  }
-}"""
 DECLINE = """
 mutation($record: ID!, $reason: String!) {
   declineTrainingRecord(input: {record: $record, reason: $reason}) {
@@ -55,44 +48,6 @@ MARK = """
 mutation($input: MarkNotificationsReadInput!) {
   markNotificationsRead(input: $input) { marked userErrors { code } }
 }"""
-
-
-async def cpr_setup(api, org):
-    bls = await label(api, org, "BLS")
-    cpr = await course(api, org, "CPR Online Course")
-    cred = await credential(
-        api,
-        org,
-        "CPR Certification",
-        {
-            "all": [
-                {"course": cpr},
-                {
-                    "trainingRecord": {
-                        "label": bls,
-                        "recordType": "CREDENTIAL_DOCUMENT",
-                        "title": "BLS card",
-                    }
-                },
-            ]
-        },
-        reassignOnCompletion=True,
-    )
-    (a,) = await assign(api, org, cred["id"], [org.learner])
-    return bls, cpr, cred, a
-
-
-def document_input(**extra):
-    return {"type": "CREDENTIAL_DOCUMENT", "issueDate": "2026-02-01", "document": None, **extra}
-
-
-async def submit(api, token, fields, content=PDF, name="bls-card.pdf", kind="application/pdf"):
-    if content is None:
-        return (await api.data(SUBMIT, {"input": fields}, token=token))["submitTrainingRecord"]
-    data = await api.upload(
-        SUBMIT, {"input": fields}, {"variables.input.document": (name, content, kind)}, token=token
-    )
-    return data["submitTrainingRecord"]
 
 
 async def stored(db) -> tuple[int, int, int]:

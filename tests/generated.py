@@ -1,0 +1,146 @@
+"""Documents generated from the schema: a full selection of any root field, with arguments
+filled from the ids of a world where every learner and organization has data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLScalarType,
+    GraphQLUnionType,
+    get_named_type,
+)
+
+from graph.schema import schema
+from tests.helpers import (
+    assign,
+    course,
+    credential,
+    document_input,
+    gid,
+    label,
+    submit,
+    take_course,
+)
+
+GRAPHQL = schema._schema
+ROOTS = [("query", GRAPHQL.query_type), ("mutation", GRAPHQL.mutation_type)]
+FIELDS = [(kind, name) for kind, root in ROOTS for name in root.fields]
+SCALARS = {
+    "String": "x",
+    "Int": 1,
+    "Float": 0.5,
+    "Boolean": False,
+    "DateTime": "2026-01-01T00:00:00Z",
+    "Date": "2026-01-01",
+    "ID": None,
+    "Upload": None,
+}
+
+
+def selection(type_: Any, depth: int = 0) -> str:
+    named = get_named_type(type_)
+    if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        return ""
+    if depth >= 4:
+        return "{ __typename }"
+    if isinstance(named, GraphQLUnionType | GraphQLInterfaceType):
+        # Abstract types: their members' fields could conflict; the ids are markers enough.
+        return "{ __typename ... on Node { id } }"
+    parts = ["__typename"]
+    for name, field in named.fields.items():
+        if any(isinstance(a.type, GraphQLNonNull) for a in field.args.values()):
+            continue
+        parts.append(f"{name} {selection(field.type, depth + 1)}".strip())
+    return "{ " + " ".join(parts) + " }"
+
+
+def value(type_: Any, name: str, ids: dict[str, str]) -> Any:
+    if isinstance(type_, GraphQLNonNull):
+        return value(type_.of_type, name, ids)
+    if isinstance(type_, GraphQLList):
+        return [value(type_.of_type, name, ids)]
+    if isinstance(type_, GraphQLEnumType):
+        return next(iter(type_.values))
+    if isinstance(type_, GraphQLInputObjectType):
+        fields = type_.fields
+        definition = type_.extensions.get("strawberry-definition")
+        if type_.is_one_of or getattr(definition, "is_one_of", False):
+            return {"course": ids["course"]}
+        return {
+            key: value(f.type, _owner(type_.name) if key == "id" else key, ids)
+            for key, f in fields.items()
+            if isinstance(f.type, GraphQLNonNull) or key in ids
+        }
+    if type_.name == "ID":
+        return ids.get(name) or ids.get(name.removesuffix("s")) or ids["id"]
+    return SCALARS.get(type_.name, "x")
+
+
+def _owner(input_name: str) -> str:
+    """What an input's `id` names: `ArchiveCredentialInput` -> credential."""
+    keys = ("credential", "course", "label", "assignment", "enrollment", "record", "learner")
+    return next((k for k in keys if k in input_name.lower()), "id")
+
+
+def document(kind: str, field_name: str, ids: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    root = dict(ROOTS)[kind]
+    field = root.fields[field_name]
+    declarations, arguments, variables = [], [], {}
+    returned = get_named_type(field.type).name[:1].lower() + get_named_type(field.type).name[1:]
+    for name, argument in field.args.items():
+        if not isinstance(argument.type, GraphQLNonNull) and name not in ids:
+            continue
+        declarations.append(f"${name}: {argument.type}")
+        arguments.append(f"{name}: ${name}")
+        key = returned if name == "id" and returned in ids else name
+        variables[name] = value(argument.type, key, ids)
+    head = f"({', '.join(declarations)})" if declarations else ""
+    args = f"({', '.join(arguments)})" if arguments else ""
+    return f"{kind}{head} {{ {field_name}{args} {selection(field.type)} }}", variables
+
+
+async def world(api, org, foreign_org) -> dict[str, Any]:
+    """Each learner and each organization has data; its names are markers to look for."""
+    made: dict[str, Any] = {}
+    for who, owner in (("org", org), ("foreign", foreign_org)):
+        lbl = await label(api, owner, f"{who.upper()}-LABEL")
+        c = await course(api, owner, f"{who.upper()}-COURSE", label=lbl)
+        cred = await credential(api, owner, f"{who.upper()}-CREDENTIAL", {"course": c})
+        a_mine, a_other = await assign(api, owner, cred["id"], [owner.learner, owner.other_learner])
+        per_learner = {}
+        for learner, a in ((owner.learner, a_mine), (owner.other_learner, a_other)):
+            token = owner.token(learner)
+            taken = await take_course(api, token, c, assignment=a["id"], finish=False)
+            rec = await submit(
+                api, token, document_input(label=lbl, title=f"{learner.email}-RECORD")
+            )
+            per_learner[learner.id] = {
+                "assignment": a["id"],
+                "enrollment": taken["id"],
+                "record": rec["record"]["id"],
+                "learner": gid("User", learner.id),
+            }
+        made[who] = {"label": lbl, "course": c, "credential": cred["id"], "learners": per_learner}
+    return made
+
+
+def ids_for(made: dict[str, Any], who: str, learner_id: str) -> dict[str, str]:
+    side = made[who]
+    mine = side["learners"][learner_id]
+    return {
+        "id": mine["assignment"],
+        "course": side["course"],
+        "label": side["label"],
+        "credential": side["credential"],
+        "learner": mine["learner"],
+        "assignment": mine["assignment"],
+        "enrollment": mine["enrollment"],
+        "record": mine["record"],
+        "learningPath": side["course"],
+    }
