@@ -12,6 +12,7 @@ import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graph.errors import ErrorCodes, log_unexpected
@@ -19,6 +20,7 @@ from graph.gate import Gate, Prepared
 from graph.limits import Limits
 from graph.mutations import Mutation
 from graph.queries import ENTITIES, Query
+from graph.types.time import LONG, Long
 
 DEFAULT_MAX_LENGTH = 1024 * 1024
 
@@ -73,6 +75,7 @@ def build(
         mutation=Mutation,
         types=list(ENTITIES),
         extensions=[*added, *extensions],
+        config=StrawberryConfig(scalar_map={Long: LONG}),
     )
     built.gate = Gate(built._schema, limits, max_length=max_length)
     return built

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from resolvers.auth import require_admin
 from resolvers.chains import derive
+from resolvers.clock import LATEST, RANGE
 from resolvers.cycles import Policy
 from resolvers.errors import Code, invalid, not_found
 from store import (
@@ -74,6 +75,8 @@ async def assign(
     due = due_date or policy.complete_within.after(start)
     if due <= start:
         raise invalid(Code.DUE_BEFORE_START, "the due date must be after the start date", "dueDate")
+    if due >= LATEST:
+        raise invalid(Code.INVALID_DATE, f"the due date must be {RANGE}", "dueDate")
 
     latest = await assignments.latest_cycles(
         db, org_id=org_id, credential_id=credential.id, learner_ids=learner_ids

@@ -13,8 +13,6 @@ from enum import StrEnum
 
 from dateutil.relativedelta import relativedelta
 
-MAX_AMOUNT = 1200
-
 
 class PeriodUnit(StrEnum):
     DAY = "DAY"
@@ -22,6 +20,15 @@ class PeriodUnit(StrEnum):
     MONTH = "MONTH"
     YEAR = "YEAR"
 
+
+# A period is at most a hundred years: longer ones mean nothing for training, and with dates
+# kept between 1900 and 2200 they keep every date credgraph computes far from overflowing.
+MAX_AMOUNT = {
+    PeriodUnit.DAY: 36_525,
+    PeriodUnit.WEEK: 5_218,
+    PeriodUnit.MONTH: 1_200,
+    PeriodUnit.YEAR: 100,
+}
 
 ISO_DESIGNATOR = {
     PeriodUnit.DAY: "D",
@@ -37,8 +44,11 @@ class Period:
     unit: PeriodUnit
 
     def __post_init__(self) -> None:
-        if not 1 <= self.amount <= MAX_AMOUNT:
-            raise ValueError(f"a period's amount is between 1 and {MAX_AMOUNT}")
+        most = MAX_AMOUNT[self.unit]
+        if not 1 <= self.amount <= most:
+            raise ValueError(
+                f"a period of {self.unit.value}s is between 1 and {most} (a hundred years)"
+            )
 
     @property
     def iso8601(self) -> str:

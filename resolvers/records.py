@@ -6,6 +6,8 @@ submission for a learner is approved at once. Approval re-evaluates the learner'
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -14,6 +16,7 @@ from typing import Any
 from resolvers import criteria, documents
 from resolvers.assignments import settle, startable
 from resolvers.auth import owns_or_administers, require_admin, require_viewer
+from resolvers.clock import within_range
 from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
@@ -72,9 +75,7 @@ async def submit(
     key = submission.idempotency_key
     if key is not None:
         key = bounded(key, field="idempotencyKey", limit=200)
-        earlier = await records.by_idempotency_key(
-            db, org_id=org_id, submitted_by=submitter.id, key=key
-        )
+        earlier = await _earlier(db, submitter, submission, key, has_file=file is not None)
         if earlier is not None:
             return earlier
     doc = await _validated(db, submitter, submission, has_file=file is not None, now=now)
@@ -87,15 +88,16 @@ async def submit(
             "size": stored.size,
             "sha256": stored.sha256,
         }
+    if key is not None:
+        digest = _digest(submission, doc["learnerId"], has_file=file is not None)
+        doc |= {"idempotencyKey": key, "requestDigest": digest}
     try:
-        record = await records.insert(db, doc={**doc, "idempotencyKey": key})
+        record = await records.insert(db, doc=doc)
     except BaseException as error:
         if file is not None:
             await document_store.delete(db, file_id=doc["document"]["fileId"])
         if isinstance(error, Conflict) and key is not None:
-            earlier = await records.by_idempotency_key(
-                db, org_id=org_id, submitted_by=submitter.id, key=key
-            )
+            earlier = await _earlier(db, submitter, submission, key, has_file=file is not None)
             if earlier is not None:
                 return earlier
         raise
@@ -115,6 +117,38 @@ async def submit(
     return record
 
 
+def _digest(submission: Submission, learner_id: str, *, has_file: bool) -> str:
+    """What a retry must repeat for its key to mean the same submission (the file's bytes
+    aside: a retried upload carries the same document)."""
+    fields = {
+        **dataclasses.asdict(submission),
+        "learner_id": learner_id,
+        "idempotency_key": None,
+        "document": has_file,
+    }
+    return hashlib.sha256(repr(sorted(fields.items())).encode()).hexdigest()
+
+
+async def _earlier(
+    db: Database, submitter: User, submission: Submission, key: str, *, has_file: bool
+) -> Record | None:
+    """The record a key already made for this caller and learner, if the request is the same;
+    the same key with another request is refused, never answered with another's record."""
+    learner_id = submission.learner_id or submitter.id
+    earlier = await records.by_idempotency_key(
+        db, org_id=submitter.org_id, submitted_by=submitter.id, learner_id=learner_id, key=key
+    )
+    if earlier is None:
+        return None
+    if earlier.request_digest != _digest(submission, learner_id, has_file=has_file):
+        raise invalid(
+            Code.IDEMPOTENCY_KEY_REUSED,
+            "this idempotency key was used for another submission; use a new key",
+            "idempotencyKey",
+        )
+    return earlier
+
+
 async def _validated(
     db: Database, submitter: User, s: Submission, *, has_file: bool, now: datetime
 ) -> dict[str, Any]:
@@ -131,6 +165,9 @@ async def _validated(
         _check_match(s, leaf, expected_label)
     if s.clock_hours is not None and not 0 <= s.clock_hours <= 10_000:
         raise invalid(Code.OUT_OF_RANGE, "clockHours is between 0 and 10000", "clockHours")
+    for day, name in ((s.issue_date, "issueDate"), (s.end_date, "endDate")):
+        if day is not None:
+            within_range(day, field=name)
     if s.completed_at is not None and s.completed_at > now:
         raise invalid(Code.FUTURE_DATE, "completedAt cannot be in the future", "completedAt")
     if s.issue_date is not None and s.issue_date > now.date():

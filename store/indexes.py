@@ -61,8 +61,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index(
             "orgId",
             "submittedBy",
+            "learnerId",
             "idempotencyKey",
-            name="org_idempotency",
+            name="org_idempotency_learner",
             unique=True,
             partialFilterExpression={"idempotencyKey": {"$exists": True}},
         ),
@@ -78,7 +79,16 @@ for _collection in TENANT_COLLECTIONS:
     INDEXES[_collection].append(_index("orgId", "_id", name="org_id"))
 
 
+# Indexes an earlier version made that no longer fit (a key now scoped to caller and learner).
+OBSOLETE = {"records": ["org_idempotency"]}
+
+
 async def ensure_indexes(db: AsyncDatabase) -> None:
-    """Create what is missing; an existing identical index is left alone by the server."""
+    """Create what is missing (an existing identical index is left alone by the server) and
+    drop what an earlier version made that would now refuse good writes."""
+    for collection, names in OBSOLETE.items():
+        existing = {index["name"] async for index in await db[collection].list_indexes()}
+        for name in set(names) & existing:
+            await db[collection].drop_index(name)
     for collection, models in INDEXES.items():
         await db[collection].create_indexes(models)

@@ -64,6 +64,7 @@ class Record:
     requirement_id: str | None
     previous_id: str | None
     settled: bool = True
+    request_digest: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -101,6 +102,7 @@ class Record:
             requirement_id=doc.get("requirementId"),
             previous_id=_str(doc.get("previousId")),
             settled=doc.get("settled", True),
+            request_digest=doc.get("requestDigest"),
         )
 
 
@@ -135,8 +137,6 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
     }
     if stored.get("document"):
         stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
-    if stored.get("idempotencyKey") is None:
-        stored.pop("idempotencyKey", None)
     if stored["status"] != RecordStatus.PENDING.value:
         stored["settled"] = False
     result = await db.db.records.insert_one(stored)
@@ -145,10 +145,16 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
 
 @boundary
 async def by_idempotency_key(
-    db: Database, *, org_id: str, submitted_by: str, key: str
+    db: Database, *, org_id: str, submitted_by: str, learner_id: str, key: str
 ) -> Record | None:
+    """A key is the caller's, for one learner: the same key for another learner is another."""
     doc = await db.db.records.find_one(
-        {"orgId": oid(org_id), "submittedBy": oid(submitted_by), "idempotencyKey": key}
+        {
+            "orgId": oid(org_id),
+            "submittedBy": oid(submitted_by),
+            "learnerId": oid(learner_id),
+            "idempotencyKey": key,
+        }
     )
     return Record.from_doc(doc) if doc else None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import NewType, Self
 
 import strawberry
 
@@ -10,6 +10,15 @@ from resolvers import periods
 from resolvers.errors import Code, invalid
 
 PeriodUnit = strawberry.enum(periods.PeriodUnit, description="Calendar unit of a period.")
+
+Long = NewType("Long", int)
+LONG = strawberry.scalar(
+    name="Long",
+    serialize=int,
+    parse_value=int,
+    description="A whole number that may not fit in 32 bits, exact up to 2^53 - 1 (as a "
+    "JSON number, safe in JavaScript): seconds across centuries.",
+)
 
 
 @strawberry.type(description="A calendar period: 1 MONTH after Jan 31 is Feb 28 (or 29).")
@@ -39,7 +48,9 @@ class PeriodInput:
 
 @strawberry.type(description="Exact time left; never negative.")
 class Duration:
-    seconds: int
+    seconds: Long = strawberry.field(
+        description="Whole seconds, rounded up: 0 only once the moment has passed."
+    )
     iso8601: str
     humanized: str = strawberry.field(
         description='The two largest units, e.g. "89 days, 23 hours".'
@@ -49,4 +60,6 @@ class Duration:
     def of(cls, duration: periods.Duration | None) -> Self | None:
         if duration is None:
             return None
-        return cls(seconds=duration.seconds, iso8601=duration.iso8601, humanized=duration.humanized)
+        return cls(
+            seconds=Long(duration.seconds), iso8601=duration.iso8601, humanized=duration.humanized
+        )
