@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import uvicorn
 
+from graph import serving
 from graph.app import create_app
 from graph.settings import ConfigError, Settings
 from resolvers import demo, tokens
@@ -184,8 +185,12 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"credgraph: serving {url} (GraphiQL in a browser) on {where}", file=sys.stderr)
         if banner is not None:
             print(banner(url), flush=True)
-        config = uvicorn.Config(
-            create_app(settings), log_level="info", access_log=False, lifespan="on"
+        config = serving.config(
+            create_app(settings),
+            header_timeout=settings.header_timeout,
+            log_level="info",
+            access_log=False,
+            lifespan="on",
         )
         uvicorn_server = uvicorn.Server(config)
         asyncio.run(uvicorn_server.serve(sockets=[sock]))

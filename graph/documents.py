@@ -47,7 +47,7 @@ async def document(request: Request) -> Response:
         "Cache-Control": "private, no-cache",
         "Vary": "Authorization",
         "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": _disposition(stored.filename),
+        "Content-Disposition": _disposition(stored.filename, stored.content_type),
     }
     if etag in _tags(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
@@ -59,6 +59,9 @@ def _tags(header: str | None) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in (header or "").split(",") if tag.strip()}
 
 
-def _disposition(filename: str) -> str:
+def _disposition(filename: str, content_type: str) -> str:
+    """Shown in the browser only as the three types uploads are checked to be; anything else
+    (none is stored today) would be a download, never rendered."""
+    how = "inline" if content_type in documents.INLINE else "attachment"
     fallback = filename.encode("ascii", "replace").decode().replace("?", "_")
-    return f"inline; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    return f"{how}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"

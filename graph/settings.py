@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from graph.limits import Limits
 
@@ -32,6 +33,8 @@ class Settings:
     token_ttl: timedelta = timedelta(days=30)
     db_timeout: float = 3.0
     body_timeout: float = 60.0
+    header_timeout: float = 10.0
+    public_url: str = ""  # where clients reach the server, e.g. https://credentials.example.com
     max_document: int = 10 * 1024 * 1024
     max_body: int = 1024 * 1024
     limits: Limits = field(default_factory=Limits)
@@ -65,7 +68,29 @@ class Settings:
             db_timeout=_duration(
                 environ, "CREDGRAPH_DB_TIMEOUT", timedelta(seconds=3)
             ).total_seconds(),
+            body_timeout=_duration(
+                environ, "CREDGRAPH_BODY_TIMEOUT", timedelta(seconds=60)
+            ).total_seconds(),
+            header_timeout=_duration(
+                environ, "CREDGRAPH_HEADER_TIMEOUT", timedelta(seconds=10)
+            ).total_seconds(),
+            public_url=_public_url(environ),
+            max_document=_size(environ, "CREDGRAPH_MAX_DOCUMENT", 10 * 1024 * 1024),
+            max_body=_size(environ, "CREDGRAPH_MAX_BODY", 1024 * 1024),
         )
+
+
+def _public_url(environ: Mapping[str, str]) -> str:
+    raw = (environ.get("CREDGRAPH_PUBLIC_URL") or "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"CREDGRAPH_PUBLIC_URL={raw!r}: expected an http(s) address such as "
+            "https://credentials.example.com"
+        )
+    return raw.rstrip("/")
 
 
 def _stored_secret(directory: Path) -> str:

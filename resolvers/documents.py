@@ -1,10 +1,23 @@
-"""Documents attached to records: judged by their bytes, bounded in size, streamed both ways."""
+"""Documents attached to records: judged by their bytes, bounded in size, streamed both ways.
+
+A document is accepted only as what its bytes prove — a PDF that pypdf can read to its
+`%%EOF`, a PNG or JPEG whose structure Pillow verifies — whatever its name or announced type
+claims, so a file that starts `%PDF-` and goes on as HTML is refused.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
+import tempfile
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import IO
+
+import pypdf
+from PIL import Image
 
 from resolvers.auth import owns_or_administers
 from resolvers.errors import Code, invalid
@@ -20,11 +33,45 @@ SIGNATURES = (
 )
 SNIFF_BYTES = 8
 MAX_FILENAME = 255
+IN_MEMORY = 1024 * 1024  # of a document being checked; the rest spills to a temporary file
+PDF_TAIL = 1024  # the last bytes, where a PDF's `%%EOF` must be
+IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+INLINE = {kind for _, kind in SIGNATURES}
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # its complaints are the refusal's reason
 
 
 def sniff(head: bytes) -> str | None:
     """The content type the first bytes prove (PDF, PNG or JPEG), whatever the name claims."""
     return next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
+
+
+def well_formed(content_type: str, content: IO[bytes]) -> bool:
+    """Whether the bytes are a whole document of the type their first bytes claim, as read
+    by a parser of the format (a few milliseconds; run off the event loop)."""
+    content.seek(0)
+    try:
+        if content_type == "application/pdf":
+            content.seek(-min(PDF_TAIL, _size(content)), 2)
+            if b"%%EOF" not in content.read():
+                return False
+            content.seek(0)
+            return len(pypdf.PdfReader(content, strict=False).pages) > 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(content)
+            if image.format != IMAGE_FORMATS[content_type]:
+                return False
+            image.verify()
+        return True
+    except Exception:
+        return False
+
+
+def _size(content: IO[bytes]) -> int:
+    position = content.seek(0, 2)
+    content.seek(0)
+    return position
 
 
 def size_text(size: int) -> str:
@@ -75,14 +122,25 @@ async def store(db: Database, *, org_id: str, file: IncomingFile, limit: int) ->
             async for chunk in file.chunks:
                 yield chunk
 
-        async for chunk in rest():
-            size += len(chunk)
-            if size > limit:
+        with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY) as copy:
+            async for chunk in rest():
+                size += len(chunk)
+                if size > limit:
+                    raise invalid(
+                        Code.DOCUMENT_TOO_LARGE,
+                        f"a document is at most {size_text(limit)}",
+                        "document",
+                    )
+                digest.update(chunk)
+                copy.write(chunk)
+                await upload.write(chunk)
+            if not await asyncio.to_thread(well_formed, content_type, copy):
+                kind = content_type.removeprefix("application/").removeprefix("image/").upper()
                 raise invalid(
-                    Code.DOCUMENT_TOO_LARGE, f"a document is at most {size_text(limit)}", "document"
+                    Code.INVALID_DOCUMENT,
+                    f"the file starts as a {kind} but is not a readable one",
+                    "document",
                 )
-            digest.update(chunk)
-            await upload.write(chunk)
         file_id = await upload.finish()
     except BaseException:
         await upload.abort()

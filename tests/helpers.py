@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+import pypdf
+from PIL import Image
 
 from graph import ids
 
@@ -218,7 +222,22 @@ async def assignment(api, token: str, assignment_id: str, as_of: str | None = No
     return (await api.data(ASSIGNMENT, {"id": assignment_id, "asOf": as_of}, token=token))["node"]
 
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n" + b"0" * 2000
+def _pdf() -> bytes:
+    """A real one-page PDF: uploads are judged by parsing them."""
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=72, height=72)
+    written = io.BytesIO()
+    writer.write(written)
+    return written.getvalue()
+
+
+def _image(kind: str) -> bytes:
+    written = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(written, kind)
+    return written.getvalue()
+
+
+PDF, PNG, JPEG = _pdf(), _image("PNG"), _image("JPEG")
 
 
 SUBMIT = """

@@ -36,7 +36,9 @@ class Document:
     size: int
     sha256: str
     url: str = strawberry.field(
-        description="Download with the same bearer token (the learner and administrators only)."
+        description="Download with the same bearer token (the learner and administrators "
+        "only): relative to the server (`/documents/…`), or absolute under the configured "
+        "public URL. Never built from the request's Host header."
     )
 
 
@@ -93,13 +95,13 @@ class TrainingRecord(Node):
         stored = self.record.document
         if stored is None:
             return None
-        url = info.context.request.url_for("document", record_id=str(self.id))
+        url = f"{info.context.settings.public_url}/documents/{self.id}"
         return Document(
             filename=stored.filename,
             content_type=stored.content_type,
             size=stored.size,
             sha256=stored.sha256,
-            url=str(url),
+            url=url,
         )
 
     @strawberry.field

@@ -12,6 +12,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import PDF
+
 QUERY = "mutation($f: Upload) { __typename }"
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -84,7 +86,7 @@ async def test_any_multipart_shape_gets_a_coded_answer(
     files = {}
     for name, is_file in parts.items():
         if is_file:
-            files[name] = ("card.pdf", b"%PDF-1.7\n%%EOF\n", "application/pdf")
+            files[name] = ("card.pdf", PDF, "application/pdf")
         else:
             data[name] = "a text part"
     response = await http.post(

@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import START
 from tests.helpers import (
+    PDF,
     assign,
     assignment,
     course,
@@ -24,7 +25,6 @@ from tests.helpers import (
 )
 
 DAY = timedelta(days=1)
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 SUBMIT = """
 mutation($input: SubmitTrainingRecordInput!) {

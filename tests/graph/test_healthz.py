@@ -53,7 +53,7 @@ async def test_database_death_is_reported_and_requests_fail_fast(doomed_database
             started = time.monotonic()
             health = await http.get("/healthz")
             assert health.status_code == 503
-            assert health.json()["status"] == "unavailable"
+            assert health.json() == {"status": "unavailable", "database": "unavailable"}
 
             response = await http.post(
                 "/graphql",

@@ -36,6 +36,7 @@ from store import records as record_store
 from store.assignments import Filter
 from store.courses import CourseKind
 from store.users import Role
+from tests.helpers import PDF
 from tests.histories import (
     AS_OF,
     NOW,
@@ -48,7 +49,6 @@ from tests.histories import (
 )
 
 EXAMPLES = int(os.environ.get("CREDGRAPH_HISTORY_EXAMPLES", "25"))
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 catalogues: dict[str, dict[str, str]] = {}
 
 
