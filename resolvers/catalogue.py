@@ -51,16 +51,22 @@ async def create_course(
         raise invalid(Code.WRONG_COURSE_KIND, "only a learning path has courses", "courses")
     if kind is CourseKind.LEARNING_PATH:
         await _check_path(db, admin.org_id, course_ids)
-    return await courses.create(
-        db,
-        org_id=admin.org_id,
-        title=title,
-        kind=kind,
-        course_ids=course_ids,
-        clock_hours=clock_hours,
-        label_id=label_id,
-        now=now,
-    )
+    try:
+        return await courses.create(
+            db,
+            org_id=admin.org_id,
+            title=title,
+            kind=kind,
+            course_ids=course_ids,
+            clock_hours=clock_hours,
+            label_id=label_id,
+            now=now,
+        )
+    except Conflict as error:
+        # Two courses of one title are one too many for the people who pick them by name.
+        raise invalid(
+            Code.TITLE_TAKEN, f"a course titled {title!r} exists; name this one apart", "title"
+        ) from error
 
 
 async def _check_path(db: Database, org_id: str, course_ids: list[str]) -> None:

@@ -113,8 +113,12 @@ class Assessment:
     def leaves(self) -> list[Requirement]:
         return criteria.requirements(self.evaluation.root.node)
 
-    def tasks(self) -> list[Task]:
-        return [task(leaf, self.states[leaf.id], self.evidence) for leaf in self.leaves]
+    def tasks(self, *, available: bool) -> list[Task]:
+        """One per requirement; `available` once the cycle's start date has come."""
+        return [
+            task(leaf, self.states[leaf.id], self.evidence, available=available)
+            for leaf in self.leaves
+        ]
 
     def next_steps(self) -> tuple[Requirement, ...]:
         return plans.next_steps(self.evaluation.root.node, self.states)

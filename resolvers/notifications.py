@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from resolvers.auth import require_viewer
-from resolvers.errors import forbidden
+from resolvers.errors import Code, forbidden, invalid
 from resolvers.pages import Page, decode, encode, page_size
 from store import notifications
 from store.database import Database
 from store.notifications import Notification
 from store.users import User
+
+MAX_IDS = 500
 
 
 async def inbox(
@@ -39,6 +41,9 @@ async def one(db: Database, viewer: User, id: str) -> Notification | None:
 async def mark_read(
     db: Database, viewer: User | None, *, ids: list[str] | None, now: datetime
 ) -> int:
-    """Mark the caller's notifications read: these, or all when `ids` is None."""
+    """Mark the caller's notifications read: these (at most `MAX_IDS`), or all when `ids` is
+    None."""
     user = require_viewer(viewer)
+    if ids is not None and len(ids) > MAX_IDS:
+        raise invalid(Code.TOO_MANY, f"mark at most {MAX_IDS} at once, or all", "ids")
     return await notifications.mark_read(db, org_id=user.org_id, user_id=user.id, ids=ids, now=now)

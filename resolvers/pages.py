@@ -18,10 +18,12 @@ DEFAULT_PAGE = 20
 
 
 def page_size(first: int | None) -> int:
+    """A page holds 1 to 100 items. (`first: 0` is refused: a page of nothing could not say
+    where the next one starts; any page carries `totalCount`.)"""
     if first is None:
         return DEFAULT_PAGE
-    if not 0 <= first <= MAX_PAGE:
-        raise invalid(Code.INVALID_PAGE_SIZE, f"first is between 0 and {MAX_PAGE}", "first")
+    if not 1 <= first <= MAX_PAGE:
+        raise invalid(Code.INVALID_PAGE_SIZE, f"first is between 1 and {MAX_PAGE}", "first")
     return first
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -36,10 +36,16 @@ class Task:
     record: RecordFacts | None = None
 
 
-def task(leaf: Requirement, state: LeafState, evidence: Evidence) -> Task:
+def task(leaf: Requirement, state: LeafState, evidence: Evidence, *, available: bool) -> Task:
     """The check mark when met (with the freshest evidence it rests on); otherwise what waits
     for review or was declined, else how far the course is. `record` is the one the task rests
-    on, else the latest submitted for it, whatever became of it."""
+    on, else the latest submitted for it, whatever became of it. Before the cycle's start date
+    no button does anything (`NONE`): the learner is never shown one that would refuse."""
+    found = _task(leaf, state, evidence)
+    return found if available else replace(found, action=TaskAction.NONE)
+
+
+def _task(leaf: Requirement, state: LeafState, evidence: Evidence) -> Task:
     records = sorted(evidence.records_for(leaf), key=lambda r: r.submitted_at, reverse=True)
     latest = records[0] if records else None
     if state.met:

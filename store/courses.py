@@ -57,13 +57,14 @@ async def create(
     doc = {
         "orgId": oid(org_id),
         "title": title,
+        "key": title.casefold(),
         "kind": kind.value,
         "courseIds": oids(course_ids),
         "clockHours": clock_hours,
         "labelId": oid(label_id) if label_id else None,
         "createdAt": now,
     }
-    result = await db.db.courses.insert_one(doc)
+    result = await db.db.courses.insert_one(doc)  # a title already used raises `Conflict`
     return Course.from_doc({**doc, "_id": result.inserted_id})
 
 

@@ -31,7 +31,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "role", name="org_role"),
     ],
     "labels": [_index("orgId", "key", name="org_name", unique=True)],
-    "courses": [_index("orgId", "courseIds", name="org_path_courses")],
+    "courses": [
+        _index("orgId", "courseIds", name="org_path_courses"),
+        # Unique titles (in any letter case); courses made before the rule have no key.
+        _index(
+            "orgId",
+            "key",
+            name="org_title",
+            unique=True,
+            partialFilterExpression={"key": {"$exists": True}},
+        ),
+    ],
     "credentials": [_index("orgId", "versions.nodeIds", name="org_criteria_nodes")],
     "assignments": [
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),

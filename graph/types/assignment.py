@@ -163,7 +163,9 @@ class CredentialAssignment(Node):
 
     @strawberry.field(description="One task per requirement.", metadata=reads_clock())
     async def tasks(self, info: Info) -> list[FulfillmentTask]:
-        return [FulfillmentTask.of(item) for item in (await self._view(info)).assessment.tasks()]
+        available = self._timeline().can_start(info.context.now)
+        assessment = (await self._view(info)).assessment
+        return [FulfillmentTask.of(item) for item in assessment.tasks(available=available)]
 
     @strawberry.field(description="The cycle this one renews.")
     async def previous(self, info: Info) -> CredentialAssignment | None:

@@ -23,15 +23,17 @@ def iso(moment) -> str:
     return moment.isoformat()
 
 
-async def four_course_credential(api, org, **extra):
-    c = [await course(api, org, f"Course {i}") for i in range(1, 5)]
+async def four_course_credential(api, org, *, name: str = "Four Courses", **extra):
+    """Courses are named uniquely per organization: each set after its credential."""
+    prefix = "" if name == "Four Courses" else f"{name}: "
+    c = [await course(api, org, f"{prefix}Course {i}") for i in range(1, 5)]
     criteria = {
         "any": [
             {"all": [{"course": c[0]}, {"course": c[1]}]},
             {"all": [{"course": c[2]}, {"course": c[3]}]},
         ]
     }
-    return c, await credential(api, org, "Four Courses", criteria, **extra)
+    return c, await credential(api, org, name, criteria, **extra)
 
 
 async def test_assignment_dates_status_and_time_left(api, org):
@@ -232,7 +234,7 @@ async def test_assigning_again_does_not_duplicate_an_open_cycle(api, org):
 
 
 async def test_my_credentials_filter_by_status_and_page(api, org, clock):
-    creds = [(await four_course_credential(api, org))[1] for _ in range(3)]
+    creds = [(await four_course_credential(api, org, name=f"Set {i}"))[1] for i in range(3)]
     await assign(api, org, creds[0]["id"], [org.learner])
     await assign(api, org, creds[1]["id"], [org.learner], startDate=iso(START + 5 * DAY))
     await assign(api, org, creds[2]["id"], [org.learner], startDate=iso(START - 95 * DAY))

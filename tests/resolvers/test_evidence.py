@@ -181,9 +181,9 @@ def test_a_record_linked_to_a_course_requirement_counts_for_it():
 
 
 def test_task_states_and_actions():
-    def one(leaf, **kwargs):
+    def one(leaf, available=True, **kwargs):
         ev = evidence(**kwargs)
-        return task(leaf, ev.state(leaf), ev)
+        return task(leaf, ev.state(leaf), ev, available=available)
 
     fresh = one(COURSE)
     assert (fresh.state, fresh.action) == (TaskState.NOT_STARTED, TaskAction.GET_COURSE)
@@ -207,3 +207,5 @@ def test_task_states_and_actions():
     assert approved.record is not None
     nothing = one(BLS)
     assert (nothing.state, nothing.action) == (TaskState.NOT_STARTED, TaskAction.SUBMIT_RECORD)
+    early = one(COURSE, available=False, enrollments=[enrollment("cpr")])
+    assert (early.state, early.action) == (TaskState.NOT_STARTED, TaskAction.NONE)

@@ -1,0 +1,131 @@
+"""Answers at the margins: what the edge of each rule gives, decided and pinned."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from graph.gate import CACHE_BYTES, LARGEST_CACHED
+from tests.conftest import START
+from tests.helpers import CREATE_COURSE, assign, course, credential, gid
+
+STATUS = "{ me { credentials { edges { node { status } } } } }"
+STATUS_AT = "query($t: DateTime) { me { credentials { edges { node { status(asOf: $t) } } } } }"
+STATUS_NULL = "{ me { credentials { edges { node { status(asOf: null) } } } } }"
+
+
+def auth(token: str, **more: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **more}
+
+
+async def test_before_the_start_no_button_would_refuse(api, org):
+    c = await course(api, org, "C")
+    cred = await credential(api, org, "C", {"course": c})
+    starts = (START + timedelta(days=3)).isoformat()
+    (a,) = await assign(api, org, cred["id"], [org.learner], startDate=starts)
+    assert a["canStart"] is False
+    assert [t["action"] for t in a["tasks"]] == ["NONE"]
+
+
+async def test_a_page_of_nothing_is_refused(api, org):
+    body = await api.call(
+        "{ me { credentials(first: 0) { totalCount } } }", token=org.token(org.learner)
+    )
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_PAGE_SIZE"
+
+
+async def test_any_tag_is_no_proof_of_an_answer(http, org):
+    learner = org.token(org.learner)
+    forbidden = await http.post(
+        "/graphql",
+        json={"query": "{ complianceSummary { total } }"},
+        headers=auth(learner, **{"If-None-Match": "*"}),
+    )
+    assert forbidden.status_code == 200
+    assert forbidden.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    fine = await http.post(
+        "/graphql", json={"query": "{ me { id } }"}, headers=auth(learner, **{"If-None-Match": "*"})
+    )
+    assert fine.status_code == 200
+
+
+async def test_an_unpinned_moment_is_never_answered_from_an_earlier_second(api, http, org, clock):
+    c = await course(api, org, "C")
+    cred = await credential(api, org, "C", {"course": c})
+    await assign(api, org, cred["id"], [org.learner])
+    token = org.token(org.learner)
+    cases = [
+        (STATUS, {}),
+        (STATUS_NULL, {}),
+        (STATUS_AT, {}),  # the variable omitted: now
+        (STATUS_AT, {"t": None}),
+    ]
+    tags = []
+    for query, variables in cases:
+        response = await http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=auth(token)
+        )
+        tags.append(response.headers["etag"])
+    clock.advance(timedelta(seconds=1))
+    for (query, variables), tag in zip(cases, tags, strict=True):
+        again = await http.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers=auth(token, **{"If-None-Match": tag}),
+        )
+        assert again.status_code == 200, (query, variables)
+
+    pinned = {"t": START.isoformat()}
+    first = await http.post(
+        "/graphql", json={"query": STATUS_AT, "variables": pinned}, headers=auth(token)
+    )
+    clock.advance(timedelta(seconds=5))
+    later = await http.post(
+        "/graphql",
+        json={"query": STATUS_AT, "variables": pinned},
+        headers=auth(token, **{"If-None-Match": first.headers["etag"]}),
+    )
+    assert later.status_code == 304, "a pinned moment keeps its answer"
+
+
+async def test_every_list_input_has_a_maximum(api, org):
+    mark = """
+    mutation($ids: [ID!]) {
+      markNotificationsRead(input: {ids: $ids}) { marked userErrors { field code } }
+    }"""
+    ids = [gid("Notification", f"{i:024x}") for i in range(501)]
+    payload = (await api.data(mark, {"ids": ids}, token=org.token(org.learner)))[
+        "markNotificationsRead"
+    ]
+    assert payload["userErrors"] == [{"field": "ids", "code": "TOO_MANY"}]
+
+
+async def test_a_course_title_is_taken_once_in_any_letter_case(api, org):
+    await course(api, org, "CPR Online")
+    payload = (
+        await api.data(
+            CREATE_COURSE, {"input": {"title": "cpr online"}}, token=org.token(org.admin)
+        )
+    )["createCourse"]
+    assert payload["course"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("title", "TITLE_TAKEN")]
+
+
+async def test_strangers_cannot_fill_the_caches(app, http, org):
+    """Forty distinct documents of nearly a megabyte, sent anonymously: none is kept, nor
+    registered as a persisted query."""
+    view = next(route.endpoint for route in app.routes if route.path == "/graphql")
+    for i in range(40):
+        query = "{ __typename " + f"# {i}" + " " * 900_000 + "}"
+        digest = hashlib.sha256(query.encode()).hexdigest()
+        response = await http.post(
+            "/graphql",
+            json={
+                "query": query,
+                "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}},
+            },
+        )
+        assert response.status_code == 200
+    assert view.gate.cached_bytes <= CACHE_BYTES
+    assert all(len(query) <= LARGEST_CACHED for query, _ in view.gate.cache)
+    assert view.persisted.documents == {}
