@@ -6,15 +6,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from pymongo import monitoring
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from graph.documents import document
 from graph.edge import Edge
@@ -29,6 +32,7 @@ from store.errors import StoreError, Unavailable
 
 log = logging.getLogger("credgraph")
 HEALTH_TIMEOUT = 1.0
+STATIC = Path(__file__).parent / "static"  # GraphiQL's assets, served from the package
 FORM_OVERHEAD = 1024 * 1024  # a multipart body: the document plus its form fields
 CORS_MAX_AGE = 86_400  # browsers cap it (Chrome: 2 h), but pollers need not preflight each poll
 
@@ -128,6 +132,7 @@ def create_app(
                 methods=["GET", "POST"],
             ),
             Route("/documents/{record_id}", document, name="document"),
+            Mount("/static", GZipMiddleware(StaticFiles(directory=STATIC)), name="static"),
         ],
         lifespan=lifespan,
     )

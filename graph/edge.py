@@ -3,7 +3,7 @@ Starlette's `TrustedHostMiddleware` and `CORSMiddleware` gate requests).
 
 - CSRF: a GET or multipart POST to `/graphql` must carry a header a cross-site form cannot send
   (`Authorization`, `Apollo-Require-Preflight`); else 400 `CSRF_PREFLIGHT_REQUIRED`. A browser
-  visiting the page (no operation in it) gets GraphiQL.
+  visiting the page gets GraphiQL, which runs nothing by itself.
 - Body size, counted as the bytes arrive — announced or chunked alike: past the limit, 413
   `PAYLOAD_TOO_LARGE`, and nothing more is read.
 - Slow bodies: a body that does not arrive within `body_timeout` is cut off with 408
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from starlette.datastructures import Headers, QueryParams
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,10 +26,10 @@ PREFLIGHTED = ("authorization", "apollo-require-preflight", "x-apollo-operation-
 PAGE_POLICY = "; ".join(
     (
         "default-src 'none'",
-        "script-src 'self' https://unpkg.com",
-        "style-src 'self' 'unsafe-inline' https://unpkg.com",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # the editors set styles as they lay text out
         "img-src 'self' data:",
-        "font-src 'self' https://unpkg.com",
+        "font-src 'self' data:",
         "connect-src 'self'",
         "frame-ancestors 'none'",
         "base-uri 'none'",
@@ -44,9 +44,10 @@ def error_body(status: int, code: str, message: str) -> JSONResponse:
     )
 
 
-def visiting(method: str, query_params: QueryParams) -> bool:
-    """A GET that carries no operation: a visit to the page, not a query."""
-    return method == "GET" and not (query_params.get("query") or query_params.get("extensions"))
+def visiting(method: str, accept: str) -> bool:
+    """A browser's visit to the page (a navigation asks for HTML): GraphiQL, never an
+    operation run — even a share link's `?query=` only fills its editor."""
+    return method == "GET" and "text/html" in accept
 
 
 class _TooLarge(Exception):
@@ -119,7 +120,7 @@ class Edge:
         method = scope["method"]
         if not (method == "GET" or multipart) or any(name in headers for name in PREFLIGHTED):
             return False
-        return not visiting(method, QueryParams(scope.get("query_string", b"")))
+        return not visiting(method, headers.get("accept", ""))
 
     def _too_large(self, limit: int) -> JSONResponse:
         return error_body(413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(limit)}")

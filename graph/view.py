@@ -276,10 +276,8 @@ class GraphQLView(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        """GraphiQL for a browser's plain visit; a GET carrying a persisted query is a query."""
-        return visiting(request.method, request.query_params) and "text/html" in (
-            request.headers.get("accept", "")
-        )
+        """GraphiQL for a browser's visit (share links included)."""
+        return visiting(request.method, request.headers.get("accept", ""))
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(GRAPHIQL)

@@ -12,12 +12,29 @@ def bearer(org) -> dict[str, str]:
     return {"Authorization": f"Bearer {org.token(org.admin)}"}
 
 
-async def test_browser_gets_graphiql_with_a_header_editor(http):
+async def test_browser_gets_graphiql_served_by_the_server_itself(http):
     response = await http.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    assert "isHeadersEditorEnabled: true" in response.text
-    assert "Authorization" in response.text
+    assert "https://" not in response.text.replace("http://www.w3.org/2000/svg", "")
+    for asset in ("graphiql.min.js", "react.production.min.js", "credgraph.js"):
+        assert f"/static/graphiql/{asset}" in response.text
+        served = await http.get(f"/static/graphiql/{asset}")
+        assert served.status_code == 200
+        assert "javascript" in served.headers["content-type"]
+    script = (await http.get("/static/graphiql/credgraph.js")).text
+    assert "isHeadersEditorEnabled: true" in script
+    assert "Authorization" in script
+
+
+async def test_a_share_link_opens_graphiql_in_a_browser_and_runs_nothing(http, db):
+    before = await db.db.users.count_documents({})
+    link = await http.get(
+        "/graphql", params={"query": CREATE}, headers={"Accept": "text/html,*/*;q=0.8"}
+    )
+    assert link.status_code == 200
+    assert link.headers["content-type"].startswith("text/html")
+    assert await db.db.users.count_documents({}) == before
 
 
 async def test_root_redirects_to_graphql(http):
