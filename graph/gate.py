@@ -15,7 +15,9 @@ entries, and large documents are not kept at all.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -42,6 +44,7 @@ CACHE_ENTRIES = 1024
 CACHE_BYTES = 8 * 1024 * 1024
 LARGEST_CACHED = 64 * 1024  # bytes of document text; larger ones are prepared every time
 ENTRY_OVERHEAD = 20  # a parsed document holds about this many bytes per byte of its text
+PARSE_IN_THREAD = 8 * 1024  # bytes of text past which a parse leaves the event loop
 
 
 @dataclass(slots=True)
@@ -66,24 +69,45 @@ class Gate:
         self.max_length = max_length
         self.cache: OrderedDict[tuple[str, str | None], tuple[Prepared, int]] = OrderedDict()
         self.cached_bytes = 0
+        self.lock = threading.Lock()
+
+    async def prepared(self, query: str, operation_name: str | None) -> Prepared:
+        """`prepare`, off the event loop for a large document not seen before: parsing a few
+        thousand tokens takes tens of milliseconds that other requests should not wait for."""
+        found = self._known(query, operation_name)
+        if found is not None:
+            return found
+        if len(query) > PARSE_IN_THREAD:
+            return await asyncio.to_thread(self.prepare, query, operation_name)
+        return self.prepare(query, operation_name)
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
-        key = (query, operation_name)
-        found = self.cache.get(key)
+        found = self._known(query, operation_name)
         if found is not None:
-            self.cache.move_to_end(key)
-            return found[0]
+            return found
         prepared = self._prepare(query, operation_name)
         if len(query) <= LARGEST_CACHED:
-            self._keep(key, prepared, len(query) * ENTRY_OVERHEAD)
+            self._keep((query, operation_name), prepared, len(query) * ENTRY_OVERHEAD)
         return prepared
 
+    def _known(self, query: str, operation_name: str | None) -> Prepared | None:
+        key = (query, operation_name)
+        with self.lock:
+            found = self.cache.get(key)
+            if found is None:
+                return None
+            self.cache.move_to_end(key)
+            return found[0]
+
     def _keep(self, key: tuple[str, str | None], prepared: Prepared, size: int) -> None:
-        self.cache[key] = (prepared, size)
-        self.cached_bytes += size
-        while len(self.cache) > CACHE_ENTRIES or self.cached_bytes > CACHE_BYTES:
-            _, (_, dropped) = self.cache.popitem(last=False)
-            self.cached_bytes -= dropped
+        with self.lock:
+            if key in self.cache:
+                return
+            self.cache[key] = (prepared, size)
+            self.cached_bytes += size
+            while len(self.cache) > CACHE_ENTRIES or self.cached_bytes > CACHE_BYTES:
+                _, (_, dropped) = self.cache.popitem(last=False)
+                self.cached_bytes -= dropped
 
     def _prepare(self, query: str, operation_name: str | None) -> Prepared:
         if _tokens_exceed(query, self.limits.max_tokens):

@@ -171,7 +171,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(400, "operationName must be a string or null")
         request_data, registering = self._with_persisted_query(request_data)
         prepared = (
-            self.gate.prepare(request_data.query, request_data.operation_name)
+            await self.gate.prepared(request_data.query, request_data.operation_name)
             if request_data.query
             else None
         )
