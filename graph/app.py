@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from graph import logs
 from graph.documents import document
 from graph.edge import Edge
 from graph.schema import build
@@ -63,6 +68,32 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+def from_environment() -> Starlette:
+    """The ASGI factory for any server: `uvicorn --factory graph.app:from_environment` (each
+    worker reads the same environment `credgraph serve` documents)."""
+    settings = Settings.load(os.environ)
+    logs.configure(json_lines=settings.json_logs)
+    if parent := os.environ.get(SUPERVISOR):
+        _leave_with(int(parent))
+    return create_app(settings)
+
+
+SUPERVISOR = "CREDGRAPH_SUPERVISOR_PID"  # set by `credgraph serve` for its workers
+
+
+def _leave_with(parent: int) -> None:
+    """A worker whose `credgraph serve` has died stops too (gracefully, leaving the embedded
+    database to whoever still uses it) rather than serve on as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        log.warning("credgraph serve (pid %s) is gone; this worker stops", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -80,6 +111,8 @@ def create_app(
             database=settings.database,
             seconds=settings.db_timeout,
             listeners=listeners,
+            durable=settings.embedded_durable,
+            supervised=True,
         ) as database:
             app.state.database = database
             app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
@@ -89,12 +122,13 @@ def create_app(
                 app.state.repair.cancel()
 
     middleware = [
+        Middleware(logs.RequestLog),
         Middleware(
             Edge,
             max_body=settings.max_body,
             max_upload=settings.max_document + FORM_OVERHEAD,
             body_timeout=settings.body_timeout,
-        )
+        ),
     ]
     if settings.cors_origins:
         middleware.append(

@@ -11,21 +11,24 @@ import asyncio
 import contextlib
 import errno
 import json
+import os
 import signal
 import socket
 import sys
+import textwrap
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
-from pathlib import Path
+from importlib import metadata
 from types import FrameType
 from typing import NoReturn, TypeVar
 from urllib.parse import quote
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
-from graph import serving
-from graph.app import create_app
-from graph.settings import ConfigError, Settings
+from graph import logs, serving
+from graph.app import SUPERVISOR
+from graph.settings import OPTIONS, ConfigError, Option, Settings
 from resolvers import demo, tokens
 from resolvers.clock import SystemClock
 from resolvers.errors import DomainError
@@ -53,25 +56,36 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _flag_help(option: Option) -> str:
+    return f"{option.help.replace('`', '')} (env {option.env}; default {option.shown.strip('`')})"
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--data-dir",
-        type=Path,
-        metavar="DIR",
-        help="embedded database files and the signing secret (env CREDGRAPH_DATA_DIR; "
-        "default ./.credgraph)",
-    )
-    common.add_argument(
-        "--mongodb-uri",
-        metavar="URI",
-        help="use this MongoDB instead of the embedded database (env MONGODB_URI)",
+    for option in OPTIONS:
+        if option.flag and not option.serve_only:
+            common.add_argument(
+                option.flag, dest=option.attribute, metavar=option.attribute.upper(),
+                help=_flag_help(option),
+            )  # fmt: skip
+    environment_only = "\n".join(
+        textwrap.fill(
+            f"{option.env} (default {option.shown.strip('`')}): {option.help.replace('`', '')}",
+            width=100,
+            initial_indent="  ",
+            subsequent_indent="      ",
+        )
+        for option in OPTIONS
+        if not option.flag
     )
     parser = argparse.ArgumentParser(
         prog="credgraph",
         description="A GraphQL API server for training credentials.",
-        epilog="Run `credgraph COMMAND --help` for a command's options.",
+        epilog="Run `credgraph COMMAND --help` for a command's options. Settings read from "
+        "the environment only:\n" + environment_only,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"credgraph {_version()}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     serve = commands.add_parser(
@@ -81,16 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the API. Without MONGODB_URI the embedded database is started "
         "under the data directory (or reused, if another credgraph process runs it).",
     )
-    serve.add_argument(
-        "--host", default="127.0.0.1", help="interface to bind (default %(default)s)"
-    )
-    serve.add_argument("--port", type=int, default=8000, help="port to bind (default %(default)s)")
+    for option in OPTIONS:
+        if option.flag and option.serve_only:
+            serve.add_argument(
+                option.flag, dest=option.attribute, metavar=option.attribute.upper(),
+                help=_flag_help(option),
+            )  # fmt: skip
     serve.add_argument(
         "--demo",
         action="store_true",
         help="load the demo organization (once) and print an administrator's and a learner's token",
     )
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, creates=True)
 
     boot = commands.add_parser(
         "bootstrap",
@@ -102,24 +118,34 @@ def _parser() -> argparse.ArgumentParser:
     boot.add_argument("--org", required=True, metavar="NAME", help="the organization's name")
     boot.add_argument("--admin-email", required=True, metavar="EMAIL")
     boot.add_argument("--admin-name", metavar="NAME", help="defaults to the email's local part")
-    boot.set_defaults(run=_bootstrap)
+    boot.set_defaults(run=_bootstrap, creates=True)
 
     token = commands.add_parser(
         "token",
         parents=[common],
         help="print a fresh token for an existing user",
-        description="Print a fresh bearer token for the user with this email, alone on stdout.",
+        description="Print a fresh bearer token for the user with this email, alone on stdout. "
+        "The data directory is found as the server finds it (CREDGRAPH_DATA_DIR, else the "
+        "nearest .credgraph here or above); it is never created.",
     )
     token.add_argument("email", metavar="EMAIL")
     token.add_argument(
         "--org", metavar="NAME", help="the user's organization, when the email is in several"
     )
-    token.set_defaults(run=_token)
+    token.set_defaults(run=_token, creates=False)
     return parser
 
 
+def _version() -> str:
+    try:
+        return metadata.version("credgraph")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.load(data_dir=args.data_dir, mongodb_uri=args.mongodb_uri)
+    flags = {option.attribute: getattr(args, option.attribute, None) for option in OPTIONS}
+    return Settings.load(flags=flags, create=args.creates)
 
 
 def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
@@ -165,33 +191,37 @@ def _token(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     _exit_on_sigterm()
     settings = _settings(args)
-    sock = _bind(args.host, args.port)
+    logs.configure(json_lines=settings.json_logs)
+    sock = _bind(settings.host, settings.port)
     server = None
     try:
-        if settings.mongodb_uri is None:
-            # Started here rather than in the app's lifespan, so that a failure is one clear
-            # line before uvicorn runs and the database outlives a failed app start-up.
-            server = embedded.acquire(settings.data_dir)
-            if server.owner:
-                embedded.supervise(server)
-            settings = replace(settings, mongodb_uri=server.uri)
+        uri = settings.mongodb_uri
+        if uri is None:
+            # Joined here rather than only in the app, so that a failure is one clear line
+            # before uvicorn runs, and the demo can be loaded before the first request.
+            _say(f"starting the embedded database under {settings.data_dir} …")
+            server = embedded.acquire(settings.data_dir, durable=settings.embedded_durable)
+            embedded.supervise(server)
+            uri = server.uri
             where = f"embedded SecantusDB under {settings.data_dir}"
         else:
-            where = f"MongoDB at {_redacted(settings.mongodb_uri)}"
+            where = f"MongoDB at {_redacted(uri)}"
         with _reachable(settings):
-            banner = asyncio.run(_prepare(settings, load_demo=args.demo))
+            banner = asyncio.run(_prepare(replace(settings, mongodb_uri=uri), load_demo=args.demo))
         port = sock.getsockname()[1]
-        url = f"http://{_display_host(args.host)}:{port}/graphql"
-        print(f"credgraph: serving {url} (GraphiQL in a browser) on {where}", file=sys.stderr)
+        url = f"http://{_display_host(settings.host)}:{port}/graphql"
+        workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
+        _say(f"serving {url} (GraphiQL in a browser){workers} on {where}")
         if banner is not None:
             print(banner(url), flush=True)
+        os.environ.update(settings.environment())  # what every worker builds its app from
         config = serving.config(
-            create_app(settings),
-            header_timeout=settings.header_timeout,
-            log_level="info",
-            access_log=False,
-            lifespan="on",
+            workers=settings.workers, log_config=None, access_log=False, lifespan="on"
         )
+        if settings.workers > 1:
+            os.environ[SUPERVISOR] = str(os.getpid())
+            Multiprocess(config, sockets=[sock]).run()
+            return 0
         uvicorn_server = uvicorn.Server(config)
         asyncio.run(uvicorn_server.serve(sockets=[sock]))
         if not uvicorn_server.started:
@@ -203,13 +233,17 @@ def _serve(args: argparse.Namespace) -> int:
             server.stop()
 
 
+def _say(message: str) -> None:
+    print(f"credgraph: {message}", file=sys.stderr, flush=True)
+
+
 async def _prepare(settings: Settings, *, load_demo: bool) -> Callable[[str], str] | None:
     """Check the database and create its indexes; with `--demo`, load the demo once."""
     async with connect(settings.mongodb_uri or "", seconds=settings.db_timeout) as db:
         if not load_demo:
             return None
         now = SystemClock().now()
-        loaded = await demo.load(db, now=now)
+        loaded = await demo.load(db, now=now, progress=_say)
 
     def issue(user: User) -> str:
         return tokens.issue(user, secret=settings.secret, ttl=settings.token_ttl, now=now)
@@ -235,6 +269,7 @@ async def _prepare(settings: Settings, *, load_demo: bool) -> Callable[[str], st
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts (workers share it)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

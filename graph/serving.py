@@ -11,19 +11,27 @@ bodies are `graph.edge`'s concern, which works under any ASGI server.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 from typing import Any
 
 import h11
 import uvicorn
-from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from graph.settings import duration
 
-class _DeadlinedH11(H11Protocol):
-    header_timeout = 10.0
+DEFAULT_HEADER_TIMEOUT = 10.0
+
+
+class DeadlinedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, closing connections whose headers come too slowly. Named
+    by import path, so that every worker process builds its own; the deadline is read from
+    `CREDGRAPH_HEADER_TIMEOUT`, as the workers read every setting."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.header_timeout = _header_timeout()
         self._headers_due: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -56,7 +64,19 @@ class _DeadlinedH11(H11Protocol):
             self.transport.close()
 
 
-def config(app: ASGIApp, *, header_timeout: float, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration for credgraph: HTTP/1.1 with deadlined headers."""
-    protocol = type("DeadlinedH11", (_DeadlinedH11,), {"header_timeout": header_timeout})
-    return uvicorn.Config(app, http=protocol, **options)
+@functools.cache
+def _header_timeout() -> float:
+    raw = os.environ.get("CREDGRAPH_HEADER_TIMEOUT", "")
+    return duration(raw) if raw.strip() else DEFAULT_HEADER_TIMEOUT
+
+
+def config(*, workers: int, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for credgraph: the app built from the environment by each worker
+    (`graph.app:from_environment`), HTTP/1.1 with deadlined headers."""
+    return uvicorn.Config(
+        "graph.app:from_environment",
+        factory=True,
+        http="graph.serving:DeadlinedH11",
+        workers=workers,
+        **options,
+    )

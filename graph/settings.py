@@ -1,19 +1,31 @@
-"""Configuration, read once at start-up into one typed object. Flags override the environment."""
+"""Configuration: every setting declared once, read once at start-up into one typed object.
+
+`OPTIONS` is the single declaration — environment variable, command-line flag, type, default
+and meaning — from which `Settings.load` reads, `credgraph --help` describes, and the README's
+table is written (`markdown_table`; a test fails when the README and the table disagree). A bad
+value stops start-up with one line naming the variable (or flag) and what was expected.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from pymongo import uri_parser
+from pymongo.errors import ConfigurationError, InvalidURI
 
 from graph.limits import Limits
 
 SECRET_FILE = "secret"
+DATA_DIR_NAME = ".credgraph"
 DURATION = re.compile(r"\s*(\d+)\s*([smhd])\s*")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 SIZE = re.compile(r"\s*(\d+)\s*(B|KiB|MiB)?\s*")
@@ -24,73 +36,286 @@ class ConfigError(Exception):
     """A setting a user can fix; its message is the one line the CLI prints."""
 
 
+# --- value types: each turns text into a value or raises ValueError saying what it expects ----
+
+
+def duration(raw: str) -> float:
+    match = DURATION.fullmatch(raw)
+    if match is None or int(match[1]) == 0:
+        raise ValueError("expected a positive amount and a unit, e.g. 30d, 12h, 5s")
+    return timedelta(**{UNITS[match[2]]: int(match[1])}).total_seconds()
+
+
+def size(raw: str) -> int:
+    match = SIZE.fullmatch(raw)
+    if match is None or int(match[1]) == 0:
+        raise ValueError("expected a positive size, e.g. 10MiB, 512KiB")
+    return int(match[1]) * SIZE_UNITS[match[2] or "B"]
+
+
+def count(raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) == 0:
+        raise ValueError("expected a positive whole number")
+    return int(raw)
+
+
+def port(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 65535:
+        raise ValueError("expected a port number from 0 (any free port) to 65535")
+    return int(raw)
+
+
+def flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("expected a value")
+    return raw.strip()
+
+
+def mongodb_uri(raw: str) -> str:
+    try:
+        uri_parser.parse_uri(raw.strip(), connect_timeout=1)
+    except (ConfigurationError, InvalidURI, ValueError) as error:
+        message = str(error).split("\n")[0]
+        raise ValueError(f"not a MongoDB connection string ({message})") from None
+    return raw.strip()
+
+
+def origins(raw: str) -> tuple[str, ...]:
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError(f"{item!r} is not an origin such as https://dash.example.com")
+        found.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(found)
+
+
+def public_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("expected an http(s) address such as https://credentials.example.com")
+    return raw.strip().rstrip("/")
+
+
+def log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("auto", "json", "text"):
+        raise ValueError("expected auto, json or text")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting: where it is read from, what it holds, and what it means."""
+
+    attribute: str
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    shown: str  # the default as the README and --help show it
+    help: str
+    flag: str | None = None  # e.g. "--port"; settings with one may be given on the command line
+    serve_only: bool = False  # a flag of `credgraph serve` only
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("mongodb_uri", "MONGODB_URI", mongodb_uri, None, "unset: embedded",
+           "A MongoDB connection string. The database is the URI's path (`…/credgraph`), "
+           "else `credgraph`.", flag="--mongodb-uri"),
+    Option("data_dir", "CREDGRAPH_DATA_DIR", Path, None, "`.credgraph`, found upward",
+           "The embedded database's files (`db/`, its log `embedded.log`) and the generated "
+           "signing secret. Unset: the nearest `.credgraph` in the current directory or its "
+           "parents, else `./.credgraph` (which `serve` and `bootstrap` create).",
+           flag="--data-dir"),
+    Option("secret", "CREDGRAPH_SECRET", text, None, "generated",
+           "The key that signs tokens (HS256). Unset: a random key is generated once into "
+           "`<data dir>/secret` with mode 0600. Set it (the same on every instance) when you "
+           "run several servers. Changing it signs everyone out."),
+    Option("host", "CREDGRAPH_HOST", text, "127.0.0.1", "`127.0.0.1`",
+           "The interface `credgraph serve` listens on (`0.0.0.0` for every one).",
+           flag="--host", serve_only=True),
+    Option("port", "CREDGRAPH_PORT", port, 8000, "`8000`",
+           "The port `credgraph serve` listens on (`0`: any free port).",
+           flag="--port", serve_only=True),
+    Option("workers", "CREDGRAPH_WORKERS", count, 1, "`1`",
+           "How many processes `credgraph serve` answers with (they share the port).",
+           flag="--workers", serve_only=True),
+    Option("token_ttl", "CREDGRAPH_TOKEN_TTL", duration, 30 * 86_400, "`30d`",
+           "How long a token is valid: an amount and a unit, `s`, `m`, `h` or `d`."),
+    Option("db_timeout", "CREDGRAPH_DB_TIMEOUT", duration, 3.0, "`3s`",
+           "How long a database operation may take before the request fails with "
+           "`SERVICE_UNAVAILABLE`."),
+    Option("embedded_durable", "CREDGRAPH_EMBEDDED_DURABLE", flag, True, "`true`",
+           "The embedded database syncs every commit to disk, so a `kill -9` loses no "
+           "acknowledged write; `false` trades that for faster writes (see Performance)."),
+    Option("max_document", "CREDGRAPH_MAX_DOCUMENT", size, 10 * 1024 * 1024, "`10MiB`",
+           "The largest document a record may carry (`B`, `KiB` or `MiB`)."),
+    Option("max_body", "CREDGRAPH_MAX_BODY", size, 1024 * 1024, "`1MiB`",
+           "The largest JSON request body (413 beyond)."),
+    Option("max_depth", "CREDGRAPH_MAX_DEPTH", count, 25, "`25`",
+           "The deepest a query may nest (`QUERY_TOO_DEEP`)."),
+    Option("max_aliases", "CREDGRAPH_MAX_ALIASES", count, 30, "`30`",
+           "The most aliases a query may use (`TOO_MANY_ALIASES`)."),
+    Option("max_tokens", "CREDGRAPH_MAX_TOKENS", count, 5_000, "`5000`",
+           "The most tokens (and comments) a document may hold (`TOO_MANY_TOKENS`)."),
+    Option("max_cost", "CREDGRAPH_MAX_COST", count, 100_000, "`100000`",
+           "The highest estimated cost of a query: fields times the page sizes above them "
+           "(`QUERY_TOO_COMPLEX`)."),
+    Option("introspection", "CREDGRAPH_INTROSPECTION", flag, True, "`true`",
+           "`false` refuses schema introspection (GraphiQL's docs then go blank)."),
+    Option("cors_origins", "CREDGRAPH_CORS_ORIGINS", origins, (), "none",
+           "Comma-separated origins a browser app may call from, e.g. "
+           "`https://dash.example.com`. None: no cross-origin calls."),
+    Option("public_url", "CREDGRAPH_PUBLIC_URL", public_url, "", "unset: relative links",
+           "Where clients reach the server, e.g. `https://credentials.example.com`: links such "
+           "as `document.url` are built under it, never from the request's `Host`."),
+    Option("body_timeout", "CREDGRAPH_BODY_TIMEOUT", duration, 60.0, "`60s`",
+           "How long a request's body may take to arrive (408 `REQUEST_TIMEOUT` beyond)."),
+    Option("header_timeout", "CREDGRAPH_HEADER_TIMEOUT", duration, 10.0, "`10s`",
+           "How long `credgraph serve` waits for a request's headers before it closes the "
+           "connection."),
+    Option("log_format", "CREDGRAPH_LOG_FORMAT", log_format, "auto", "`auto`",
+           "`json`: one JSON object per line (a request's id, status, duration, operation and "
+           "organization); `text`: plain lines; `auto`: text on a terminal, else JSON."),
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     secret: str
     mongodb_uri: str | None = None
     database: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
     token_ttl: timedelta = timedelta(days=30)
     db_timeout: float = 3.0
-    body_timeout: float = 60.0
-    header_timeout: float = 10.0
-    public_url: str = ""  # where clients reach the server, e.g. https://credentials.example.com
+    embedded_durable: bool = True
     max_document: int = 10 * 1024 * 1024
     max_body: int = 1024 * 1024
     limits: Limits = field(default_factory=Limits)
     introspection: bool = True
     cors_origins: tuple[str, ...] = ()
+    public_url: str = ""
+    body_timeout: float = 60.0
+    header_timeout: float = 10.0
+    log_format: str = "auto"
 
     @classmethod
     def load(
         cls,
         environ: Mapping[str, str] = os.environ,
         *,
-        data_dir: Path | None = None,
-        mongodb_uri: str | None = None,
+        flags: Mapping[str, Any] | None = None,
+        create: bool = True,
     ) -> Settings:
-        """Settings from the environment; makes the data dir and, if needed, the signing secret."""
-        directory = data_dir or Path(environ.get("CREDGRAPH_DATA_DIR") or ".credgraph")
-        directory = directory.expanduser().resolve()
+        """Settings from command-line `flags` (by attribute; None = not given), else the
+        environment, else the defaults. With `create`, the data directory is made if missing;
+        without, a missing one is an error naming where it was looked for."""
+        values = {option.attribute: _value(option, environ, flags or {}) for option in OPTIONS}
+        data_dir = _data_dir(values.pop("data_dir"), create=create)
+        secret = values.pop("secret") or _stored_secret(data_dir)
+        limits = Limits(**{name: values.pop(name) for name in _LIMITS})
+        known = {f.name for f in fields(cls)}
+        return cls(
+            data_dir=data_dir,
+            secret=secret,
+            limits=limits,
+            token_ttl=timedelta(seconds=values.pop("token_ttl")),
+            **{name: value for name, value in values.items() if name in known},
+        )
+
+    def environment(self) -> dict[str, str]:
+        """These settings as environment variables: what a worker process loads them from."""
+        env = {
+            "CREDGRAPH_DATA_DIR": str(self.data_dir),
+            "CREDGRAPH_SECRET": self.secret,
+            "CREDGRAPH_TOKEN_TTL": f"{int(self.token_ttl.total_seconds())}s",
+            "CREDGRAPH_DB_TIMEOUT": f"{max(1, round(self.db_timeout))}s",
+            "CREDGRAPH_EMBEDDED_DURABLE": str(self.embedded_durable).lower(),
+            "CREDGRAPH_MAX_DOCUMENT": str(self.max_document),
+            "CREDGRAPH_MAX_BODY": str(self.max_body),
+            "CREDGRAPH_MAX_DEPTH": str(self.limits.max_depth),
+            "CREDGRAPH_MAX_ALIASES": str(self.limits.max_aliases),
+            "CREDGRAPH_MAX_TOKENS": str(self.limits.max_tokens),
+            "CREDGRAPH_MAX_COST": str(self.limits.max_cost),
+            "CREDGRAPH_INTROSPECTION": str(self.introspection).lower(),
+            "CREDGRAPH_BODY_TIMEOUT": f"{max(1, round(self.body_timeout))}s",
+            "CREDGRAPH_HEADER_TIMEOUT": f"{max(1, round(self.header_timeout))}s",
+            "CREDGRAPH_LOG_FORMAT": self.log_format,
+        }
+        if self.mongodb_uri:
+            env["MONGODB_URI"] = self.mongodb_uri
+        if self.cors_origins:
+            env["CREDGRAPH_CORS_ORIGINS"] = ",".join(self.cors_origins)
+        if self.public_url:
+            env["CREDGRAPH_PUBLIC_URL"] = self.public_url
+        return env
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and not sys.stderr.isatty())
+
+
+_LIMITS = ("max_depth", "max_aliases", "max_tokens", "max_cost")
+
+
+def _value(option: Option, environ: Mapping[str, str], flags: Mapping[str, Any]) -> Any:
+    given = flags.get(option.attribute)
+    if given is not None:
+        if not isinstance(given, str):
+            return given
+        source, raw = option.flag, given
+    else:
+        source, raw = option.env, environ.get(option.env, "")
+        if not raw.strip():
+            return option.default
+    try:
+        return option.parse(raw)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{source}={raw!r}: {error}") from None
+
+
+def find_data_dir(start: Path | None = None) -> Path:
+    """The nearest `.credgraph` in `start` (default the current directory) or its parents,
+    else `./.credgraph`: the rule every command follows, so `credgraph token` run from a
+    subdirectory reaches the server's database."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / DATA_DIR_NAME).is_dir():
+            return directory / DATA_DIR_NAME
+    return here / DATA_DIR_NAME
+
+
+def _data_dir(given: Path | None, *, create: bool) -> Path:
+    directory = (given.expanduser() if given else find_data_dir()).resolve()
+    if not directory.exists():
+        if not create:
+            raise ConfigError(
+                f"no data directory at {directory} (looked for {DATA_DIR_NAME} here and in "
+                "every parent); run `credgraph serve` first, or set CREDGRAPH_DATA_DIR"
+            )
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConfigError(
                 f"cannot create the data directory {directory}: {error.strerror}"
             ) from error
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise ConfigError(f"the data directory {directory} is not writable")
-        return cls(
-            data_dir=directory,
-            secret=environ.get("CREDGRAPH_SECRET") or _stored_secret(directory),
-            mongodb_uri=mongodb_uri or environ.get("MONGODB_URI") or None,
-            token_ttl=_duration(environ, "CREDGRAPH_TOKEN_TTL", timedelta(days=30)),
-            db_timeout=_duration(
-                environ, "CREDGRAPH_DB_TIMEOUT", timedelta(seconds=3)
-            ).total_seconds(),
-            body_timeout=_duration(
-                environ, "CREDGRAPH_BODY_TIMEOUT", timedelta(seconds=60)
-            ).total_seconds(),
-            header_timeout=_duration(
-                environ, "CREDGRAPH_HEADER_TIMEOUT", timedelta(seconds=10)
-            ).total_seconds(),
-            public_url=_public_url(environ),
-            max_document=_size(environ, "CREDGRAPH_MAX_DOCUMENT", 10 * 1024 * 1024),
-            max_body=_size(environ, "CREDGRAPH_MAX_BODY", 1024 * 1024),
-        )
-
-
-def _public_url(environ: Mapping[str, str]) -> str:
-    raw = (environ.get("CREDGRAPH_PUBLIC_URL") or "").strip()
-    if not raw:
-        return ""
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(
-            f"CREDGRAPH_PUBLIC_URL={raw!r}: expected an http(s) address such as "
-            "https://credentials.example.com"
-        )
-    return raw.rstrip("/")
+    if not directory.is_dir():
+        raise ConfigError(f"the data directory {directory} is not a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(f"the data directory {directory} is not writable")
+    return directory
 
 
 def _stored_secret(directory: Path) -> str:
@@ -111,43 +336,10 @@ def _stored_secret(directory: Path) -> str:
     return secret
 
 
-def _count(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if not raw:
-        return default
-    if not raw.strip().isdigit() or int(raw) == 0:
-        raise ConfigError(f"{name}={raw!r}: expected a positive whole number")
-    return int(raw)
-
-
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = (environ.get(name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}={raw!r}: expected true or false")
-
-
-def _size(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name)
-    if not raw:
-        return default
-    match = SIZE.fullmatch(raw)
-    if match is None or int(match[1]) == 0:
-        raise ConfigError(f"{name}={raw!r}: expected a positive size, e.g. 10MiB, 512KiB")
-    return int(match[1]) * SIZE_UNITS[match[2] or "B"]
-
-
-def _duration(environ: Mapping[str, str], name: str, default: timedelta) -> timedelta:
-    raw = environ.get(name)
-    if not raw:
-        return default
-    match = DURATION.fullmatch(raw)
-    if match is None or int(match[1]) == 0:
-        raise ConfigError(
-            f"{name}={raw!r}: expected a positive amount and a unit, e.g. 30d, 12h, 5s"
-        )
-    return timedelta(**{UNITS[match[2]]: int(match[1])})
+def markdown_table() -> str:
+    """The README's Configuration table, written from `OPTIONS`."""
+    rows = ["| variable | flag | default | meaning |", "| --- | --- | --- | --- |"]
+    for option in OPTIONS:
+        flag_cell = f"`{option.flag}`" if option.flag else ""
+        rows.append(f"| `{option.env}` | {flag_cell} | {option.shown} | {option.help} |")
+    return "\n".join(rows)

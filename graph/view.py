@@ -18,7 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from graph import polling
+from graph import logs, polling
 from graph.clock import reads_now
 from graph.context import Context
 from graph.edge import visiting
@@ -179,6 +179,12 @@ class GraphQLView(GraphQL[Context, None]):
             raise _Refused(prepared.error)
         await self._authenticate(context)
         session = context.session
+        logs.note(
+            request.scope,
+            operation=request_data.operation_name
+            or (prepared.kind.value if prepared and prepared.kind else ""),
+            organization=session.user.org_id if session else "",
+        )
         if registering is not None and session is not None and request_data.query:
             self.persisted.put(registering, request_data.query)
         tag = None

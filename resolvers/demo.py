@@ -7,6 +7,7 @@ completed, overdue and expired.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,10 +42,17 @@ class Demo:
     created: bool
 
 
-async def load(db: Database, *, now: datetime, crowd: int = 200) -> Demo:
+async def load(
+    db: Database,
+    *,
+    now: datetime,
+    crowd: int = 200,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Demo:
     """Create the demo organization unless it exists; either way return its two showcase users.
 
     Besides the named learners, `crowd` more make the dashboards' numbers mean something.
+    `progress` hears what is being done while it takes a while (the first start only).
     """
     existing = await organizations.find_by_name(db, name=ORG_NAME)
     if existing:
@@ -52,6 +60,7 @@ async def load(db: Database, *, now: datetime, crowd: int = 200) -> Demo:
         (admin,) = await users.find_by_email(db, email=ADMIN[0], org_id=org_id)
         (learner,) = await users.find_by_email(db, email=LEARNERS[0][0], org_id=org_id)
         return Demo(ORG_NAME, admin, learner, created=False)
+    progress(f"loading the demo organization {ORG_NAME!r} (the first start only) …")
     _, admin = await bootstrap(
         db, org_name=ORG_NAME, admin_email=ADMIN[0], admin_name=ADMIN[1], now=now
     )
@@ -60,6 +69,7 @@ async def load(db: Database, *, now: datetime, crowd: int = 200) -> Demo:
         for email, name in LEARNERS
     ]
     cpr, infection, courses = await _credentials(db, admin, people, now)
+    progress(f"adding {crowd} staff in every status …")
     await _crowd(db, admin, crowd, (cpr, infection), courses, now)
     return Demo(ORG_NAME, admin, people[0], created=True)
 

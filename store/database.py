@@ -90,15 +90,20 @@ async def open_database(
     database: str | None = None,
     seconds: float = 3.0,
     listeners: Sequence[monitoring._EventListener] = (),
+    durable: bool = True,
+    supervised: bool = False,
 ) -> AsyncIterator[Database]:
     """`connect` to `uri`, or with no URI to the data directory's embedded database.
 
-    The embedded database is started if no other process serves the directory, and then
-    stopped on exit; if another process started it, it is left running for that process.
+    This process joins the embedded database's members (starting it if none runs) and leaves
+    on exit; the last member out stops it. `supervised`, it also restarts the database
+    whenever it is gone (a long-running server should).
     """
     server = None
     if uri is None:
-        server = await asyncio.to_thread(embedded.acquire, data_dir)
+        server = await asyncio.to_thread(embedded.acquire, data_dir, durable=durable)
+        if supervised:
+            embedded.supervise(server)
         uri = server.uri
     try:
         async with connect(uri, database=database, seconds=seconds, listeners=listeners) as db:

@@ -33,7 +33,7 @@ def mongodb_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if uri := os.environ.get("MONGODB_URI"):
         yield uri
         return
-    server = embedded.acquire(tmp_path_factory.mktemp("secantus"))
+    server = embedded.acquire(tmp_path_factory.mktemp("secantus"), durable=False)
     yield server.uri
     server.stop()
 

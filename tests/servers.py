@@ -62,12 +62,34 @@ def processes_using(data_dir: Path) -> list[int]:
     return found
 
 
+def children_of(pid: int) -> list[int]:
+    """Pids of live processes whose parent is `pid` (a server's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 class Server:
     """`credgraph serve` in the background, its output read line by line."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        port: str | None = "0",
+    ) -> None:
+        where = ["--port", port] if port is not None else []
         self.process = subprocess.Popen(
-            [str(CREDGRAPH), "serve", "--port", "0", *args],
+            [str(CREDGRAPH), "serve", *where, *args],
             env=environment(data_dir, **(env or {})),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -44,6 +44,11 @@ class CriteriaInput:
     training_record: TrainingRecordRequirementInput | None = strawberry.UNSET
 
 
+def _given(value: object) -> bool:
+    """Whether a oneOf member was given (an empty ID is given: it fails as an id)."""
+    return value is not None and value is not strawberry.UNSET
+
+
 def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> CriteriaSpec:
     """The input as a `CriteriaSpec`, decoding ids; refuses to descend past the depth limit."""
     groups = (
@@ -52,7 +57,7 @@ def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> Crit
         (Operator.AT_LEAST, node.at_least.of if node.at_least else None, node.at_least),
     )
     for operator, children, at_least in groups:
-        if children is None or children is strawberry.UNSET:
+        if not _given(children):
             continue
         if level >= MAX_DEPTH:
             raise invalid(
@@ -67,11 +72,11 @@ def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> Crit
                 to_spec(child, f"{path}.{key}[{i}]", level + 1) for i, child in enumerate(children)
             ],
         )
-    if node.course:
+    if _given(node.course):
         return CriteriaSpec(
             path=path, course_id=ids.db_id(node.course, expect="Course", field=f"{path}.course")
         )
-    if node.learning_path:
+    if _given(node.learning_path):
         return CriteriaSpec(
             path=path,
             learning_path_id=ids.db_id(
@@ -79,7 +84,7 @@ def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> Crit
             ),
         )
     record = node.training_record
-    assert record, "oneOf guarantees exactly one field"
+    assert record, "oneOf guarantees exactly one field is given"
     return CriteriaSpec(
         path=path,
         label_id=ids.db_id(record.label, expect="Label", field=f"{path}.trainingRecord.label"),

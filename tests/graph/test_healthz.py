@@ -22,6 +22,14 @@ async def test_healthz_is_ok_when_the_database_answers(http):
     assert response.json() == {"status": "ok", "database": "ok"}
 
 
+async def kill(server) -> None:
+    os.kill(server.pid, signal.SIGKILL)
+    for _ in range(500):  # polled: the database is not our child, nothing to wait on
+        if not server.alive():
+            return
+        await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 def doomed_database(tmp_path):
     """A database of its own, so the test can kill it without harming the session's."""
@@ -47,8 +55,7 @@ async def test_database_death_is_reported_and_requests_fail_fast(doomed_database
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
             assert (await http.get("/healthz")).status_code == 200
 
-            os.kill(doomed_database.pid, signal.SIGKILL)
-            await asyncio.to_thread(os.waitpid, doomed_database.pid, 0)
+            await kill(doomed_database)
 
             started = time.monotonic()
             health = await http.get("/healthz")
@@ -85,8 +92,7 @@ async def test_the_server_recovers_by_itself_when_the_database_returns(doomed_da
         headers = {"Authorization": f"Bearer {token}"}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            os.kill(doomed_database.pid, signal.SIGKILL)
-            await asyncio.to_thread(os.waitpid, doomed_database.pid, 0)
+            await kill(doomed_database)
             assert (await http.get("/healthz")).status_code == 503
 
             embedded.supervise(doomed_database, every=0.1)  # brings it back on the same port

@@ -1,0 +1,246 @@
+"""Every documented variable, set on a real `credgraph serve`, observed doing what it says."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import jwt
+import pytest
+
+from graph.settings import OPTIONS
+from store import embedded
+from tests.helpers import PDF
+from tests.servers import Server, children_of, credgraph, processes_using
+
+ORIGIN = "https://dash.example"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("configured") / "somewhere"
+    port = free_port()
+    env = {
+        "CREDGRAPH_DATA_DIR": str(data_dir),
+        "CREDGRAPH_SECRET": "a-configured-secret-long-enough-for-hs256-keys",
+        "CREDGRAPH_HOST": "127.0.0.1",
+        "CREDGRAPH_PORT": str(port),
+        "CREDGRAPH_WORKERS": "2",
+        "CREDGRAPH_TOKEN_TTL": "1h",
+        "CREDGRAPH_DB_TIMEOUT": "2s",
+        "CREDGRAPH_EMBEDDED_DURABLE": "false",
+        "CREDGRAPH_MAX_DOCUMENT": "1KiB",
+        "CREDGRAPH_MAX_BODY": "2KiB",
+        "CREDGRAPH_MAX_DEPTH": "3",
+        "CREDGRAPH_MAX_ALIASES": "2",
+        "CREDGRAPH_MAX_TOKENS": "60",
+        "CREDGRAPH_MAX_COST": "10",
+        "CREDGRAPH_INTROSPECTION": "false",
+        "CREDGRAPH_CORS_ORIGINS": ORIGIN,
+        "CREDGRAPH_PUBLIC_URL": "https://credentials.example",
+        "CREDGRAPH_BODY_TIMEOUT": "1s",
+        "CREDGRAPH_HEADER_TIMEOUT": "1s",
+        "CREDGRAPH_LOG_FORMAT": "json",
+    }
+    server = Server(data_dir, env=env, port=None)
+    server.wait_until_healthy()
+    boot = credgraph(
+        "bootstrap", "--org", "Configured", "--admin-email", "a@c.test", data_dir=data_dir, **env
+    )
+    assert boot.returncode == 0, boot.stderr
+    yield server, env, boot.stdout.strip(), port
+    server.stop()
+
+
+def post(server, token, query, **extra) -> httpx.Response:
+    return httpx.post(
+        server.url,
+        json={"query": query, **extra},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+
+
+def code(response: httpx.Response) -> str:
+    return response.json()["errors"][0]["extensions"]["code"]
+
+
+def test_where_it_listens_and_keeps_its_files(configured):
+    server, env, _, port = configured
+    assert urlsplit(server.url).port == port
+    data_dir = Path(env["CREDGRAPH_DATA_DIR"])
+    assert (data_dir / embedded.ADDRESS_FILE).exists()
+    assert len(children_of(server.process.pid)) >= 2, "CREDGRAPH_WORKERS"
+    database = [p for p in processes_using(data_dir) if "secantus" in cmdline(p)]
+    assert database, "the embedded database runs under CREDGRAPH_DATA_DIR"
+    assert "--sync-on-commit" not in cmdline(database[0]), "CREDGRAPH_EMBEDDED_DURABLE=false"
+
+
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def test_tokens_are_signed_with_the_secret_for_the_ttl(configured):
+    _, env, token, _ = configured
+    claims = jwt.decode(token, env["CREDGRAPH_SECRET"], algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 3600
+
+
+def test_the_query_limits(configured):
+    server, _, token, _ = configured
+    assert "errors" not in post(server, token, "{ me { organization { id } } }").json()
+    deep = post(server, token, "{ me { credentials { edges { node { id } } } } }")
+    assert (deep.status_code, code(deep)) == (400, "QUERY_TOO_DEEP")
+    aliases = post(server, token, "{ a: __typename b: __typename c: __typename }")
+    assert code(aliases) == "TOO_MANY_ALIASES"
+    tokens = post(server, token, "{ " + "__typename " * 61 + "}")
+    assert code(tokens) == "TOO_MANY_TOKENS"
+    costly = post(server, token, "{ me { credentials { totalCount } } }")
+    assert code(costly) == "QUERY_TOO_COMPLEX"
+    introspection = post(server, token, "{ __schema { queryType { name } } }")
+    assert code(introspection) == "GRAPHQL_VALIDATION_FAILED"
+
+
+def test_the_body_and_document_limits(configured):
+    server, _, token, _ = configured
+    big = post(server, token, "{ __typename }", padding="x" * 3000)
+    assert (big.status_code, code(big)) == (413, "PAYLOAD_TOO_LARGE")
+    upload = httpx.post(
+        server.url,
+        data={
+            "operations": json.dumps(
+                {
+                    "query": "mutation($f: Upload) { submitTrainingRecord(input: {type: "
+                    'CREDENTIAL_DOCUMENT, title: "T", issueDate: "2026-01-01", document: $f}) '
+                    "{ record { document { url } } userErrors { code } } }",
+                    "variables": {"f": None},
+                }
+            ),
+            "map": json.dumps({"0": ["variables.f"]}),
+        },
+        files={"0": ("card.pdf", PDF + b"%" * 2000, "application/pdf")},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    errors = upload.json()["data"]["submitTrainingRecord"]["userErrors"]
+    assert errors == [{"code": "DOCUMENT_TOO_LARGE"}], "CREDGRAPH_MAX_DOCUMENT"
+
+
+def test_links_are_built_under_the_public_url(configured):
+    server, _, token, _ = configured
+    made = httpx.post(
+        server.url,
+        data={
+            "operations": json.dumps(
+                {
+                    "query": "mutation($f: Upload) { submitTrainingRecord(input: {type: "
+                    'CREDENTIAL_DOCUMENT, title: "T", issueDate: "2026-01-01", document: $f}) '
+                    "{ record { id document { url } } userErrors { code } } }",
+                    "variables": {"f": None},
+                }
+            ),
+            "map": json.dumps({"0": ["variables.f"]}),
+        },
+        files={"0": ("card.pdf", PDF, "application/pdf")},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()["data"]["submitTrainingRecord"]
+    assert made["userErrors"] == []
+    record = made["record"]
+    assert record["document"]["url"] == f"https://credentials.example/documents/{record['id']}"
+
+
+def test_cors_for_the_configured_origin_only(configured):
+    server, _, _, _ = configured
+    preflight = {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, if-none-match, content-type",
+    }
+    allowed = httpx.options(server.url, headers=preflight, timeout=10)
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+    allowed_headers = allowed.headers["access-control-allow-headers"].lower()
+    assert "authorization" in allowed_headers
+    assert "if-none-match" in allowed_headers
+    assert int(allowed.headers["access-control-max-age"]) > 0
+    other = httpx.options(server.url, headers={**preflight, "Origin": "https://evil.example"})
+    assert other.status_code == 400
+    poll = httpx.post(server.url, json={"query": "{ __typename }"}, headers={"Origin": ORIGIN})
+    assert poll.headers["access-control-allow-origin"] == ORIGIN
+    assert "etag" in poll.headers["access-control-expose-headers"].lower()
+
+
+def test_slow_clients_are_cut_off(configured):
+    server, _, _, _ = configured
+    address = urlsplit(server.base)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 50\r\n\r\n{"
+        )
+        answer = b""
+        while b"REQUEST_TIMEOUT" not in answer and (part := sock.recv(4096)):
+            answer += part
+    assert b" 408 " in answer, "CREDGRAPH_BODY_TIMEOUT"
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        time.sleep(1.5)
+        assert sock.recv(1024) == b"", "CREDGRAPH_HEADER_TIMEOUT"
+
+
+def test_logs_are_json_lines_with_the_request(configured):
+    server, _, token, _ = configured
+    post(server, token, "query Named { __typename }", operationName="Named")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        line = server.stderr.get(timeout=10)
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("operation") == "Named":
+            assert entry["status"] == 200
+            assert entry["request_id"]
+            assert entry["organization"]
+            assert entry["duration_ms"] >= 0
+            return
+    raise AssertionError("no JSON line for the request")
+
+
+def test_the_database_timeout_and_uri(tmp_path):
+    """MONGODB_URI points at a database; CREDGRAPH_DB_TIMEOUT bounds how long it is waited on."""
+    server = embedded.acquire(tmp_path / "db", durable=False)
+    try:
+        boot = credgraph(
+            "bootstrap", "--org", "Uri", "--admin-email", "a@uri.test",
+            data_dir=tmp_path / "data", MONGODB_URI=server.uri,
+        )  # fmt: skip
+        assert boot.returncode == 0, boot.stderr
+    finally:
+        server.stop()
+    started = time.monotonic()
+    dead = credgraph(
+        "token", "a@uri.test", data_dir=tmp_path / "data",
+        MONGODB_URI="mongodb://127.0.0.1:1/x", CREDGRAPH_DB_TIMEOUT="1s",
+    )  # fmt: skip
+    assert dead.returncode == 1
+    assert time.monotonic() - started < 20
+    assert dead.stderr.count("\n") == 1
+
+
+def test_every_documented_variable_is_set_by_these_tests():
+    source = Path(__file__).read_text()
+    missing = [o.env for o in OPTIONS if not re.search(rf"\b{o.env}\b\W*[:=]", source)]
+    assert missing == []

@@ -1,0 +1,133 @@
+"""More than one process on one data directory: two servers, workers, and the death of
+whichever process holds the embedded database — nothing stranded, nothing left behind, no
+acknowledged write lost."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+
+import httpx
+
+from store import embedded
+from tests.servers import Server, children_of, credgraph, processes_using
+
+CREATE_LABEL = (
+    'mutation { createLabel(input: {name: "Kept"}) { label { id } userErrors { code } } }'
+)
+LABELS = "{ labels { name } }"
+
+
+def ask(server: Server, token: str, query: str) -> dict:
+    response = httpx.post(
+        server.url, json={"query": query}, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    return response.json()
+
+
+def answers_again(server: Server, token: str, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if "data" in ask(server, token, "{ me { email } }"):
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def keeper_of(data_dir) -> dict[str, int]:
+    return json.loads((data_dir / embedded.ADDRESS_FILE).read_text())
+
+
+def bootstrap(data_dir) -> str:
+    boot = credgraph("bootstrap", "--org", "Two", "--admin-email", "a@two.test", data_dir=data_dir)
+    assert boot.returncode == 0, boot.stderr
+    return boot.stdout.strip()
+
+
+def test_two_servers_share_a_database_and_outlive_each_other(tmp_path):
+    data_dir = tmp_path / "data"
+    first = Server(data_dir)
+    second = Server(data_dir)
+    try:
+        first.wait_until_healthy()
+        second.wait_until_healthy()
+        token = bootstrap(data_dir)
+        assert first.stop() == 0
+        assert "data" in ask(second, token, "{ me { email } }"), "the second server goes on"
+
+        os.kill(keeper_of(data_dir)["keeper"], signal.SIGKILL)  # the database's owner dies
+        assert answers_again(second, token), "the second server restarts it and reconnects"
+    finally:
+        second.stop()
+    assert processes_using(data_dir) == []
+
+
+def test_workers_survive_the_death_of_the_database_owner(tmp_path):
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, "--workers", "2")
+    try:
+        server.wait_until_healthy()
+        token = bootstrap(data_dir)
+        workers = {ask(server, token, "{ me { email } }")["data"]["me"]["email"]}
+        assert workers == {"a@two.test"}
+        os.kill(keeper_of(data_dir)["keeper"], signal.SIGKILL)
+        assert answers_again(server, token)
+        for _ in range(10):  # every worker reconnected, whichever answers
+            assert "data" in ask(server, token, "{ me { email } }")
+    finally:
+        assert server.stop() == 0
+    assert processes_using(data_dir) == []
+
+
+def test_workers_stop_when_their_server_is_killed(tmp_path):
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, "--workers", "2")
+    server.wait_until_healthy()
+    workers = children_of(server.process.pid)
+    assert len(workers) >= 2
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+    deadline = time.monotonic() + 30
+    while (processes_using(data_dir) or any(map(alive, workers))) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(alive, workers)), "no worker serves on as an orphan"
+    assert processes_using(data_dir) == [], "and with them the database goes"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_kill_9_of_everything_loses_no_acknowledged_write(tmp_path):
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, "--workers", "2")
+    try:
+        server.wait_until_healthy()
+        token = bootstrap(data_dir)
+        made = ask(server, token, CREATE_LABEL)["data"]["createLabel"]
+        assert made["userErrors"] == []
+    finally:
+        everything = [server.process.pid, *children_of(server.process.pid)]
+        for pid in everything + processes_using(data_dir):  # workers, keeper, database
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        server.process.wait()
+    assert processes_using(data_dir) == []
+
+    again = Server(data_dir)
+    try:
+        again.wait_until_healthy()
+        assert ask(again, token, LABELS)["data"]["labels"] == [{"name": "Kept"}]
+    finally:
+        again.stop()
+    assert processes_using(data_dir) == []
