@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from graph import logs
+from graph import logs, metrics
 from graph.documents import document
 from graph.edge import Edge
 from graph.schema import build
@@ -152,6 +152,7 @@ def create_app(
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
+            Route("/metrics", metrics.endpoint),
             Route(
                 "/graphql",
                 GraphQLView(

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import textwrap
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
@@ -220,7 +221,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
         if settings.workers > 1:
             os.environ[SUPERVISOR] = str(os.getpid())
-            Multiprocess(config, sockets=[sock]).run()
+            with _shared_metrics():
+                Multiprocess(config, sockets=[sock]).run()
             return 0
         uvicorn_server = uvicorn.Server(config)
         asyncio.run(uvicorn_server.serve(sockets=[sock]))
@@ -231,6 +233,21 @@ def _serve(args: argparse.Namespace) -> int:
         sock.close()
         if server is not None:
             server.stop()
+
+
+@contextlib.contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """Workers count into one fresh directory that `/metrics` adds up (prometheus-client's
+    multiprocess mode), unless the operator named one."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="credgraph-metrics-") as directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def _say(message: str) -> None:

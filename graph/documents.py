@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from graph import ids
-from graph.view import error_response
+from graph.errors import error_response
 from resolvers import documents
 from resolvers.auth import authenticate
 from resolvers.errors import Code, DomainError

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from starlette.responses import JSONResponse
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import AccessError, Code, DomainError
@@ -112,3 +113,12 @@ class ErrorCodes(SchemaExtension):
         result = self.execution_context.result
         if result is not None and result.errors:
             result.errors = [with_code(e, self.phases.get(id(e))) for e in result.errors]
+
+
+def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    """A GraphQL-shaped error body for failures that happen before execution."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+        headers=headers or None,
+    )

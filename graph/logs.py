@@ -2,7 +2,8 @@
 
 Every request leaves one line — its id (the client's `X-Request-Id`, else a new one, echoed
 back), method, path, status, duration, and for GraphQL the operation and the caller's
-organization — written by `RequestLog`, ASGI middleware around the whole app.
+organization — written by `RequestLog`, ASGI middleware around the whole app, which also
+counts it for `/metrics`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph import metrics
 
 log = logging.getLogger("credgraph")
 requests = logging.getLogger("credgraph.request")
@@ -85,7 +88,9 @@ class RequestLog:
             await self.app(scope, receive, sending)
         finally:
             facts = scope.get("state", {}).get("log", {})
-            duration = round((time.perf_counter() - started) * 1000, 2)
+            seconds = time.perf_counter() - started
+            metrics.observe(scope["path"], facts.get("operation", ""), status, seconds)
+            duration = round(seconds * 1000, 2)
             requests.info(
                 "%s %s %s %.2f ms%s",
                 scope["method"],

@@ -24,10 +24,11 @@ def etag(
     data_version: int,
     reads_now: bool,
     now: datetime,
+    media: str,
 ) -> str:
     moment = now.strftime("%Y-%m-%dT%H:%M:%S") if reads_now else ""
     material = json.dumps(
-        [query, operation_name, variables, user_id, data_version, moment],
+        [query, operation_name, variables, user_id, data_version, moment, media],
         sort_keys=True,
         separators=(",", ":"),
         default=str,

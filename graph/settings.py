@@ -186,6 +186,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("log_format", "CREDGRAPH_LOG_FORMAT", log_format, "auto", "`auto`",
            "`json`: one JSON object per line (a request's id, status, duration, operation and "
            "organization); `text`: plain lines; `auto`: text on a terminal, else JSON."),
+    Option("metrics_token", "CREDGRAPH_METRICS_TOKEN", text, "", "unset: open",
+           "When set, `/metrics` answers only `Authorization: Bearer <this>` (Prometheus's "
+           "`authorization.credentials`); unset, anyone who reaches the port can scrape it."),
 )  # fmt: skip
 
 
@@ -210,6 +213,7 @@ class Settings:
     body_timeout: float = 60.0
     header_timeout: float = 10.0
     log_format: str = "auto"
+    metrics_token: str = ""
 
     @classmethod
     def load(
@@ -260,6 +264,8 @@ class Settings:
             env["CREDGRAPH_CORS_ORIGINS"] = ",".join(self.cors_origins)
         if self.public_url:
             env["CREDGRAPH_PUBLIC_URL"] = self.public_url
+        if self.metrics_token:
+            env["CREDGRAPH_METRICS_TOKEN"] = self.metrics_token
         return env
 
     @property

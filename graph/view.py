@@ -18,11 +18,11 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
-from graph import logs, polling
+from graph import logs, media, polling
 from graph.clock import reads_now
 from graph.context import Context
 from graph.edge import visiting
-from graph.errors import UNAVAILABLE_MESSAGE, parse_failure_code
+from graph.errors import UNAVAILABLE_MESSAGE, error_response, parse_failure_code
 from graph.schema import Schema
 from resolvers.auth import authenticate
 from resolvers.errors import Code, DomainError
@@ -38,7 +38,7 @@ HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
-CACHE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+CACHE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Accept"}
 
 
 def _place(operations: dict[str, Any], path: str, upload: object) -> None:
@@ -62,19 +62,12 @@ def _place(operations: dict[str, Any], path: str, upload: object) -> None:
         raise HTTPException(400, f"{path!r} does not lead to a null in operations") from error
 
 
-def _refusal(error: GraphQLError) -> JSONResponse:
-    """A document the gate refused: a limit is a 400; a document that does not parse is
-    answered as GraphQL answers it (200 for `application/json`)."""
-    status = 200 if (error.extensions or {}).get("code") == "GRAPHQL_PARSE_FAILED" else 400
-    return JSONResponse({"errors": [error.formatted]}, status_code=status)
-
-
-def error_response(status: int, code: str, message: str, **headers: str) -> JSONResponse:
-    """A GraphQL-shaped error body for failures that happen before execution."""
+def _refusal(error: GraphQLError, legacy: bool) -> JSONResponse:
+    """A document the gate refused: a limit is a 400; a document that does not parse too,
+    except for a legacy `application/json` client, to which GraphQL answers 200."""
+    parse_failure = (error.extensions or {}).get("code") == "GRAPHQL_PARSE_FAILED"
     return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status,
-        headers=headers or None,
+        {"errors": [error.formatted]}, status_code=200 if parse_failure and legacy else 400
     )
 
 
@@ -110,21 +103,29 @@ class GraphQLView(GraphQL[Context, None]):
                 scope, receive, send
             )
             return
-        response = await self._respond(Request(scope, receive))
+        request = Request(scope, receive)
+        wanted = media.remember(scope, request.headers.get("accept"))
+        response = await self._respond(request, legacy=wanted == media.JSON)
+        if response.headers.get("content-type") == media.JSON:
+            response.headers["content-type"] = wanted
         await response(scope, receive, send)
 
-    async def _respond(self, request: Request) -> Response:
+    async def _respond(self, request: Request, legacy: bool) -> Response:
         try:
             return await self.run(request)
         except HTTPException as error:
             code = HTTP_CODES.get(error.status_code, "BAD_REQUEST")
-            return error_response(error.status_code, code, error.reason)
+            allowed = "POST" if request.method == "GET" else "GET, POST"
+            allow = {"Allow": allowed} if error.status_code == 405 else {}
+            return error_response(error.status_code, code, error.reason, **allow)
         except _Refused as refused:
-            return _refusal(refused.error)
+            return _refusal(refused.error, legacy)
         except _NotModified as unchanged:
             return Response(status_code=304, headers={"ETag": unchanged.tag, **CACHE_HEADERS})
         except _PersistedQueryNotFound:
-            return error_response(200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+            return error_response(
+                200 if legacy else 400, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound"
+            )
         except _DatabaseDown:
             return error_response(
                 503, Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, **{"Retry-After": "5"}
@@ -177,6 +178,9 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if prepared is not None and prepared.error is not None:
             raise _Refused(prepared.error)
+        kind = prepared.kind if prepared is not None else None
+        if request.method == "GET" and kind is not None and kind is not OperationType.QUERY:
+            raise HTTPException(405, f"a {kind.value} must be sent with POST")
         await self._authenticate(context)
         session = context.session
         logs.note(
@@ -199,6 +203,7 @@ class GraphQLView(GraphQL[Context, None]):
                     data_version=session.data_version,
                     reads_now=reads_now(prepared.clock, request_data.variables),
                     now=context.now,
+                    media=media.of(request.scope),
                 )
                 if polling.matches(tag, request.headers.get("if-none-match")):
                     raise _NotModified(tag)
@@ -212,6 +217,10 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if tag is not None and not result.errors:
             sub_response.headers["ETag"] = tag
+        if media.of(request.scope) != media.JSON and media.never_executed(
+            result.data, result.errors
+        ):
+            sub_response.status_code = 400
         if prepared is not None and prepared.kind is OperationType.MUTATION and session:
             await organizations.touch(context.db, id=session.user.org_id)
         return result
@@ -239,8 +248,13 @@ class GraphQLView(GraphQL[Context, None]):
     async def process_result(  # type: ignore[override]
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        """Every error leaves with a code: those raised while parsing never reach `ErrorCodes`."""
+        """Every error leaves with a code: those raised while parsing never reach `ErrorCodes`.
+        A request never executed has no `data` in the newer media type."""
         response = await super().process_result(request, result)
+        if media.of(request.scope) != media.JSON and media.never_executed(
+            result.data, result.errors
+        ):
+            response.pop("data", None)
         for error in response.get("errors") or ():
             extensions = error.setdefault("extensions", {})
             extensions.setdefault("code", parse_failure_code(str(error.get("message", ""))))

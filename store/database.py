@@ -18,6 +18,7 @@ from pymongo.errors import ConfigurationError, PyMongoError
 from store import embedded
 from store.errors import StoreError, Unavailable, translate
 from store.indexes import ensure_indexes
+from store.metrics import CommandMetrics
 
 DEFAULT_DATABASE = "credgraph"
 
@@ -60,7 +61,7 @@ async def connect(
             serverSelectionTimeoutMS=int(seconds * 1000),
             connectTimeoutMS=int(seconds * 1000),
             timeoutMS=int(seconds * 1000),
-            event_listeners=list(listeners),
+            event_listeners=[CommandMetrics(), *listeners],
             appname="credgraph",
         )
     except ConfigurationError as error:

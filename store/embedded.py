@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from store.errors import EmbeddedError
+from store.metrics import EMBEDDED_RESTARTS
 
 log = logging.getLogger("credgraph")
 
@@ -125,6 +126,7 @@ def supervise(server: EmbeddedServer, *, every: float = 1.0) -> threading.Event:
                         "the embedded database is gone; starting it on port %s", server.port
                     )
                     fresh = _start(server.data_dir, 30.0, port=server.port, durable=server.durable)
+                    EMBEDDED_RESTARTS.inc()
             except (EmbeddedError, OSError) as error:
                 log.error("could not restart the embedded database: %s", error)
                 continue

@@ -52,6 +52,7 @@ def configured(tmp_path_factory):
         "CREDGRAPH_BODY_TIMEOUT": "1s",
         "CREDGRAPH_HEADER_TIMEOUT": "1s",
         "CREDGRAPH_LOG_FORMAT": "json",
+        "CREDGRAPH_METRICS_TOKEN": "scrape-me",
     }
     server = Server(data_dir, env=env, port=None)
     server.wait_until_healthy()
@@ -217,6 +218,36 @@ def test_logs_are_json_lines_with_the_request(configured):
             assert entry["duration_ms"] >= 0
             return
     raise AssertionError("no JSON line for the request")
+
+
+def counted(scrape: str, name: str, **labels: str) -> float:
+    """The sum of a sample over every label set that includes `labels`."""
+    total = 0.0
+    for line in scrape.splitlines():
+        match = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
+        if match and all(f'{k}="{v}"' in (match[1] or "") for k, v in labels.items()):
+            total += float(match[2])
+    return total
+
+
+def test_metrics_add_up_every_worker_behind_the_token(configured):
+    server, env, token, _ = configured
+    metrics = server.url.replace("/graphql", "/metrics")
+    refused = httpx.get(metrics, timeout=10)
+    assert refused.status_code == 401, "CREDGRAPH_METRICS_TOKEN"
+    assert httpx.get(metrics, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    for _ in range(8):  # spread over both workers by the kernel
+        post(server, token, "query Counted { me { email } }", operationName="Counted")
+    scraper = {"Authorization": f"Bearer {env['CREDGRAPH_METRICS_TOKEN']}"}
+    for _ in range(4):  # whichever worker answers the scrape adds up both
+        scrape = httpx.get(metrics, headers=scraper, timeout=10)
+        assert scrape.status_code == 200
+        assert scrape.headers["content-type"].startswith("text/plain")
+        assert counted(scrape.text, "credgraph_requests_total", operation="Counted") == 8
+        assert (
+            counted(scrape.text, "credgraph_requests_total", operation="Counted", status="200") == 8
+        )
+        assert counted(scrape.text, "credgraph_database_commands_total", command="find") > 0
 
 
 def test_the_database_timeout_and_uri(tmp_path):

@@ -52,11 +52,9 @@ async def test_query_over_get(http, org):
 async def test_mutation_over_get_is_refused_and_changes_nothing(http, db, org):
     before = await db.db.users.count_documents({})
     response = await http.get("/graphql", params={"query": CREATE}, headers=bearer(org))
-    assert response.status_code in (400, 405)
-    assert response.json()["errors"][0]["extensions"]["code"] in (
-        "BAD_REQUEST",
-        "METHOD_NOT_ALLOWED",
-    )
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
     assert await db.db.users.count_documents({}) == before
 
 
@@ -121,3 +119,70 @@ async def test_every_error_has_a_code(http, org):
         response = await http.post("/graphql", json={"query": query})
         for error in response.json().get("errors", []):
             assert error["extensions"]["code"]
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code"),
+    [
+        ("{ me { email ", None, "GRAPHQL_PARSE_FAILED"),
+        ("{ me { shoeSize } }", None, "GRAPHQL_VALIDATION_FAILED"),
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": None}, "BAD_USER_INPUT"),
+    ],
+)
+async def test_the_newer_media_type_says_never_executed_with_a_400(
+    http, org, query, variables, code
+):
+    response = await http.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={**bearer(org), "Accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == GRAPHQL_RESPONSE
+    body = response.json()
+    assert "data" not in body
+    assert body["errors"][0]["extensions"]["code"] == code
+
+
+async def test_the_newer_media_type_answers_executed_requests_with_200(http, org):
+    for headers in ({}, bearer(org)):  # a field error (not signed in) is still an execution
+        response = await http.post(
+            "/graphql", json={"query": ME}, headers={**headers, "Accept": GRAPHQL_RESPONSE}
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"] == GRAPHQL_RESPONSE
+        assert "data" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, "application/json"),
+        ("*/*", "application/json"),
+        ("application/json", "application/json"),
+        (f"{GRAPHQL_RESPONSE}, application/json;q=0.9", GRAPHQL_RESPONSE),
+        (f"application/json, {GRAPHQL_RESPONSE}", "application/json"),
+        (f"application/json;q=0.5, {GRAPHQL_RESPONSE}", GRAPHQL_RESPONSE),
+        (f"{GRAPHQL_RESPONSE};q=0", "application/json"),
+        ("text/plain", "application/json"),
+    ],
+)
+async def test_the_media_type_is_negotiated(http, org, accept, expected):
+    headers = {**bearer(org), **({"Accept": accept} if accept else {})}
+    response = await http.post("/graphql", json={"query": "{ me { shoe } }"}, headers=headers)
+    assert response.headers["content-type"] == expected
+    assert response.status_code == (200 if expected == "application/json" else 400)
+
+
+async def test_a_poll_is_tagged_per_media_type(http, org):
+    tags = set()
+    for accept in ("application/json", GRAPHQL_RESPONSE):
+        response = await http.post(
+            "/graphql", json={"query": ME}, headers={**bearer(org), "Accept": accept}
+        )
+        assert "Accept" in response.headers["vary"]
+        tags.add(response.headers["etag"])
+    assert len(tags) == 2

@@ -37,7 +37,7 @@ async def test_queries_are_tagged_and_an_unchanged_poll_is_304_without_execution
     assert first.status_code == 200
     tag = first.headers["etag"]
     assert first.headers["cache-control"] == "private, no-cache"
-    assert first.headers["vary"] == "Authorization"
+    assert first.headers["vary"] == "Authorization, Accept"
 
     commands.names.clear()
     again = await post(http, LABELS, token, **{"If-None-Match": tag})

@@ -44,6 +44,7 @@ GOOD = {
     "CREDGRAPH_BODY_TIMEOUT": ("5m", "body_timeout", 300.0),
     "CREDGRAPH_HEADER_TIMEOUT": ("2s", "header_timeout", 2.0),
     "CREDGRAPH_LOG_FORMAT": ("json", "log_format", "json"),
+    "CREDGRAPH_METRICS_TOKEN": ("scrape-me", "metrics_token", "scrape-me"),
 }
 BAD = {
     "MONGODB_URI": "mongodb://host:notaport/x",

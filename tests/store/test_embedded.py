@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 from pymongo import MongoClient
 
 from store import embedded
@@ -140,10 +141,12 @@ def test_a_database_that_dies_is_restarted_on_its_port(data_dir):
     server = embedded.acquire(data_dir, durable=False)
     embedded.supervise(server, every=0.1)
     first_pid, port = server.pid, server.port
+    restarts = REGISTRY.get_sample_value("credgraph_embedded_restarts_total")
     try:
         os.kill(first_pid, signal.SIGKILL)
         assert wait_until(lambda: server.pid != first_pid and server.alive(), 30)
         assert server.port == port
+        assert REGISTRY.get_sample_value("credgraph_embedded_restarts_total") == restarts + 1
         with MongoClient(server.uri, serverSelectionTimeoutMS=10_000) as client:
             client.keep.things.insert_one({"_id": "after"})
     finally:
