@@ -23,6 +23,7 @@ from graph.clock import reads_now
 from graph.context import Context
 from graph.edge import visiting
 from graph.errors import UNAVAILABLE_MESSAGE, error_response, parse_failure_code
+from graph.gate import Prepared
 from graph.schema import Schema
 from resolvers.auth import authenticate
 from resolvers.errors import Code, DomainError
@@ -69,6 +70,15 @@ def _refusal(error: GraphQLError, legacy: bool) -> JSONResponse:
     return JSONResponse(
         {"errors": [error.formatted]}, status_code=200 if parse_failure and legacy else 400
     )
+
+
+def _operation_label(given: str | None, prepared: Prepared | None) -> str:
+    """What logs and metrics call the operation: its name (sent, or in the document), else its
+    kind (`query`, `mutation`)."""
+    operation = prepared.operation if prepared else None
+    if given or operation is None:
+        return given or ""
+    return operation.name.value if operation.name else operation.operation.value
 
 
 class _DatabaseDown(Exception):
@@ -185,8 +195,7 @@ class GraphQLView(GraphQL[Context, None]):
         session = context.session
         logs.note(
             request.scope,
-            operation=request_data.operation_name
-            or (prepared.kind.value if prepared and prepared.kind else ""),
+            operation=_operation_label(request_data.operation_name, prepared),
             organization=session.user.org_id if session else "",
         )
         if registering is not None and session is not None and request_data.query:
