@@ -4,9 +4,12 @@ README starts it; each printed answer is checked (see `tests/readme.py`)."""
 from __future__ import annotations
 
 import os
+import re
 
-from tests.readme import Runner, examples
+from resolvers.errors import Code
+from tests.readme import README, Runner, examples
 from tests.servers import CREDGRAPH, Server
+from tests.test_layers import ROOT
 
 
 def test_the_readme_examples_run_and_print_what_the_readme_shows(tmp_path, monkeypatch):
@@ -21,3 +24,15 @@ def test_the_readme_examples_run_and_print_what_the_readme_shows(tmp_path, monke
             runner.run(example)
     finally:
         server.stop()
+
+
+def test_the_error_tables_name_every_code_the_server_returns():
+    section = README.read_text().split("## Errors\n", 1)[1].split("\n## ", 1)[0]
+    returned = {code.value for code in Code}
+    for path in (ROOT / "graph").glob("*.py"):
+        returned |= {
+            literal
+            for literal in re.findall(r'"([A-Z]+(?:_[A-Z]+)+)"', path.read_text())
+            if not literal.startswith(("CREDGRAPH_", "MONGODB_", "PROMETHEUS_"))
+        }
+    assert sorted(code for code in returned if f"`{code}`" not in section) == []
