@@ -156,7 +156,8 @@ OPTIONS: tuple[Option, ...] = (
            "`SERVICE_UNAVAILABLE`."),
     Option("embedded_durable", "CREDGRAPH_EMBEDDED_DURABLE", flag, True, "`true`",
            "The embedded database syncs every commit to disk, so a `kill -9` loses no "
-           "acknowledged write; `false` trades that for faster writes (see Performance)."),
+           "acknowledged write; `false` trades that for faster writes (measured in "
+           "`bench/durability.py`)."),
     Option("max_document", "CREDGRAPH_MAX_DOCUMENT", size, 10 * 1024 * 1024, "`10MiB`",
            "The largest document a record may carry (`B`, `KiB` or `MiB`)."),
     Option("max_body", "CREDGRAPH_MAX_BODY", size, 1024 * 1024, "`1MiB`",

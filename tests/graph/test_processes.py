@@ -8,12 +8,15 @@ import contextlib
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import time
 
 import httpx
 
 from store import embedded
-from tests.servers import Server, children_of, credgraph, processes_using
+from tests.servers import Server, children_of, credgraph, environment, processes_using
 
 CREATE_LABEL = (
     'mutation { createLabel(input: {name: "Kept"}) { label { id } userErrors { code } } }'
@@ -130,4 +133,41 @@ def test_kill_9_of_everything_loses_no_acknowledged_write(tmp_path):
         assert ask(again, token, LABELS)["data"]["labels"] == [{"name": "Kept"}]
     finally:
         again.stop()
+    assert processes_using(data_dir) == []
+
+
+def test_the_documented_factory_serves_under_plain_uvicorn_with_workers(tmp_path):
+    data_dir = tmp_path / "data"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    uvicorn = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "graph.app:from_environment",
+         "--port", str(port), "--workers", "2"],
+        env=environment(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            time.sleep(0.2)
+        token = bootstrap(data_dir)
+        for _ in range(6):
+            answer = httpx.post(
+                f"{url}/graphql",
+                json={"query": "{ me { email } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()
+            assert answer == {"data": {"me": {"email": "a@two.test"}}}
+    finally:
+        uvicorn.send_signal(signal.SIGTERM)
+        assert uvicorn.wait(timeout=30) == 0
+    deadline = time.monotonic() + 15
+    while processes_using(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert processes_using(data_dir) == []
