@@ -38,7 +38,6 @@ from graph.settings import Settings
 from resolvers import tokens
 from resolvers.clock import FrozenClock
 from store import embedded
-from store.compliance import status_expression
 from store.database import connect
 
 ROOT = Path(__file__).parent.parent
@@ -155,6 +154,29 @@ async def in_process(
             result["poll_304"] = await median_seconds(poll, repeat)
             result["answer"] = first.json()["data"]
     return result
+
+
+def _by(field: str, as_of: datetime) -> dict[str, Any]:
+    """The field is set and not after `as_of` (in expressions, null sorts before dates)."""
+    return {"$and": [{"$ne": [{"$ifNull": [field, None]}, None]}, {"$lte": [field, as_of]}]}
+
+
+def status_expression(as_of: datetime) -> dict[str, Any]:
+    """The baseline's status: the rules of `Timeline.status` as one aggregation expression, so
+    the raw floor pays for status in the database as a hand-written query would."""
+    done = _by("$completedAt", as_of)
+    return {
+        "$switch": {
+            "branches": [
+                {"case": {"$and": [done, _by("$validUntil", as_of)]}, "then": "EXPIRED"},
+                {"case": done, "then": "COMPLETED"},
+                {"case": {"$gt": ["$startDate", as_of]}, "then": "NOT_YET_AVAILABLE"},
+                {"case": {"$lte": ["$dueDate", as_of]}, "then": "OVERDUE"},
+                {"case": _by("$startedAt", as_of), "then": "IN_PROGRESS"},
+            ],
+            "default": "NOT_STARTED",
+        }
+    }
 
 
 async def raw_baseline(uri: str, database: str, org_name: str, repeat: int) -> float:

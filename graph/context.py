@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
-from graph.clock import noted
+from graph.freshness import Freshness, Moment
 from graph.settings import Settings
 from resolvers.auth import Session, require_viewer
 from resolvers.clock import Clock, as_utc
@@ -33,14 +33,35 @@ class Context:
 
     @property
     def now(self) -> datetime:
-        """The request's moment. Reading it makes an answer depend on the clock: the field
-        doing so must be marked `reads_clock()` (a test watches for it)."""
-        noted()
+        """The request's moment. Reading it makes the answer true for this second only; a
+        resolver that knows when its part next changes uses `when` and `lasts` instead."""
+        self.freshness.claim_second()
         return self._now
 
+    @property
+    def started(self) -> datetime:
+        """The request's moment for bookkeeping that is not part of the answer (a token's
+        expiry, a write's timestamp): reading it claims nothing."""
+        return self._now
+
+    def when(self, as_of: datetime | None, *, field: str = "asOf") -> Moment:
+        """The moment an answer is asked for: the client's `asOf`, else now — until settled
+        with `lasts`, an answer at now is true for this second only."""
+        if as_of is not None:
+            return Moment(as_utc(as_of, field=field), live=False)
+        return self.freshness.open()
+
+    def lasts(self, moment: Moment, until: datetime | None) -> None:
+        """What was computed at `moment` stays true until `until` (see `graph.freshness`)."""
+        self.freshness.settle(moment, until)
+
     def moment(self, as_of: datetime | None, *, field: str = "asOf") -> datetime:
-        """The moment an answer is asked for: the client's `asOf`, else now."""
-        return as_utc(as_of, field=field) if as_of is not None else self.now
+        """The moment an answer is asked for, true for this second only when it is now."""
+        return self.when(as_of, field=field).at
+
+    @cached_property
+    def freshness(self) -> Freshness:
+        return Freshness(self._now)
 
     @property
     def viewer(self) -> User:

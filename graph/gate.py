@@ -24,20 +24,17 @@ from dataclasses import dataclass, field
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    NullValueNode,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
-    TypeInfo,
-    TypeInfoVisitor,
-    Visitor,
+    SelectionSetNode,
     parse,
-    visit,
 )
-from strawberry.schema.schema_converter import GraphQLCoreConverter
 
-from graph.clock import MARK, ClockUse, use
 from graph.limits import Limits, check
 
 CACHE_ENTRIES = 1024
@@ -54,7 +51,7 @@ class Prepared:
     document: DocumentNode | None = None
     operation: OperationDefinitionNode | None = None
     error: GraphQLError | None = None
-    clock: tuple[ClockUse, ...] = ()
+    personal: bool = True  # selects `me`: the answer depends on who asks
     validation: list[GraphQLError] | None = field(default=None)  # filled on first validation
 
     @property
@@ -135,7 +132,7 @@ class Gate:
         except GraphQLError as error:
             return Prepared(document=document, operation=operation, error=error)
         return Prepared(
-            document=document, operation=operation, clock=_clock_uses(self.schema, document)
+            document=document, operation=operation, personal=_asks_who(document, operation)
         )
 
 
@@ -174,41 +171,25 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return chosen[0] if len(chosen) == 1 else None
 
 
-class _ClockFinder(Visitor):
-    """Collects the selected fields marked as reading the clock (every fragment of the
-    document, used or not: a conservative reading)."""
-
-    def __init__(self, type_info: TypeInfo, defaults: set[str]) -> None:
-        super().__init__()
-        self.type_info = type_info
-        self.defaults = defaults
-        self.uses: list[ClockUse] = []
-
-    def enter_field(self, node: FieldNode, *_: object) -> None:
-        definition = self.type_info.get_field_def()
-        if definition is None:
-            return
-        strawberry_field = (definition.extensions or {}).get(
-            GraphQLCoreConverter.DEFINITION_BACKREF
-        )
-        rule = getattr(strawberry_field, "metadata", {}).get(MARK)
-        if rule is None:
-            return
-        found = use(node, rule)
-        if found is not None:
-            self.uses.append(ClockUse(found.variable, found.variable in self.defaults))
-
-
-def _clock_uses(schema: GraphQLSchema, document: DocumentNode) -> tuple[ClockUse, ...]:
-    defaults = {
-        variable.variable.name.value
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode)
-        for variable in definition.variable_definitions or ()
-        if variable.default_value is not None
-        and not isinstance(variable.default_value, NullValueNode)
+def _asks_who(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
+    """Whether the operation selects `me` at its root (through fragments too): every other
+    root field of an administrator's query answers alike for every administrator of the
+    organization."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    type_info = TypeInfo(schema)
-    finder = _ClockFinder(type_info, defaults)
-    visit(document, TypeInfoVisitor(type_info, finder))
-    return tuple(finder.uses)
+    pending: list[SelectionSetNode] = [operation.selection_set]
+    seen: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == "me":
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if name in fragments and name not in seen:
+                    seen.add(name)
+                    pending.append(fragments[name].selection_set)
+    return False

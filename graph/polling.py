@@ -1,9 +1,11 @@
 """Cheap repeated polls: ETags that change exactly when an answer may, and persisted queries.
 
-A query's tag covers the document, the variables, the caller and the organization's data
-version (advanced after every write), plus the current second when the answer reads the clock
-(fields marked `reads_clock()` whose moment the request did not pin with `asOf`). An
-`If-None-Match` that matches is answered 304 before any resolver runs.
+A query's tag covers what the answer is made of — the document, the variables, who it is for
+and the organization's data version (advanced after every write) — and, when the answer reads
+the clock, the moment it next may change by itself (`graph.freshness`), which the tag carries in
+the clear: `"<digest>.<moment>"`. An `If-None-Match` whose digest is this request's, at a
+moment still ahead, is answered 304 before any resolver runs. A wallboard's counts thus stay
+304 until a write or the next due date, start date or validity end among what it shows.
 """
 
 from __future__ import annotations
@@ -11,37 +13,53 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-
-def etag(
-    *,
-    query: str,
-    operation_name: str | None,
-    variables: dict[str, Any] | None,
-    user_id: str,
-    data_version: int,
-    reads_now: bool,
-    now: datetime,
-    media: str,
-) -> str:
-    moment = now.strftime("%Y-%m-%dT%H:%M:%S") if reads_now else ""
-    material = json.dumps(
-        [query, operation_name, variables, user_id, data_version, moment, media],
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return '"' + hashlib.sha256(material.encode()).hexdigest()[:32] + '"'
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
-def matches(tag: str, if_none_match: str | None) -> bool:
-    """Whether the client holds this very answer. `*` ("any answer") is no proof of that: a 304
-    only ever confirms an answer the caller already had."""
-    if not if_none_match:
-        return False
-    return tag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+@dataclass(frozen=True, slots=True)
+class Key:
+    """What an answer is made of, but for the moment it was computed at."""
+
+    query: str
+    operation_name: str | None
+    variables: dict[str, Any] | None
+    audience: str  # a user's id, or `org:<id>` for an answer every administrator shares
+    data_version: int
+    media: str
+
+    def tag(self, until: datetime | None) -> str:
+        """The ETag of this answer, true until `until` (None: until the data changes)."""
+        moment = "" if until is None else f".{(until - EPOCH) // MICROSECOND:x}"
+        return f'"{self._digest(moment)}{moment}"'
+
+    def unchanged(self, if_none_match: str | None, now: datetime) -> str | None:
+        """The client's tag when it names this very answer and its moment is still ahead.
+        `*` ("any answer") is no proof of that: a 304 only confirms an answer the caller had."""
+        for given in (if_none_match or "").split(","):
+            tag = given.strip().removeprefix("W/")
+            _, dot, moment = tag.strip('"').partition(".")
+            try:
+                until = EPOCH + int(moment, 16) * MICROSECOND if dot else None
+            except (ValueError, OverflowError):
+                continue
+            if (until is None or now < until) and tag == self.tag(until):
+                return tag
+        return None
+
+    def _digest(self, moment: str) -> str:
+        material = json.dumps(
+            [self.query, self.operation_name, self.variables, self.audience,
+             self.data_version, self.media, moment],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )  # fmt: skip
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 class PersistedQueries:

@@ -6,14 +6,13 @@ from typing import Annotated
 import strawberry
 
 from graph import ids
-from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.assignment import CredentialAssignment, CredentialStatus
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
 from graph.types.criteria import CriteriaGroup, Requirement, TrainingRecordType
-from graph.types.dashboard import CURRENT, TIME_FILTERS, AssignmentOrder, ComplianceSummary
+from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -23,10 +22,10 @@ from graph.types.user import User
 from resolvers import catalogue, credentials, dashboard, progress, records
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
+from resolvers.listing import Criteria
 from resolvers.progress import SortField
 from resolvers.status import Status
 from store import records as record_store
-from store.assignments import Filter
 
 ENTITIES = (
     User,
@@ -118,7 +117,6 @@ class Query:
     @strawberry.field(
         description="Administrators: compliance counts at `asOf` (default now), for one "
         "credential or all; `expiringWithin` (default 30 days) sets the expiring/due horizon.",
-        metadata=reads_clock(),
     )
     async def compliance_summary(
         self,
@@ -136,19 +134,21 @@ class Query:
             if found is None:
                 raise not_found("the credential", field="credential")
             credential_id = found.record.id
+        moment = ctx.when(as_of)
         result = await dashboard.compliance_summary(
             ctx.db,
+            ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             credential_id=credential_id,
-            as_of=ctx.moment(as_of),
+            as_of=moment.at,
             expiring_within=expiring_within.to_period("expiringWithin")
             if expiring_within
             else None,
         )
+        ctx.lasts(moment, result.changes)
         return ComplianceSummary.of(result)
 
     @strawberry.field(
-        metadata=reads_clock(when=TIME_FILTERS),
         description="Administrators: the organization's cycles. Status, `dueBefore` (not "
         "completed, due by then) and `expiringBefore` (valid, lapsing by then) are judged at "
         "`asOf`; keyset-paginated in `orderBy` order.",
@@ -169,8 +169,9 @@ class Query:
     ) -> Connection[CredentialAssignment]:
         ctx = info.context
         order = order_by or AssignmentOrder()
-        where = Filter(
-            as_of=ctx.moment(as_of),
+        moment = ctx.when(as_of)
+        criteria = Criteria(
+            as_of=moment.at,
             credential_id=ids.db_id(credential, expect="Credential", field="credential")
             if credential
             else None,
@@ -182,16 +183,17 @@ class Query:
             else None,
             current=current,
         )
-        page = await progress.organization_assignments(
-            ctx.db,
+        listed = await progress.organization_assignments(
+            ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
-            where,
+            criteria,
             order=SortField(order.field),
             descending=order.descending,
             first=first,
             after=after,
         )
-        return Connection.of(page, CredentialAssignment.from_record)
+        ctx.lasts(moment, listed.changes)
+        return Connection.of(listed.page, CredentialAssignment.from_record)
 
     @strawberry.field(description="The course catalogue: courses and learning paths.")
     async def courses(

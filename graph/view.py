@@ -19,7 +19,6 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from graph import logs, media, polling
-from graph.clock import reads_now
 from graph.context import Context
 from graph.edge import visiting
 from graph.errors import UNAVAILABLE_MESSAGE, error_response, parse_failure_code
@@ -160,7 +159,7 @@ class GraphQLView(GraphQL[Context, None]):
                 context.db,
                 context.request.headers.get("authorization"),
                 secret=context.settings.secret,
-                now=context.now,
+                now=context.started,
             )
         except DomainError as error:
             context.auth_error = error
@@ -200,22 +199,21 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if registering is not None and session is not None and request_data.query:
             self.persisted.put(registering, request_data.query)
-        tag = None
+        key = None
         if prepared is not None and prepared.kind is OperationType.QUERY:
             sub_response.headers.update(CACHE_HEADERS)
             if session is not None:
-                tag = polling.etag(
+                key = polling.Key(
                     query=request_data.query or "",
                     operation_name=request_data.operation_name,
                     variables=request_data.variables,
-                    user_id=session.user.id,
+                    audience=session.user.id,
                     data_version=session.data_version,
-                    reads_now=reads_now(prepared.clock, request_data.variables),
-                    now=context.now,
                     media=media.of(request.scope),
                 )
-                if polling.matches(tag, request.headers.get("if-none-match")):
-                    raise _NotModified(tag)
+                held = key.unchanged(request.headers.get("if-none-match"), context.started)
+                if held is not None:
+                    raise _NotModified(held)
         result = await super().execute_single(
             request=request,
             request_adapter=request_adapter,
@@ -224,8 +222,8 @@ class GraphQLView(GraphQL[Context, None]):
             root_value=root_value,
             request_data=request_data,
         )
-        if tag is not None and not result.errors:
-            sub_response.headers["ETag"] = tag
+        if key is not None and not result.errors:
+            sub_response.headers["ETag"] = key.tag(context.freshness.until)
         if media.of(request.scope) != media.JSON and media.never_executed(
             result.data, result.errors
         ):

@@ -1,13 +1,16 @@
-"""What dashboards poll: compliance counts computed by the database, not in Python."""
+"""What dashboards poll: compliance counts of people, from the same read of the scope's cycles
+as the lists beside them (`resolvers.listing`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from resolvers import listing
 from resolvers.auth import require_admin
 from resolvers.periods import Period, PeriodUnit
-from store import compliance
+from resolvers.progress import LoadScope
+from store import records
 from store.database import Database
 from store.users import User
 
@@ -18,11 +21,14 @@ DEFAULT_HORIZON = Period(30, PeriodUnit.DAY)
 class Compliance:
     as_of: datetime
     horizon: Period
-    summary: compliance.Summary
+    summary: listing.Summary
+    pending_records: int
+    changes: datetime | None  # the first moment the counts may change without a write
 
 
 async def compliance_summary(
     db: Database,
+    cycles: LoadScope,
     viewer: User,
     *,
     credential_id: str | None,
@@ -32,11 +38,13 @@ async def compliance_summary(
     """Counts per status at `as_of`, what lapses or falls due within the horizon, the queue."""
     admin = require_admin(viewer)
     horizon = expiring_within or DEFAULT_HORIZON
-    summary = await compliance.summary(
-        db,
-        org_id=admin.org_id,
-        credential_id=credential_id,
+    found = await cycles((credential_id, None))
+    return Compliance(
         as_of=as_of,
-        horizon=horizon.after(as_of),
+        horizon=horizon,
+        summary=listing.summary(found, as_of=as_of, horizon=horizon.after(as_of)),
+        pending_records=await records.count_pending(
+            db, org_id=admin.org_id, credential_id=credential_id
+        ),
+        changes=listing.next_change(found, as_of, ahead=horizon),
     )
-    return Compliance(as_of=as_of, horizon=horizon, summary=summary)

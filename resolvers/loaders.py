@@ -121,6 +121,24 @@ class RecordsByLearnerLoader(DataLoader[str, list[Record]]):
         super().__init__(load_fn=load)
 
 
+class CyclesInScopeLoader(DataLoader[tuple[str | None, str | None], list[Assignment]]):
+    """Every cycle of a scope — (credential, learner), (None, None) for the organization —
+    read once per request, however many summaries, lists and counts are computed from it."""
+
+    def __init__(self, db: Database, org_id: str) -> None:
+        async def load(
+            scopes: Sequence[tuple[str | None, str | None]],
+        ) -> list[list[Assignment]]:
+            return [
+                await assignments.in_scope(
+                    db, org_id=org_id, credential_id=credential, learner_id=learner
+                )
+                for credential, learner in scopes
+            ]
+
+        super().__init__(load_fn=load)
+
+
 class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
     """Each assignment evaluated once per request, however many fields ask."""
 
@@ -158,6 +176,7 @@ class Loaders:
     records_by_id: RecordsByIdLoader
     records_by_learner: RecordsByLearnerLoader
     views_by_assignment: ViewsByAssignmentLoader
+    cycles_in_scope: CyclesInScopeLoader
 
     @classmethod
     def for_org(cls, db: Database, org_id: str, *, now: Callable[[], datetime]) -> Loaders:
@@ -181,4 +200,5 @@ class Loaders:
             views_by_assignment=ViewsByAssignmentLoader(
                 credentials_by_id, courses_by_id, enrollments_by_learner, records_by_learner, now
             ),
+            cycles_in_scope=CyclesInScopeLoader(db, org_id),
         )

@@ -71,6 +71,20 @@ class Period:
     def before(self, moment: datetime) -> datetime:
         return moment - self._delta()
 
+    def reaching(self, target: datetime) -> datetime:
+        """The earliest moment whose period ends at or after `target`. Not always
+        `before(target)`: months and years clamp to the end of shorter ones (a month before
+        31 March is 28 February, which a month later is 28 March), so it is searched for."""
+        low = self.before(target) - timedelta(days=4)  # ends before target
+        high = self.before(target) + timedelta(days=4)  # ends after it
+        while high - low > timedelta(microseconds=1):
+            middle = low + (high - low) / 2
+            if self.after(middle) >= target:
+                high = middle
+            else:
+                low = middle
+        return high
+
     def to_doc(self) -> dict[str, object]:
         return {"amount": self.amount, "unit": self.unit.value}
 

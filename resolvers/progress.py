@@ -8,8 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from resolvers import listing
 from resolvers.auth import require_admin, require_learner_access
 from resolvers.cycles import Assessment, Facts, Policy, timeline
+from resolvers.listing import Criteria
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.status import Status, Timeline
 from store import assignments
@@ -79,45 +81,60 @@ class SortField(StrEnum):
 
 
 SORT_FIELDS = {
-    SortField.DUE_DATE: ("dueDate", lambda a: a.due_date),
-    SortField.START_DATE: ("startDate", lambda a: a.start_date),
-    SortField.ASSIGNED_AT: ("assignedAt", lambda a: a.assigned_at),
-    SortField.VALID_UNTIL: ("validUntil", lambda a: a.valid_until),
+    SortField.DUE_DATE: "dueDate",
+    SortField.START_DATE: "startDate",
+    SortField.ASSIGNED_AT: "assignedAt",
+    SortField.VALID_UNTIL: "validUntil",
 }
+
+Scope = tuple[str | None, str | None]  # (credential, learner); (None, None): the organization
+LoadScope = Callable[[Scope], Awaitable[list[Assignment]]]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A page of cycles and the first moment its answer may change without a write."""
+
+    page: Page[Assignment]
+    changes: datetime | None
+
+
+def scope_of(criteria: Criteria) -> Scope:
+    """The narrowest scope holding every cycle the criteria admit: a learner's cycles are a
+    handful whatever the size of the organization."""
+    if criteria.learner_id is not None:
+        return None, criteria.learner_id
+    return criteria.credential_id, None
 
 
 async def assignment_page(
-    db: Database,
-    org_id: str,
-    where: assignments.Filter,
+    cycles: LoadScope,
+    criteria: Criteria,
     *,
     order: SortField = SortField.DUE_DATE,
     descending: bool = False,
     first: int | None,
     after: str | None,
-) -> Page[Assignment]:
-    """Cycles in `order` with keyset cursors, filtered by status and dates at `where.as_of`."""
-    field, value_of = SORT_FIELDS[order]
+) -> Listed:
+    """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`."""
+    field = SORT_FIELDS[order]
     size = page_size(first)
     key = None
     if after is not None:
         value, last_id = decode(after, parts=2)
         key = (decode_datetime(value), last_id)
-    fetched = await assignments.page(
-        db,
-        org_id=org_id,
-        where=where,
-        order=field,
-        descending=descending,
-        after=key,
-        limit=size + 1,
+    found = await cycles(scope_of(criteria))
+    items, total = listing.page(
+        found, criteria, order=field, descending=descending, after=key, limit=size + 1
     )
-    total = await assignments.count(db, org_id=org_id, where=where, order=field)
-    return Page.of(fetched, size, total, lambda a: encode(value_of(a), a.id))
+    value_of = listing.SORT_KEYS[field]
+    page = Page.of(items, size, total, lambda a: encode(value_of(a), a.id))  # type: ignore[arg-type]
+    changes = listing.next_change(found, criteria.as_of) if criteria.reads_time else None
+    return Listed(page, changes)
 
 
 async def learner_assignments(
-    db: Database,
+    cycles: LoadScope,
     viewer: User,
     learner: User | None,
     *,
@@ -126,27 +143,27 @@ async def learner_assignments(
     current: bool,
     first: int | None,
     after: str | None,
-) -> Page[Assignment]:
+) -> Listed:
     """A learner's cycles, soonest due first: theirs and their administrators' to see."""
     learner = require_learner_access(viewer, learner)
-    where = assignments.Filter(as_of=as_of, learner_id=learner.id, status=status, current=current)
-    return await assignment_page(db, learner.org_id, where, first=first, after=after)
+    criteria = Criteria(as_of=as_of, learner_id=learner.id, status=status, current=current)
+    return await assignment_page(cycles, criteria, first=first, after=after)
 
 
 async def organization_assignments(
-    db: Database,
+    cycles: LoadScope,
     viewer: User,
-    where: assignments.Filter,
+    criteria: Criteria,
     *,
     order: SortField,
     descending: bool,
     first: int | None,
     after: str | None,
-) -> Page[Assignment]:
+) -> Listed:
     """Administrators: every cycle in the organization, filtered and sorted."""
-    admin = require_admin(viewer)
+    require_admin(viewer)
     return await assignment_page(
-        db, admin.org_id, where, order=order, descending=descending, first=first, after=after
+        cycles, criteria, order=order, descending=descending, first=first, after=after
     )
 
 

@@ -1,8 +1,8 @@
 """The `assignments` collection: one learner's credential, one renewal cycle per document.
 
 Completion is evaluated on write and its dates stored here; status is derived from these dates
-and a moment (`asOf`) on read — in Python for one assignment, in MongoDB (`store.compliance`)
-when many must be filtered or counted.
+and a moment (`asOf`) on read, in Python (`resolvers.listing`), so that one set of rules
+decides a status wherever it is shown, filtered or counted.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError
 
-from store.compliance import current_filter, status_filter
 from store.database import Database
 from store.errors import boundary
 from store.ids import new, oid, oids, owned
 
 DUPLICATE_KEY = 11000
+WHOLE_SCOPE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,87 +240,21 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
     return result.modified_count == 1
 
 
-SORTABLE = ("dueDate", "startDate", "assignedAt", "validUntil")
-
-
-@dataclass(frozen=True, slots=True)
-class Filter:
-    """Which cycles a list or count means; status and the date windows are judged at `as_of`."""
-
-    as_of: datetime
-    learner_id: str | None = None
-    credential_id: str | None = None
-    status: str | None = None
-    due_before: datetime | None = None
-    expiring_before: datetime | None = None
-    current: bool = False
-
-    def query(self, org_id: str) -> dict[str, Any]:
-        """Equality fields at the top level, where every planner sees them for the index."""
-        query: dict[str, Any] = {"orgId": oid(org_id)}
-        if self.learner_id is not None:
-            query["learnerId"] = oid(self.learner_id)
-        if self.credential_id is not None:
-            query["credentialId"] = oid(self.credential_id)
-        clauses: list[dict[str, Any]] = []
-        if self.current:
-            clauses += current_filter(self.as_of)
-        if self.status is not None:
-            clauses.append(status_filter(self.status, self.as_of))
-        if self.due_before is not None:
-            not_done = {"$or": [{"completedAt": None}, {"completedAt": {"$gt": self.as_of}}]}
-            clauses += [not_done, {"dueDate": {"$lte": self.due_before}}]
-        if self.expiring_before is not None:
-            clauses += [
-                status_filter("COMPLETED", self.as_of),
-                {"validUntil": {"$lte": self.expiring_before}},
-            ]
-        if clauses:
-            query["$and"] = clauses
-        return query
-
-
-def _with(query: dict[str, Any], *clauses: dict[str, Any]) -> dict[str, Any]:
-    return {**query, "$and": [*query.get("$and", []), *clauses]}
-
-
 @boundary
-async def page(
-    db: Database,
-    *,
-    org_id: str,
-    where: Filter,
-    order: str = "dueDate",
-    descending: bool = False,
-    after: tuple[datetime, str] | None,
-    limit: int,
+async def in_scope(
+    db: Database, *, org_id: str, credential_id: str | None = None, learner_id: str | None = None
 ) -> list[Assignment]:
-    """One page sorted by `order` (then id), strictly after the `after` key.
-
-    Sorting by validUntil lists only cycles that have one (completed, expiring ones).
-    """
-    assert order in SORTABLE
-    query = where.query(org_id)
-    if order == "validUntil":
-        query = _with(query, {"validUntil": {"$ne": None}})
-    if after is not None:
-        value, last_id = after
-        beyond = "$lt" if descending else "$gt"
-        query = _with(
-            query,
-            {"$or": [{order: {beyond: value}}, {order: value, "_id": {beyond: oid(last_id)}}]},
-        )
-    direction = -1 if descending else 1
-    cursor = db.db.assignments.find(query).sort([(order, direction), ("_id", direction)])
-    return [Assignment.from_doc(doc) async for doc in cursor.limit(limit)]
-
-
-@boundary
-async def count(db: Database, *, org_id: str, where: Filter, order: str = "dueDate") -> int:
-    query = where.query(org_id)
-    if order == "validUntil":
-        query = _with(query, {"validUntil": {"$ne": None}})
-    return await db.db.assignments.count_documents(query)
+    """Every cycle of the organization, of one credential, or of one learner: what lists,
+    counts and summaries are computed from (`resolvers.listing`). Equality on the indexed
+    fields only, so both MongoDB and the embedded database read exactly these documents."""
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if learner_id is not None:
+        query["learnerId"] = oid(learner_id)
+    if credential_id is not None:
+        query["credentialId"] = oid(credential_id)
+    # All of them are wanted: as many as fit a reply (16 MiB) come in the first, not 101.
+    found = db.db.assignments.find(query, batch_size=WHOLE_SCOPE)
+    return [Assignment.from_doc(doc) async for doc in found]
 
 
 @boundary

@@ -46,12 +46,6 @@ INDEXES: dict[str, list[IndexModel]] = {
     "assignments": [
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
         _index("orgId", "learnerId", "dueDate", "_id", name="org_learner_due"),
-        _index("orgId", "credentialId", "dueDate", "_id", name="org_credential_due_id"),
-        _index("orgId", "credentialId", "validUntil", "_id", name="org_credential_valid_id"),
-        _index("orgId", "dueDate", "_id", name="org_due_id"),
-        _index("orgId", "validUntil", "_id", name="org_valid_id"),
-        _index("orgId", "startDate", "_id", name="org_start_id"),
-        _index("orgId", "assignedAt", "_id", name="org_assigned_id"),
     ],
     "enrollments": [
         _index(
@@ -89,8 +83,19 @@ for _collection in TENANT_COLLECTIONS:
     INDEXES[_collection].append(_index("orgId", "_id", name="org_id"))
 
 
-# Indexes an earlier version made that no longer fit (a key now scoped to caller and learner).
-OBSOLETE = {"records": ["org_idempotency"]}
+# Indexes an earlier version made that no longer fit (a key now scoped to caller and learner)
+# or serve nothing (lists are sorted from one read of their scope: `resolvers.listing`).
+OBSOLETE = {
+    "records": ["org_idempotency"],
+    "assignments": [
+        "org_credential_due_id",
+        "org_credential_valid_id",
+        "org_due_id",
+        "org_valid_id",
+        "org_start_id",
+        "org_assigned_id",
+    ],
+}
 
 
 async def ensure_indexes(db: AsyncDatabase) -> None:

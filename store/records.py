@@ -241,10 +241,10 @@ async def page(
     query = _query(org_id, learner_id=learner_id, status=status, type=type)
     if after is not None:
         at, last_id = after
-        keyset = {
-            "$or": [{"submittedAt": {"$gt": at}}, {"submittedAt": at, "_id": {"$gt": oid(last_id)}}]
-        }
-        query = {"$and": [query, keyset]}
+        query["$or"] = [
+            {"submittedAt": {"$gt": at}},
+            {"submittedAt": at, "_id": {"$gt": oid(last_id)}},
+        ]
     cursor = db.db.records.find(query).sort([("submittedAt", 1), ("_id", 1)]).limit(limit)
     return [Record.from_doc(doc) async for doc in cursor]
 
@@ -256,3 +256,12 @@ async def count(
     return await db.db.records.count_documents(
         _query(org_id, learner_id=learner_id, status=status, type=type)
     )
+
+
+@boundary
+async def count_pending(db: Database, *, org_id: str, credential_id: str | None) -> int:
+    """The review queue's length, for the organization or one credential."""
+    query: dict[str, Any] = {"orgId": oid(org_id), "status": "PENDING"}
+    if credential_id is not None:
+        query["credentialId"] = oid(credential_id)
+    return await db.db.records.count_documents(query)

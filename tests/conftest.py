@@ -43,11 +43,13 @@ class CommandCounter(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.targets: list[tuple[str, str]] = []  # (command, collection)
         self.database: str | None = None
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.database_name == self.database:
             self.names.append(event.command_name)
+            self.targets.append((event.command_name, str(event.command[event.command_name])))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

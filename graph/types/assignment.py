@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
-from graph.clock import noted, reads_clock
 from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaNodeProgress, Requirement
 from graph.types.node import Node, entity, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
-from resolvers import status, tasks
+from resolvers import listing, status, tasks
 from resolvers.auth import owns_or_administers
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
@@ -108,8 +107,7 @@ class CredentialAssignment(Node):
         return cls.from_record(found)
 
     async def _view(self, info: Info) -> AssignmentView:
-        """The cycle evaluated now (once per request): whatever reads it reads the clock."""
-        noted()
+        """The cycle evaluated now (once per request): true for this second only."""
         return await info.context.loaders.views_by_assignment.load(self.record)
 
     @strawberry.field
@@ -126,23 +124,29 @@ class CredentialAssignment(Node):
         assert learner is not None
         return learner
 
-    @strawberry.field(description="Whether the start date has come.", metadata=reads_clock())
+    @strawberry.field(description="Whether the start date has come.")
     def can_start(self, info: Info) -> bool:
-        return self._timeline().can_start(info.context.now)
+        ctx = info.context
+        moment = ctx.when(None)
+        start = self.record.start_date
+        ctx.lasts(moment, start if start > moment.at else None)
+        return self._timeline().can_start(moment.at)
 
-    @strawberry.field(description="At `asOf` (default now).", metadata=reads_clock())
+    @strawberry.field(description="At `asOf` (default now).")
     def status(self, info: Info, as_of: datetime | None = None) -> CredentialStatus:
-        return self._timeline().status(info.context.moment(as_of))
+        ctx = info.context
+        moment = ctx.when(as_of)
+        ctx.lasts(moment, listing.next_change([self.record], moment.at))
+        return self._timeline().status(moment.at)
 
     @strawberry.field(
         description="Exact time left at `asOf`: until the due date before completion, until "
         "validUntil after; 0 once passed; null when no date applies.",
-        metadata=reads_clock(),
     )
     def expires_in(self, info: Info, as_of: datetime | None = None) -> Duration | None:
         return Duration.of(self._timeline().expires_in(info.context.moment(as_of)))
 
-    @strawberry.field(metadata=reads_clock())
+    @strawberry.field
     async def completion(self, info: Info) -> Completion:
         assessment = (await self._view(info)).assessment
         evaluation = assessment.evaluation
@@ -156,12 +160,11 @@ class CredentialAssignment(Node):
 
     @strawberry.field(
         description="The criteria tree with this learner's progress on each node.",
-        metadata=reads_clock(),
     )
     async def criteria(self, info: Info) -> CriteriaNodeProgress:
         return CriteriaNodeProgress.of((await self._view(info)).assessment.evaluation.root)
 
-    @strawberry.field(description="One task per requirement.", metadata=reads_clock())
+    @strawberry.field(description="One task per requirement.")
     async def tasks(self, info: Info) -> list[FulfillmentTask]:
         available = self._timeline().can_start(info.context.now)
         assessment = (await self._view(info)).assessment

@@ -8,17 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
-from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.connection import Connection
 from graph.types.criteria import CriteriaNode, Requirement, node_of
-from graph.types.dashboard import CURRENT, TIME_FILTERS, ComplianceSummary
+from graph.types.dashboard import CURRENT, ComplianceSummary
 from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
 from resolvers import criteria, dashboard, periods, progress
+from resolvers.listing import Criteria
 from resolvers.status import Status
 from store import credentials
-from store.assignments import Filter
 
 if TYPE_CHECKING:
     from graph.types.assignment import CredentialAssignment, CredentialStatus
@@ -87,7 +86,6 @@ class Credential(Node):
 
     @strawberry.field(
         description="The cycles of its learners (administrators only).",
-        metadata=reads_clock(when=TIME_FILTERS),
     )
     async def assignments(
         self,
@@ -100,27 +98,28 @@ class Credential(Node):
         after: str | None = None,
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
         ctx = info.context
-        where = Filter(
-            as_of=ctx.moment(as_of),
+        moment = ctx.when(as_of)
+        criteria = Criteria(
+            as_of=moment.at,
             credential_id=self.record.id,
             status=Status(status) if status else None,
             current=current,
         )
-        page = await progress.organization_assignments(
-            ctx.db,
+        listed = await progress.organization_assignments(
+            ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
-            where,
+            criteria,
             order=progress.SortField.DUE_DATE,
             descending=False,
             first=first,
             after=after,
         )
-        return Connection.of(page, node_type("CredentialAssignment").from_record)
+        ctx.lasts(moment, listed.changes)
+        return Connection.of(listed.page, node_type("CredentialAssignment").from_record)
 
     @strawberry.field(
         description="Compliance counts for this credential (administrators): one cycle per "
         "learner, the one current at `asOf`.",
-        metadata=reads_clock(),
     )
     async def stats(
         self,
@@ -129,13 +128,16 @@ class Credential(Node):
         expiring_within: PeriodInput | None = None,
     ) -> ComplianceSummary:
         ctx = info.context
+        moment = ctx.when(as_of)
         result = await dashboard.compliance_summary(
             ctx.db,
+            ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             credential_id=self.record.id,
-            as_of=ctx.moment(as_of),
+            as_of=moment.at,
             expiring_within=expiring_within.to_period("expiringWithin")
             if expiring_within
             else None,
         )
+        ctx.lasts(moment, result.changes)
         return ComplianceSummary.of(result)

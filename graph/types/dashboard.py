@@ -19,9 +19,6 @@ CURRENT = (
 )
 
 
-TIME_FILTERS = ("status", "dueBefore", "expiringBefore", "current")  # judged at `asOf`
-
-
 @strawberry.type
 class StatusCount:
     status: CredentialStatus
@@ -29,7 +26,7 @@ class StatusCount:
 
 
 @strawberry.type(
-    description="Counts computed by the database at `asOf`, of people: one cycle per learner "
+    description="Counts at `asOf`, of people: one cycle per learner "
     "and credential, the one current at `asOf` (the latest that has started by then, else the "
     "next to start). Earlier cycles stay listed in the assignment connections."
 )
@@ -70,7 +67,7 @@ class ComplianceSummary:
             expiring_within=period,
             expiring_soon=result.summary.expiring_soon,
             due_soon=result.summary.due_soon,
-            pending_records=result.summary.pending_records,
+            pending_records=result.pending_records,
         )
 
 

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from graph import ids
-from graph.clock import reads_clock
 from graph.context import Info
 from graph.types.catalogue import Enrollment
 from graph.types.connection import Connection
 from graph.types.criteria import TrainingRecordType
-from graph.types.dashboard import CURRENT, TIME_FILTERS
+from graph.types.dashboard import CURRENT
 from graph.types.node import Node, entity, node_type
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -65,7 +64,6 @@ class User(Node):
         description="This learner's credentials, one entry per cycle (or the current cycles "
         "only), soonest due first; `status` is judged at `asOf` (default now). The learner's "
         "and administrators' to see.",
-        metadata=reads_clock(when=TIME_FILTERS),
     )
     async def credentials(
         self,
@@ -78,17 +76,19 @@ class User(Node):
         after: str | None = None,
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
         ctx = info.context
-        page = await progress.learner_assignments(
-            ctx.db,
+        moment = ctx.when(as_of)
+        listed = await progress.learner_assignments(
+            ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             self.record,
             status=Status(status) if status else None,
-            as_of=ctx.moment(as_of),
+            as_of=moment.at,
             current=current,
             first=first,
             after=after,
         )
-        return Connection.of(page, node_type("CredentialAssignment").from_record)
+        ctx.lasts(moment, listed.changes)
+        return Connection.of(listed.page, node_type("CredentialAssignment").from_record)
 
     @strawberry.field(
         description="Records this learner submitted or had submitted for them, oldest first."

@@ -49,10 +49,13 @@ async def test_any_tag_is_no_proof_of_an_answer(http, org):
     assert fine.status_code == 200
 
 
-async def test_an_unpinned_moment_is_never_answered_from_an_earlier_second(api, http, org, clock):
+async def test_an_unpinned_moment_keeps_its_answer_until_the_next_change_and_no_longer(
+    api, http, org, clock
+):
     c = await course(api, org, "C")
     cred = await credential(api, org, "C", {"course": c})
-    await assign(api, org, cred["id"], [org.learner])
+    due = clock.now() + timedelta(seconds=10)
+    await assign(api, org, cred["id"], [org.learner], dueDate=due.isoformat())
     token = org.token(org.learner)
     cases = [
         (STATUS, {}),
@@ -60,20 +63,31 @@ async def test_an_unpinned_moment_is_never_answered_from_an_earlier_second(api, 
         (STATUS_AT, {}),  # the variable omitted: now
         (STATUS_AT, {"t": None}),
     ]
+
+    async def polled(tags: list[str]) -> list[int]:
+        statuses = []
+        for (query, variables), tag in zip(cases, tags, strict=True):
+            again = await http.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers=auth(token, **{"If-None-Match": tag}),
+            )
+            statuses.append(again.status_code)
+        return statuses
+
     tags = []
     for query, variables in cases:
         response = await http.post(
             "/graphql", json={"query": query, "variables": variables}, headers=auth(token)
         )
-        tags.append(response.headers["etag"])
-    clock.advance(timedelta(seconds=1))
-    for (query, variables), tag in zip(cases, tags, strict=True):
-        again = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers=auth(token, **{"If-None-Match": tag}),
+        assert response.json()["data"]["me"]["credentials"]["edges"][0]["node"]["status"] == (
+            "NOT_STARTED"
         )
-        assert again.status_code == 200, (query, variables)
+        tags.append(response.headers["etag"])
+    clock.advance(timedelta(seconds=9))
+    assert await polled(tags) == [304] * 4, "nothing changes before the due date"
+    clock.advance(timedelta(seconds=1))
+    assert await polled(tags) == [200] * 4, "at the due date the learner is overdue"
 
     pinned = {"t": START.isoformat()}
     first = await http.post(

@@ -1,0 +1,163 @@
+"""Lists, counts and compliance summaries of cycles, all computed from one read of their scope.
+
+A dashboard asks for the summary, a page of a filtered list and its count in one request; all
+of them — and the moment the answer next changes — come from the same cycles, read once per
+request and scope (an organization, a credential or a learner; `store.assignments.in_scope`),
+with the rules of `resolvers.status`: the status of a cycle is decided in one place only.
+Reading the scope's cycles costs less on the embedded database than asking it to evaluate the
+rules (an aggregation's expressions run per document, in its interpreter) and moves a few
+hundred bytes per cycle.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from resolvers.cycles import timeline
+from resolvers.periods import Period
+from resolvers.status import Status
+from store.assignments import Assignment
+
+OPEN = (Status.NOT_STARTED, Status.IN_PROGRESS)
+
+
+def is_current(cycle: Assignment, as_of: datetime) -> bool:
+    """The cycle of its learner and credential that is current at `as_of`: the latest that has
+    started by then, else the first (the cycles of a chain start in order)."""
+    started = cycle.previous_id is None or cycle.start_date <= as_of
+    superseded = cycle.next is not None and cycle.next.start <= as_of
+    return started and not superseded
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """Which cycles a list or count means; status and the date windows are judged at `as_of`."""
+
+    as_of: datetime
+    learner_id: str | None = None
+    credential_id: str | None = None
+    status: Status | None = None
+    due_before: datetime | None = None
+    expiring_before: datetime | None = None
+    current: bool = False
+
+    def admits(self, cycle: Assignment) -> bool:
+        if self.learner_id is not None and cycle.learner_id != self.learner_id:
+            return False
+        if self.credential_id is not None and cycle.credential_id != self.credential_id:
+            return False
+        if self.current and not is_current(cycle, self.as_of):
+            return False
+        line = timeline(cycle)
+        if self.status is not None and line.status(self.as_of) is not self.status:
+            return False
+        if self.due_before is not None and (
+            line.completed_by(self.as_of) or cycle.due_date > self.due_before
+        ):
+            return False
+        return self.expiring_before is None or (
+            line.status(self.as_of) is Status.COMPLETED
+            and cycle.valid_until is not None
+            and cycle.valid_until <= self.expiring_before
+        )
+
+    @property
+    def reads_time(self) -> bool:
+        """Whether which cycles it admits changes as `as_of` moves."""
+        return bool(self.status or self.due_before or self.expiring_before or self.current)
+
+
+SORT_KEYS: dict[str, Callable[[Assignment], datetime | None]] = {
+    "dueDate": lambda a: a.due_date,
+    "startDate": lambda a: a.start_date,
+    "assignedAt": lambda a: a.assigned_at,
+    "validUntil": lambda a: a.valid_until,
+}
+
+
+def page(
+    cycles: Iterable[Assignment],
+    criteria: Criteria,
+    *,
+    order: str,
+    descending: bool,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> tuple[list[Assignment], int]:
+    """Up to `limit` admitted cycles sorted by `order` then id, strictly after the `after` key,
+    and how many are admitted in all. Sorting by validUntil lists only cycles that have one."""
+    value_of = SORT_KEYS[order]
+    admitted = [
+        c for c in cycles if criteria.admits(c) and (order != "validUntil" or c.valid_until)
+    ]
+
+    def key(cycle: Assignment) -> tuple[datetime, str]:
+        value = value_of(cycle)
+        assert value is not None
+        return value, cycle.id
+
+    admitted.sort(key=key, reverse=descending)
+    if after is not None:
+        admitted_after = [c for c in admitted if (key(c) < after if descending else key(c) > after)]
+        return admitted_after[:limit], len(admitted)
+    return admitted[:limit], len(admitted)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    by_status: dict[Status, int]
+    expiring_soon: int
+    due_soon: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+
+def summary(cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime) -> Summary:
+    """Counts of people: one cycle per learner and credential, the one current at `as_of`; of
+    them, the valid ones lapsing by `horizon` and the open ones falling due by then."""
+    counts: Counter[Status] = Counter()
+    expiring = due = 0
+    for cycle in cycles:
+        if not is_current(cycle, as_of):
+            continue
+        status = timeline(cycle).status(as_of)
+        counts[status] += 1
+        if status is Status.COMPLETED and cycle.valid_until and cycle.valid_until <= horizon:
+            expiring += 1
+        elif status in OPEN and cycle.due_date <= horizon:
+            due += 1
+    return Summary({s: counts[s] for s in Status}, expiring_soon=expiring, due_soon=due)
+
+
+def moments(cycle: Assignment) -> tuple[datetime | None, ...]:
+    """Every moment at which something about the cycle may change as time passes."""
+    return (
+        cycle.start_date,
+        cycle.due_date,
+        cycle.started_at,
+        cycle.completed_at,
+        cycle.valid_until,
+        cycle.next.start if cycle.next else None,
+    )
+
+
+def next_change(
+    cycles: Iterable[Assignment], after: datetime, *, ahead: Period | None = None
+) -> datetime | None:
+    """The first moment after `after` at which an answer about these cycles may change without
+    a write: one of their dates passes — or, for questions looking `ahead` ("lapsing within 30
+    days"), comes within that period. None when nothing is left to pass."""
+    dates = [moment for cycle in cycles for moment in moments(cycle) if moment is not None]
+    found = min((moment for moment in dates if moment > after), default=None)
+    if ahead is not None:
+        reach = ahead.after(after)
+        entering = min((moment for moment in dates if moment > reach), default=None)
+        if entering is not None:
+            edge = ahead.reaching(entering)
+            found = edge if found is None else min(found, edge)
+    return found

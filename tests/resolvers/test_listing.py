@@ -1,0 +1,112 @@
+"""Lists and summaries stay the same until `next_change`: what a 304 before that moment relies
+on. Generated organizations of cycles (chains with renewals, every status), moments, and
+horizons in days, months and years (which clamp at the ends of months)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from resolvers import listing
+from resolvers.cycles import timeline
+from resolvers.listing import Criteria
+from resolvers.periods import Period, PeriodUnit
+from resolvers.status import Status
+from store.assignments import Assignment, Successor
+
+BASE = datetime(2027, 1, 31, 12, tzinfo=UTC)
+moments = st.integers(-400 * 86_400, 400 * 86_400).map(lambda s: BASE + timedelta(seconds=s))
+maybe = st.one_of(st.none(), moments)
+
+
+@st.composite
+def chains(draw, learner: int) -> list[Assignment]:
+    cycles: list[Assignment] = []
+    for cycle in range(draw(st.integers(1, 3))):
+        start = draw(moments)
+        previous = cycles[-1] if cycles else None
+        if previous is not None:
+            start = max(start, previous.start_date)
+        completed = draw(maybe)
+        done = completed is not None and completed >= start
+        cycles.append(
+            Assignment(
+                id=f"{learner:04d}{cycle}",
+                org_id="o",
+                credential_id="c",
+                learner_id=f"l{learner}",
+                version=1,
+                cycle=cycle + 1,
+                previous_id=previous.id if previous else None,
+                assigned_at=start,
+                assigned_by=None,
+                start_date=start,
+                due_date=start + timedelta(days=draw(st.integers(1, 120))),
+                window_start=None,
+                window_after=None,
+                previous_valid_until=None,
+                started_at=draw(maybe),
+                completed_at=completed if done else None,
+                valid_from=completed if done else None,
+                valid_until=completed + timedelta(days=draw(st.integers(1, 800)))
+                if done and draw(st.booleans())
+                else None,
+            )
+        )
+    linked = []
+    for cycle, after in zip(cycles, [*cycles[1:], None], strict=True):
+        linked.append(
+            cycle
+            if after is None
+            else Assignment(**{**_fields(cycle), "next": Successor.of(after)})
+        )
+    return linked
+
+
+def _fields(cycle: Assignment) -> dict:
+    return {name: getattr(cycle, name) for name in Assignment.__slots__}
+
+
+organizations = st.lists(st.integers(0, 9), min_size=1, max_size=6, unique=True).flatmap(
+    lambda learners: st.tuples(*(chains(n) for n in learners)).map(
+        lambda found: [cycle for chain in found for cycle in chain]
+    )
+)
+periods = st.builds(
+    Period, st.integers(1, 14), st.sampled_from([PeriodUnit.DAY, PeriodUnit.MONTH, PeriodUnit.YEAR])
+)
+
+
+def answers(cycles: list[Assignment], at: datetime, ahead: Period) -> tuple:
+    lists = [
+        listing.page(
+            cycles, Criteria(as_of=at, status=status, current=current),
+            order="dueDate", descending=False, after=None, limit=100,
+        )
+        for status in (None, *Status)
+        for current in (False, True)
+    ]  # fmt: skip
+    statuses = [timeline(cycle).status(at) for cycle in cycles]
+    return listing.summary(cycles, as_of=at, horizon=ahead.after(at)), lists, statuses
+
+
+@settings(max_examples=300, deadline=None)
+@given(cycles=organizations, at=moments, ahead=periods)
+def test_nothing_changes_before_the_next_change(cycles, at, ahead):
+    changes = listing.next_change(cycles, at, ahead=ahead)
+    if changes is None:
+        later = [at + timedelta(days=d) for d in (1, 400, 2000)]
+    else:
+        assert changes > at
+        later = [changes - timedelta(microseconds=1), at + (changes - at) / 2]
+    for moment in later:
+        assert answers(cycles, moment, ahead) == answers(cycles, at, ahead)
+
+
+@given(ahead=periods, target=moments)
+def test_a_period_reaches_its_target_first_at_the_moment_found(ahead, target):
+    found = ahead.reaching(target)
+    assert ahead.after(found) >= target
+    assert ahead.after(found - timedelta(microseconds=1)) < target
