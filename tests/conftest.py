@@ -44,12 +44,15 @@ class CommandCounter(monitoring.CommandListener):
     def __init__(self) -> None:
         self.names: list[str] = []
         self.targets: list[tuple[str, str]] = []  # (command, collection)
+        self.finds: list[dict] = []  # every find sent, whole: what `explain` is asked about
         self.database: str | None = None
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.database_name == self.database:
             self.names.append(event.command_name)
             self.targets.append((event.command_name, str(event.command[event.command_name])))
+            if event.command_name == "find":
+                self.finds.append(dict(event.command))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

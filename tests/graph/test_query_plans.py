@@ -1,0 +1,65 @@
+"""Every query a request sends reads through an index, on the embedded database too: it examines
+no more documents than it returns, so a learner's answer costs the same in any organization."""
+
+from __future__ import annotations
+
+from resolvers import users
+from store.users import Role
+from tests.graph.test_round_trips import DASHBOARD, DEEP, assign_more, catalogue
+from tests.helpers import assign, course, credential
+
+NOT_EXPLAINED = {"lsid", "$db", "$readPreference", "$clusterTime", "txnNumber", "batchSize"}
+
+
+async def crowd(api, org, db, n: int) -> None:
+    """Colleagues with cycles of their own: what a learner's query must not read."""
+    people = [
+        await users.create_user(
+            db, org.admin, email=f"c{i}@acme.test", name=f"C{i}", role=Role.LEARNER,
+            now=org.clock.now(),
+        )
+        for i in range(n)
+    ]  # fmt: skip
+    cpr = await course(api, org, "Crowd course")
+    for name in ("One", "Two"):
+        cred = await credential(api, org, name, {"course": cpr})
+        await assign(api, org, cred["id"], [*people, org.other_learner])
+
+
+async def examined(db, finds: list[dict]) -> list[tuple[dict, int, int]]:
+    """(the find, documents examined, documents returned) of each find, by `explain`."""
+    found = []
+    for find in finds:
+        command = {k: v for k, v in find.items() if k not in NOT_EXPLAINED}
+        plan = await db.db.command("explain", command, verbosity="executionStats")
+        stats = plan["executionStats"]
+        found.append((command, stats["totalDocsExamined"], stats["nReturned"]))
+    return found
+
+
+async def test_a_learners_queries_read_only_the_learners_documents(api, org, db, commands):
+    criteria = await catalogue(api, org)
+    await assign_more(api, org, criteria, 3)
+    await crowd(api, org, db, 40)
+    commands.finds.clear()
+    data = await api.data(DEEP, token=org.token(org.learner))
+    assert data["me"]["credentials"]["totalCount"] == 3
+    plans = await examined(db, commands.finds)
+    assert {find["find"] for find, _, _ in plans} >= {"assignments", "enrollments", "records"}
+    for find, docs, returned in plans:
+        assert docs <= returned, find
+
+
+async def test_a_dashboard_reads_its_organization_once_and_nothing_else(
+    api, org, foreign_org, db, commands
+):
+    await crowd(api, foreign_org, db, 30)  # another tenant's cycles are never examined
+    await crowd(api, org, db, 20)
+    commands.finds.clear()
+    data = await api.data(DASHBOARD, token=org.token(org.admin))
+    assert data["complianceSummary"]["total"] == 42
+    plans = await examined(db, commands.finds)
+    scans = [(docs, returned) for find, docs, returned in plans if find["find"] == "assignments"]
+    assert scans == [(42, 42)]
+    for find, docs, returned in plans:
+        assert docs <= returned, find
