@@ -154,10 +154,11 @@ def next_change(
     days"), comes within that period. None when nothing is left to pass."""
     dates = [moment for cycle in cycles for moment in moments(cycle) if moment is not None]
     found = min((moment for moment in dates if moment > after), default=None)
-    if ahead is not None:
+    if ahead is not None and found is not None:
         reach = ahead.after(after)
         entering = min((moment for moment in dates if moment > reach), default=None)
+        edges = [found, ahead.steady_until(after)]  # a date within reach may fall out of it
         if entering is not None:
-            edge = ahead.reaching(entering)
-            found = edge if found is None else min(found, edge)
+            edges.append(ahead.reaching(entering, after=after))
+        found = min(edge for edge in edges if edge is not None)
     return found

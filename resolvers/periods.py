@@ -71,12 +71,31 @@ class Period:
     def before(self, moment: datetime) -> datetime:
         return moment - self._delta()
 
-    def reaching(self, target: datetime) -> datetime:
-        """The earliest moment whose period ends at or after `target`. Not always
-        `before(target)`: months and years clamp to the end of shorter ones (a month before
-        31 March is 28 February, which a month later is 28 March), so it is searched for."""
-        low = self.before(target) - timedelta(days=4)  # ends before target
+    def steady_until(self, moment: datetime) -> datetime | None:
+        """The first moment after `moment` at which the end of this period, counted from then,
+        can fall back. Months and years end on the last day of a shorter month (31 January and,
+        later that day, 28 January both end on 28 February), so entering a 29th, 30th or 31st
+        at midnight the end can drop by up to three days; until then it only moves forward.
+        None for days and weeks, whose end only ever moves forward."""
+        if self.unit not in (PeriodUnit.MONTH, PeriodUnit.YEAR):
+            return None
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight += timedelta(days=1)
+        while midnight.day < 29:
+            midnight += timedelta(days=1)
+        return midnight
+
+    def reaching(self, target: datetime, *, after: datetime) -> datetime:
+        """The first moment after `after` whose period ends at or after `target` — searched
+        for, since months and years clamp — or, should that come later, the moment the end may
+        fall back (`steady_until`), when the question must be asked again."""
+        steady = self.steady_until(after)
+        low = after  # ends before target
         high = self.before(target) + timedelta(days=4)  # ends after it
+        if steady is not None and steady <= high:
+            if self.after(steady - timedelta(microseconds=1)) < target:
+                return steady
+            high = steady
         while high - low > timedelta(microseconds=1):
             middle = low + (high - low) / 2
             if self.after(middle) >= target:

@@ -16,6 +16,8 @@ from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
 from store.assignments import Assignment, Successor
 
+MICROSECOND = timedelta(microseconds=1)
+
 BASE = datetime(2027, 1, 31, 12, tzinfo=UTC)
 moments = st.integers(-400 * 86_400, 400 * 86_400).map(lambda s: BASE + timedelta(seconds=s))
 maybe = st.one_of(st.none(), moments)
@@ -105,8 +107,36 @@ def test_nothing_changes_before_the_next_change(cycles, at, ahead):
         assert answers(cycles, moment, ahead) == answers(cycles, at, ahead)
 
 
-@given(ahead=periods, target=moments)
-def test_a_period_reaches_its_target_first_at_the_moment_found(ahead, target):
-    found = ahead.reaching(target)
-    assert ahead.after(found) >= target
-    assert ahead.after(found - timedelta(microseconds=1)) < target
+@given(
+    ahead=periods,
+    at=moments,
+    beyond=st.timedeltas(min_value=MICROSECOND, max_value=timedelta(days=100)),
+)
+def test_a_period_reaches_its_target_first_at_the_moment_found(ahead, at, beyond):
+    target = ahead.after(at) + beyond
+    found = ahead.reaching(target, after=at)
+    assert found > at
+    steady = ahead.steady_until(at)
+    between = {at + (found - at) * k / 8 for k in range(8)} | {found - MICROSECOND}
+    between = {moment for moment in between if moment < found}  # microseconds round
+    assert all(ahead.after(moment) < target for moment in between), "not reached before"
+    if found != steady:
+        assert ahead.after(found) >= target
+
+
+@given(ahead=periods, at=moments)
+def test_the_end_of_a_period_only_moves_forward_until_it_may_fall_back(ahead, at):
+    steady = ahead.steady_until(at)
+    if steady is None:
+        assert ahead.unit.value in ("DAY", "WEEK")
+        steady = at + timedelta(days=120)
+    moments_ = sorted({at + (steady - at) * k / 64 for k in range(64)} | {steady - MICROSECOND})
+    ends = [ahead.after(moment) for moment in moments_]
+    assert ends == sorted(ends)
+
+
+def test_a_month_from_the_last_days_of_january_falls_back_at_midnight():
+    month = Period(1, PeriodUnit.MONTH)
+    late_on_the_28th = datetime(2027, 1, 28, 23, 0, tzinfo=UTC)
+    assert month.steady_until(late_on_the_28th) == datetime(2027, 1, 29, tzinfo=UTC)
+    assert month.after(datetime(2027, 1, 29, tzinfo=UTC)) < month.after(late_on_the_28th)
