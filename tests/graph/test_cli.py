@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 
 import pytest
 
+from graph import cli
 from resolvers import tokens
 from resolvers.clock import SystemClock
 from tests.servers import (
@@ -152,3 +154,21 @@ def test_demo_loads_only_once(tmp_path):
             server.stop()
     token = credgraph("token", "ada.admin@northwind.example", data_dir=data_dir)
     assert token.returncode == 0, "one demo organization, so the email is unambiguous"
+
+
+async def test_served_connections_send_small_answers_at_once():
+    """`serve`'s listening socket names TCP, so asyncio turns Nagle's algorithm off on each
+    connection: an answer's body does not wait for the client's delayed ACK (~40 ms)."""
+    accepted: asyncio.Queue[int] = asyncio.Queue()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        await accepted.put(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    listening = cli._bind("127.0.0.1", 0)
+    server = await asyncio.start_server(handle, sock=listening)
+    async with server:
+        _, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+        assert await asyncio.wait_for(accepted.get(), 5) == 1
+        writer.close()
