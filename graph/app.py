@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -19,11 +20,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from graph import logs, metrics
+from graph.admission import Admission
 from graph.documents import document
 from graph.edge import Edge
 from graph.schema import build
@@ -40,6 +42,25 @@ HEALTH_TIMEOUT = 1.0
 STATIC = Path(__file__).parent / "static"  # GraphiQL's assets, served from the package
 FORM_OVERHEAD = 1024 * 1024  # a multipart body: the document plus its form fields
 CORS_MAX_AGE = 86_400  # browsers cap it (Chrome: 2 h), but pollers need not preflight each poll
+DASHBOARD = (STATIC / "dashboard" / "dashboard.html").read_bytes()
+DASHBOARD_HEADERS = {  # stricter than GraphiQL's page: no inline styles either
+    "Content-Security-Policy": "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+        )
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
 
 
 async def healthz(request: Request) -> Response:
@@ -68,6 +89,12 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/graphql")
 
 
+async def dashboard(request: Request) -> Response:
+    """The reference compliance dashboard (`graph/static/dashboard`): it takes its token from
+    the URL fragment (`/dashboard#token=…`, never sent here) and polls `/graphql`."""
+    return HTMLResponse(DASHBOARD, headers=DASHBOARD_HEADERS)
+
+
 def from_environment() -> Starlette:
     """The ASGI factory for any server: `uvicorn --factory graph.app:from_environment` (each
     worker reads the same environment `credgraph serve` documents)."""
@@ -75,7 +102,11 @@ def from_environment() -> Starlette:
     logs.configure(json_lines=settings.json_logs)
     if parent := os.environ.get(SUPERVISOR):
         _leave_with(int(parent))
-    return create_app(settings)
+    app = create_app(settings)
+    # What start-up built (modules, the schema, the gate) lives as long as the process; frozen,
+    # the cyclic collector stops walking it on every collection a request's garbage triggers.
+    gc.freeze()
+    return app
 
 
 SUPERVISOR = "CREDGRAPH_SUPERVISOR_PID"  # set by `credgraph serve` for its workers
@@ -151,6 +182,7 @@ def create_app(
         middleware=middleware,
         routes=[
             Route("/", home),
+            Route("/dashboard", dashboard),
             Route("/healthz", healthz),
             Route("/metrics", metrics.endpoint),
             Route(
@@ -161,6 +193,11 @@ def create_app(
                         introspection=settings.introspection,
                         max_length=settings.max_body,
                         extensions=extensions,
+                    ),
+                    admission=Admission(
+                        concurrent=settings.max_concurrent,
+                        waiting=settings.max_waiting,
+                        patience=settings.db_timeout,
                     ),
                     multipart_uploads_enabled=True,
                 ),

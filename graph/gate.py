@@ -51,7 +51,7 @@ class Prepared:
     document: DocumentNode | None = None
     operation: OperationDefinitionNode | None = None
     error: GraphQLError | None = None
-    personal: bool = True  # selects `me`: the answer depends on who asks
+    personal: bool = True  # the answer depends on who asks (`_asks_who`)
     validation: list[GraphQLError] | None = field(default=None)  # filled on first validation
 
     @property
@@ -171,25 +171,33 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return chosen[0] if len(chosen) == 1 else None
 
 
+PERSONAL_ROOTS = frozenset({"me", "node"})  # `node` may be the caller's notification
+PERSONAL = frozenset({"notifications"})  # each user's own, whoever's `User` it is asked on
+
+
 def _asks_who(document: DocumentNode, operation: OperationDefinitionNode) -> bool:
-    """Whether the operation selects `me` at its root (through fragments too): every other
-    root field of an administrator's query answers alike for every administrator of the
-    organization."""
+    """Whether any field of the operation (through fragments too) answers differently for each
+    caller: without one, an administrator's query answers alike for every administrator of the
+    organization, and one execution can serve them all."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    pending: list[SelectionSetNode] = [operation.selection_set]
-    seen: set[str] = set()
+    pending: list[tuple[SelectionSetNode, bool]] = [(operation.selection_set, True)]
+    seen: set[tuple[str, bool]] = set()
     while pending:
-        for selection in pending.pop().selections:
+        selections, root = pending.pop()
+        for selection in selections.selections:
             if isinstance(selection, FieldNode):
-                if selection.name.value == "me":
+                name = selection.name.value
+                if name in PERSONAL or (root and name in PERSONAL_ROOTS):
                     return True
+                if selection.selection_set is not None:
+                    pending.append((selection.selection_set, False))
             elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
+                pending.append((selection.selection_set, root))
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                if name in fragments and name not in seen:
-                    seen.add(name)
-                    pending.append(fragments[name].selection_set)
+                if name in fragments and (name, root) not in seen:
+                    seen.add((name, root))
+                    pending.append((fragments[name].selection_set, root))
     return False

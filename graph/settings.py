@@ -154,6 +154,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("db_timeout", "CREDGRAPH_DB_TIMEOUT", duration, 3.0, "`3s`",
            "How long a database operation may take before the request fails with "
            "`SERVICE_UNAVAILABLE`."),
+    Option("max_concurrent", "CREDGRAPH_MAX_CONCURRENT", count, 8, "`8`",
+           "How many GraphQL requests a process works on at once; others wait their turn."),
+    Option("max_waiting", "CREDGRAPH_MAX_WAITING", count, 100, "`100`",
+           "How many may wait (each at most `CREDGRAPH_DB_TIMEOUT`); beyond, a request is "
+           "refused at once with 503 `SERVICE_UNAVAILABLE` and `Retry-After`."),
     Option("embedded_durable", "CREDGRAPH_EMBEDDED_DURABLE", flag, True, "`true`",
            "The embedded database syncs every commit to disk, so a `kill -9` loses no "
            "acknowledged write; `false` trades that for faster writes (measured in "
@@ -204,6 +209,8 @@ class Settings:
     workers: int = 1
     token_ttl: timedelta = timedelta(days=30)
     db_timeout: float = 3.0
+    max_concurrent: int = 8
+    max_waiting: int = 100
     embedded_durable: bool = True
     max_document: int = 10 * 1024 * 1024
     max_body: int = 1024 * 1024
@@ -247,6 +254,8 @@ class Settings:
             "CREDGRAPH_SECRET": self.secret,
             "CREDGRAPH_TOKEN_TTL": f"{int(self.token_ttl.total_seconds())}s",
             "CREDGRAPH_DB_TIMEOUT": f"{max(1, round(self.db_timeout))}s",
+            "CREDGRAPH_MAX_CONCURRENT": str(self.max_concurrent),
+            "CREDGRAPH_MAX_WAITING": str(self.max_waiting),
             "CREDGRAPH_EMBEDDED_DURABLE": str(self.embedded_durable).lower(),
             "CREDGRAPH_MAX_DOCUMENT": str(self.max_document),
             "CREDGRAPH_MAX_BODY": str(self.max_body),

@@ -19,15 +19,18 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from graph import logs, media, polling
+from graph.admission import RETRY_AFTER_SECONDS, Admission, Overloaded
 from graph.context import Context
 from graph.edge import visiting
 from graph.errors import UNAVAILABLE_MESSAGE, error_response, parse_failure_code
 from graph.gate import Prepared
 from graph.schema import Schema
-from resolvers.auth import authenticate
+from graph.sharing import Answer, SharedAnswers
+from resolvers.auth import Session, authenticate
 from resolvers.errors import Code, DomainError
 from store import organizations
 from store.errors import Unavailable
+from store.users import Role
 
 GRAPHIQL = (Path(__file__).parent / "static" / "graphiql.html").read_text()
 
@@ -80,6 +83,29 @@ def _operation_label(given: str | None, prepared: Prepared | None) -> str:
     return operation.name.value if operation.name else operation.operation.value
 
 
+def _key(
+    request: Request,
+    data: GraphQLRequestData,
+    prepared: Prepared | None,
+    session: Session | None,
+) -> polling.Key | None:
+    """What a query's answer is made of (`graph.polling`); None but for a caller's query.
+    The audience is the caller, or every administrator of the organization when nothing in
+    the query depends on which of them asks — one answer they can share (`graph.sharing`)."""
+    if session is None or prepared is None or prepared.kind is not OperationType.QUERY:
+        return None
+    user = session.user
+    shared = user.role is Role.ADMIN and not prepared.personal
+    return polling.Key(
+        query=data.query or "",
+        operation_name=data.operation_name,
+        variables=data.variables,
+        audience=f"org:{user.org_id}" if shared else user.id,
+        data_version=session.data_version,
+        media=media.of(request.scope),
+    )
+
+
 class _DatabaseDown(Exception):
     """Raised when the caller cannot even be authenticated."""
 
@@ -101,10 +127,12 @@ class _Refused(Exception):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, **kwargs: Any) -> None:
+    def __init__(self, schema: Schema, *, admission: Admission, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.gate = schema.gate
+        self.admission = admission
         self.persisted = polling.PersistedQueries()
+        self.shared = SharedAnswers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,6 +166,13 @@ class GraphQLView(GraphQL[Context, None]):
         except _DatabaseDown:
             return error_response(
                 503, Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, **{"Retry-After": "5"}
+            )
+        except Overloaded:
+            return error_response(
+                503,
+                Code.SERVICE_UNAVAILABLE,
+                "The server is busy; ask again shortly.",
+                **{"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
@@ -190,7 +225,8 @@ class GraphQLView(GraphQL[Context, None]):
         kind = prepared.kind if prepared is not None else None
         if request.method == "GET" and kind is not None and kind is not OperationType.QUERY:
             raise HTTPException(405, f"a {kind.value} must be sent with POST")
-        await self._authenticate(context)
+        async with self.admission.slot():
+            await self._authenticate(context)
         session = context.session
         logs.note(
             request.scope,
@@ -199,31 +235,32 @@ class GraphQLView(GraphQL[Context, None]):
         )
         if registering is not None and session is not None and request_data.query:
             self.persisted.put(registering, request_data.query)
-        key = None
-        if prepared is not None and prepared.kind is OperationType.QUERY:
-            sub_response.headers.update(CACHE_HEADERS)
-            if session is not None:
-                key = polling.Key(
-                    query=request_data.query or "",
-                    operation_name=request_data.operation_name,
-                    variables=request_data.variables,
-                    audience=session.user.id,
-                    data_version=session.data_version,
-                    media=media.of(request.scope),
+
+        async def execute() -> Answer:
+            async with self.admission.slot():
+                result = await super(GraphQLView, self).execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
                 )
-                held = key.unchanged(request.headers.get("if-none-match"), context.started)
-                if held is not None:
-                    raise _NotModified(held)
-        result = await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
-            root_value=root_value,
-            request_data=request_data,
-        )
-        if key is not None and not result.errors:
-            sub_response.headers["ETag"] = key.tag(context.freshness.until)
+            return Answer(result, context.freshness.until)
+
+        if kind is OperationType.QUERY:
+            sub_response.headers.update(CACHE_HEADERS)
+        key = _key(request, request_data, prepared, session)
+        if key is None:
+            result = (await execute()).result
+        else:
+            held = key.unchanged(request.headers.get("if-none-match"), context.started)
+            if held is not None:
+                raise _NotModified(held)
+            answer = await self.shared.answer(key, context.started, execute)
+            result = answer.result
+            if not result.errors:
+                sub_response.headers["ETag"] = key.tag(answer.until)
         if media.of(request.scope) != media.JSON and media.never_executed(
             result.data, result.errors
         ):

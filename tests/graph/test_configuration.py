@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -269,6 +270,43 @@ def test_the_database_timeout_and_uri(tmp_path):
     assert dead.returncode == 1
     assert time.monotonic() - started < 20
     assert dead.stderr.count("\n") == 1
+
+
+def test_past_the_requests_at_work_and_waiting_the_rest_are_refused_at_once(tmp_path):
+    """CREDGRAPH_MAX_CONCURRENT and CREDGRAPH_MAX_WAITING: one at work, one waiting, and every
+    other of a burst refused with 503 and Retry-After; then the server answers as before."""
+    env = {"CREDGRAPH_MAX_CONCURRENT": "1", "CREDGRAPH_MAX_WAITING": "1"}
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, env=env)
+    try:
+        server.wait_until_healthy()
+        boot = credgraph(
+            "bootstrap", "--org", "Busy", "--admin-email", "a@busy.test", data_dir=data_dir, **env
+        )  # fmt: skip
+        assert boot.returncode == 0, boot.stderr
+        headers = {"Authorization": f"Bearer {boot.stdout.strip()}"}
+
+        async def burst() -> list[httpx.Response]:
+            limits = httpx.Limits(max_connections=40)
+            async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+                return await asyncio.gather(
+                    *(
+                        client.post(server.url, json={"query": f"{{ labels {{ name }} }} # {i}"},
+                                    headers=headers)
+                        for i in range(40)
+                    )
+                )  # fmt: skip
+
+        answers = asyncio.run(burst())
+        statuses = {response.status_code for response in answers}
+        assert statuses == {200, 503}
+        refused = next(response for response in answers if response.status_code == 503)
+        assert refused.headers["retry-after"] == "1"
+        assert refused.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        again = httpx.post(server.url, json={"query": "{ labels { name } }"}, headers=headers)
+        assert again.json() == {"data": {"labels": []}}
+    finally:
+        server.stop()
 
 
 def test_every_documented_variable_is_set_by_these_tests():
