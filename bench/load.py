@@ -596,9 +596,20 @@ async def serving(data_dir: Path, log: Path) -> AsyncIterator[tuple[int, int]]:
         os.close(output)
     try:
         await healthy(port, server, log)
+        await repaired(log)
         yield port, server.pid
     finally:
         await stop(server, data_dir)
+
+
+async def repaired(log: Path, seconds: float = 300) -> None:
+    """Wait for the server's start-up pass over every open cycle (its log says when): measured
+    while it runs, the first phase would time the repair, not the polls."""
+    deadline = time.monotonic() + seconds
+    while "start-up repair" not in await asyncio.to_thread(log.read_text, errors="replace"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no start-up repair within {seconds:.0f} s; see {log}")
+        await asyncio.sleep(0.2)
 
 
 async def seed(data_dir: Path, learners: int) -> tuple[User, list[User]]:
