@@ -2,7 +2,7 @@
 
 A dashboard asks for the summary, a page of a filtered list and its count in one request; all
 of them — and the moment the answer next changes — come from the same cycles, read once per
-request and scope (an organization, a credential or a learner; `store.assignments.in_scope`),
+request and scope (an organization, a credential or a learner; `store.scopes`),
 with the rules of `resolvers.status`: the status of a cycle is decided in one place only.
 Reading the scope's cycles costs less on the embedded database than asking it to evaluate the
 rules (an aggregation's expressions run per document, in its interpreter) and moves a few

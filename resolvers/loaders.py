@@ -22,6 +22,7 @@ from store import (
     labels,
     organizations,
     records,
+    scopes,
     users,
 )
 from store.assignments import Assignment
@@ -127,13 +128,13 @@ class CyclesInScopeLoader(DataLoader[tuple[str | None, str | None], list[Assignm
 
     def __init__(self, db: Database, org_id: str) -> None:
         async def load(
-            scopes: Sequence[tuple[str | None, str | None]],
+            asked: Sequence[tuple[str | None, str | None]],
         ) -> list[list[Assignment]]:
             return [
-                await assignments.in_scope(
+                await scopes.in_scope(
                     db, org_id=org_id, credential_id=credential, learner_id=learner
                 )
-                for credential, learner in scopes
+                for credential, learner in asked
             ]
 
         super().__init__(load_fn=load)

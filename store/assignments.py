@@ -2,13 +2,14 @@
 
 Completion is evaluated on write and its dates stored here; status is derived from these dates
 and a moment (`asOf`) on read, in Python (`resolvers.listing`), so that one set of rules
-decides a status wherever it is shown, filtered or counted.
+decides a status wherever it is shown, filtered or counted. Every write stamps `changedAt`, by
+which `store.scopes` reads only what changed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.errors import BulkWriteError
@@ -174,7 +175,8 @@ class Assignment:
 async def insert_many(db: Database, *, cycles: list[Assignment]) -> list[Assignment]:
     """Insert cycles in one round trip; those whose (credential, learner, cycle) already exists
     are skipped, not raised: another writer got there first."""
-    stored = [cycle.to_doc() for cycle in cycles]
+    changed = datetime.now(UTC)  # the wall clock, whatever the app's clock says (`store.scopes`)
+    stored = [{**cycle.to_doc(), "changedAt": changed} for cycle in cycles]
     try:
         await db.db.assignments.insert_many(stored, ordered=False)
         failed: set[int] = set()
@@ -235,26 +237,9 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
         return True
     result = await db.db.assignments.update_one(
         {"orgId": oid(was.org_id), "_id": oid(was.id), "rev": was.rev or {"$in": [0, None]}},
-        {"$set": changed, "$inc": {"rev": 1}},
+        {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}},
     )
     return result.modified_count == 1
-
-
-@boundary
-async def in_scope(
-    db: Database, *, org_id: str, credential_id: str | None = None, learner_id: str | None = None
-) -> list[Assignment]:
-    """Every cycle of the organization, of one credential, or of one learner: what lists,
-    counts and summaries are computed from (`resolvers.listing`). Equality on the indexed
-    fields only, so both MongoDB and the embedded database read exactly these documents."""
-    query: dict[str, Any] = {"orgId": oid(org_id)}
-    if learner_id is not None:
-        query["learnerId"] = oid(learner_id)
-    if credential_id is not None:
-        query["credentialId"] = oid(credential_id)
-    # All of them are wanted: as many as fit a reply (16 MiB) come in the first, not 101.
-    found = db.db.assignments.find(query, batch_size=WHOLE_SCOPE)
-    return [Assignment.from_doc(doc) async for doc in found]
 
 
 @boundary

@@ -23,12 +23,13 @@ from store.metrics import CommandMetrics
 DEFAULT_DATABASE = "credgraph"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per connection, known by identity (`store.mirror`)
 class Database:
     """What the store's functions take as their first argument."""
 
     client: AsyncMongoClient
     db: AsyncDatabase
+    timeout: float = 3.0  # seconds: what bounds every operation
 
     async def ping(self, *, seconds: float | None = None) -> None:
         """Raise `Unavailable` unless the server answers within `seconds`."""
@@ -71,6 +72,7 @@ async def connect(
         handle = Database(
             client=client,
             db=client.get_database(name, codec_options=CodecOptions(tz_aware=True, tzinfo=UTC)),
+            timeout=seconds,
         )
         await handle.ping()
         if create_indexes:

@@ -46,6 +46,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "assignments": [
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
         _index("orgId", "learnerId", "dueDate", "_id", name="org_learner_due"),
+        _index("orgId", "changedAt", name="org_changed"),  # what changed since (`store.scopes`)
     ],
     "enrollments": [
         _index(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,20 @@ def test_secantus_is_never_imported():
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             assert "secantus" not in imported_packages(path), path
+
+
+# Where the clock may be read: the clock itself, the request's context (whose `now` and `when`
+# put the moment into the answer's tag, `graph.freshness`), start-up repair and the document
+# route, which answer no query. Any other reading would make a polled answer's tag lie.
+CLOCK_READERS = {"resolvers/clock.py", "graph/view.py", "graph/app.py", "graph/documents.py"}
+
+
+def test_the_clock_is_read_only_where_answers_account_for_it():
+    reading = re.compile(r"\b(?:datetime|clock)\.now\(|\btime\.time\(")
+    readers = {
+        str(path.relative_to(ROOT))
+        for package in ("graph", "resolvers")
+        for path in (ROOT / package).rglob("*.py")
+        if reading.search(path.read_text())
+    }
+    assert readers == CLOCK_READERS

@@ -32,7 +32,7 @@ from resolvers.listing import Criteria
 from resolvers.periods import Period, PeriodUnit
 from resolvers.records import LessonStatus, Submission
 from resolvers.status import Status
-from store import assignments, credentials
+from store import assignments, credentials, scopes
 from store import enrollments as enrollment_store
 from store import records as record_store
 from store.courses import CourseKind
@@ -226,7 +226,7 @@ async def test_two_orders_of_one_history_agree_in_the_store(db, org, clock, hist
     chains = [await a.chain(), await b.chain()]
     assert answers(chains[0]) == answers(chains[1])
 
-    cycles = await assignments.in_scope(db, org_id=org.id, credential_id=credential.id)
+    cycles = await scopes.in_scope(db, org_id=org.id, credential_id=credential.id)
     ahead = Period(30, PeriodUnit.DAY)
     for as_of in AS_OF:
         expected: Counter[str] = Counter()
@@ -236,7 +236,7 @@ async def test_two_orders_of_one_history_agree_in_the_store(db, org, clock, hist
             cycle = current(chain, as_of)
             status = timeline(cycle).status(as_of)
             expected[status.value] += 1
-            mine = await assignments.in_scope(db, org_id=org.id, learner_id=learner.user.id)
+            mine = await scopes.in_scope(db, org_id=org.id, learner_id=learner.user.id)
             where = Criteria(as_of=as_of, learner_id=learner.user.id, current=True)
             found, _ = listing.page(
                 mine, where, order="dueDate", descending=False, after=None, limit=5
