@@ -56,6 +56,7 @@ def steps(credgraph: Path, bin_dir: Path, work: Path, env: dict[str, str]) -> No
             runner.run(example)
         step(f"the README's {len(examples())} examples print what the README shows")
         graphiql(url)
+        wallboard(url)
         health = json.loads(fetch(f"{url}/healthz").read())
         assert health == {"status": "ok", "database": "ok"}, health
         scrape = fetch(f"{url}/metrics").read().decode()
@@ -122,6 +123,20 @@ def graphiql(url: str) -> None:
     for asset in assets:
         fetch(f"{url}{asset}")
     step(f"GraphiQL and its {len(assets)} bundled scripts are served")
+
+
+def wallboard(url: str) -> None:
+    page = fetch(f"{url}/dashboard", Accept="text/html").read().decode()
+    assets = [
+        part.split('"')[0]
+        for marker in ('src="', 'href="')
+        for part in page.split(marker)[1:]
+        if part.startswith("/static/")
+    ]
+    assert len(assets) >= 2, page  # its script and its stylesheet
+    for asset in assets:
+        fetch(f"{url}{asset}")
+    step(f"the reference dashboard and its {len(assets)} files are served")
 
 
 def audit(endpoint: str) -> None:
