@@ -146,7 +146,7 @@ class Query:
             else None,
         )
         ctx.lasts(moment, result.changes)
-        return ComplianceSummary.of(result)
+        return ComplianceSummary.of(result, live=moment.live)
 
     @strawberry.field(
         description="Administrators: the organization's cycles. Status, `dueBefore` (not "

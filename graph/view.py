@@ -225,8 +225,24 @@ class GraphQLView(GraphQL[Context, None]):
         kind = prepared.kind if prepared is not None else None
         if request.method == "GET" and kind is not None and kind is not OperationType.QUERY:
             raise HTTPException(405, f"a {kind.value} must be sent with POST")
-        async with self.admission.slot():
-            await self._authenticate(context)
+        async with self.admission.slot():  # from reading the caller to the answer
+            return await self._answer(
+                request, request_adapter, sub_response, context, request_data, prepared, registering
+            )
+
+    async def _answer(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        request_data: GraphQLRequestData,
+        prepared: Prepared | None,
+        registering: str | None,
+    ) -> ExecutionResult:
+        """Authenticate, then answer: 304 for an unchanged poll, else an execution (shared
+        with identical requests, `graph.sharing`), tagged."""
+        await self._authenticate(context)
         session = context.session
         logs.note(
             request.scope,
@@ -237,18 +253,17 @@ class GraphQLView(GraphQL[Context, None]):
             self.persisted.put(registering, request_data.query)
 
         async def execute() -> Answer:
-            async with self.admission.slot():
-                result = await super(GraphQLView, self).execute_single(
-                    request=request,
-                    request_adapter=request_adapter,
-                    sub_response=sub_response,
-                    context=context,
-                    root_value=root_value,
-                    request_data=request_data,
-                )
+            result = await super(GraphQLView, self).execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=None,
+                request_data=request_data,
+            )
             return Answer(result, context.freshness.until)
 
-        if kind is OperationType.QUERY:
+        if prepared is not None and prepared.kind is OperationType.QUERY:
             sub_response.headers.update(CACHE_HEADERS)
         key = _key(request, request_data, prepared, session)
         if key is None:

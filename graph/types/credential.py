@@ -140,4 +140,4 @@ class Credential(Node):
             else None,
         )
         ctx.lasts(moment, result.changes)
-        return ComplianceSummary.of(result)
+        return ComplianceSummary.of(result, live=moment.live)

@@ -7,6 +7,7 @@ from typing import Self
 
 import strawberry
 
+from graph.context import Info
 from graph.types.assignment import CredentialStatus
 from graph.types.time import Period
 from resolvers.dashboard import Compliance
@@ -31,7 +32,8 @@ class StatusCount:
     "next to start). Earlier cycles stay listed in the assignment connections."
 )
 class ComplianceSummary:
-    as_of: datetime
+    counted_at: strawberry.Private[datetime]
+    live: strawberry.Private[bool]  # counted at now, no asOf given
     total: int
     not_yet_available: int
     not_started: int
@@ -49,13 +51,22 @@ class ComplianceSummary:
     )
     pending_records: int = strawberry.field(description="Training records awaiting review.")
 
+    @strawberry.field(
+        description="The moment counted at: the given asOf, else now. The counts hold until a "
+        "date passes, but now moves every second: an answer that shows it, without asOf, is "
+        "fresh for this second only."
+    )
+    def as_of(self, info: Info) -> datetime:
+        return info.context.now if self.live else self.counted_at
+
     @classmethod
-    def of(cls, result: Compliance) -> Self:
+    def of(cls, result: Compliance, *, live: bool) -> Self:
         counts = result.summary.by_status
         period = Period.of(result.horizon)
         assert period is not None
         return cls(
-            as_of=result.as_of,
+            counted_at=result.as_of,
+            live=live,
             total=result.summary.total,
             not_yet_available=counts["NOT_YET_AVAILABLE"],
             not_started=counts["NOT_STARTED"],

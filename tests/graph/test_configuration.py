@@ -286,18 +286,20 @@ def test_past_the_requests_at_work_and_waiting_the_rest_are_refused_at_once(tmp_
         assert boot.returncode == 0, boot.stderr
         headers = {"Authorization": f"Bearer {boot.stdout.strip()}"}
 
-        async def burst() -> list[httpx.Response]:
+        async def burst(n: int) -> list[httpx.Response]:
             limits = httpx.Limits(max_connections=40)
             async with httpx.AsyncClient(timeout=30, limits=limits) as client:
                 return await asyncio.gather(
                     *(
                         client.post(server.url, json={"query": f"{{ labels {{ name }} }} # {i}"},
                                     headers=headers)
-                        for i in range(40)
+                        for i in range(n)
                     )
                 )  # fmt: skip
 
-        answers = asyncio.run(burst())
+        pair = asyncio.run(burst(2))
+        assert [response.status_code for response in pair] == [200, 200], "one works, one waits"
+        answers = asyncio.run(burst(40))
         statuses = {response.status_code for response in answers}
         assert statuses == {200, 503}
         refused = next(response for response in answers if response.status_code == 503)

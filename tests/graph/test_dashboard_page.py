@@ -362,3 +362,16 @@ def test_the_dashboard_shows_writes_polls_conditionally_and_outlasts_outages(dem
         expect(total).to_have_text(f"{after['total']:,}")
         assert seen.statuses("back")
         assert set(seen.statuses("back")) <= {200, 304}
+
+
+@browser
+def test_a_new_token_in_the_same_tab_replaces_the_old_and_leaves_the_address_bar(demo):
+    from playwright.sync_api import expect
+
+    with opened(demo) as (page, _):
+        page.goto(f"{demo.base}/dashboard#token={demo.token}&every=1e9")
+        expect(page.get_by_test_id("connection")).to_contain_text("3,600 s")  # an hour at most
+        page.goto(f"{demo.base}/dashboard#token=not-a-token")  # same tab, only the fragment
+        expect(page.get_by_test_id("connection")).to_contain_text("invalid or expired")
+        assert "not-a-token" not in page.url
+        assert page.evaluate("sessionStorage.getItem('credgraph.dashboard.token')") is None

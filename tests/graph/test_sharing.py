@@ -9,6 +9,7 @@ import pytest
 
 from resolvers import users
 from store.users import Role
+from tests.conftest import START
 from tests.helpers import assign, course, credential
 
 WALLBOARD = """
@@ -118,3 +119,13 @@ async def test_learners_never_share_an_answer(api, http, org):
 async def test_what_depends_on_who_asks(app, query, personal):
     view = next(route.endpoint for route in app.routes if route.path == "/graphql")
     assert (await view.gate.prepared(query, None)).personal is personal
+
+
+async def test_an_answer_that_shows_now_is_not_kept_past_its_second(http, org, db, clock):
+    ida = await second_admin(db, org)
+    query = "{ complianceSummary { asOf total } }"
+    first = await post(http, org.token(org.admin), query)
+    clock.advance(timedelta(seconds=2))
+    later = await post(http, org.token(ida), query)
+    shown = [r.json()["data"]["complianceSummary"]["asOf"] for r in (first, later)]
+    assert shown == [START.isoformat(), (START + timedelta(seconds=2)).isoformat()]

@@ -11,6 +11,7 @@
 
 (() => {
   const TOKEN_KEY = "credgraph.dashboard.token";
+  const MAX_EVERY = 3600; // an hour: beyond, browsers' timers overflow
   const EVERY_KEY = "credgraph.dashboard.every";
   const DEFAULT_EVERY = 5; // seconds between polls
   const MIN_EVERY = 1;
@@ -72,10 +73,17 @@
       window.location.pathname + window.location.search + (rest ? `#${rest}` : ""),
     );
   }
-  const every = Math.max(
-    MIN_EVERY,
-    Number.parseFloat(sessionStorage.getItem(EVERY_KEY)) || DEFAULT_EVERY,
+  const kept = Number.parseFloat(sessionStorage.getItem(EVERY_KEY));
+  const every = Math.min(
+    MAX_EVERY,
+    Math.max(MIN_EVERY, Number.isFinite(kept) ? kept : DEFAULT_EVERY),
   );
+
+  // A new fragment in the same tab (another token pasted in) is read as a fresh start would.
+  window.addEventListener("hashchange", () => {
+    const changed = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+    if (changed.has("token") || changed.has("every")) window.location.reload();
+  });
 
   let token = sessionStorage.getItem(TOKEN_KEY);
   let etag = null;
