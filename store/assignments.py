@@ -19,7 +19,6 @@ from store.errors import boundary
 from store.ids import new, oid, oids, owned
 
 DUPLICATE_KEY = 11000
-WHOLE_SCOPE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

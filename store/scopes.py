@@ -27,11 +27,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from store.assignments import WHOLE_SCOPE, Assignment
+from store.assignments import Assignment
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid
 
+WHOLE_SCOPE = 1_000_000  # all of them wanted: as many as fit a reply (16 MiB) come in the first
 SLACK = timedelta(minutes=1)  # at least; ten database timeouts when that is longer
 STALE = timedelta(minutes=10)
 MAX_CYCLES = 500_000  # held across organizations; past it the least recently read go
