@@ -2,12 +2,12 @@
 
     python .ci/smoke.py VENV
 
-`VENV` holds `pip install .` and nothing else. From a scratch directory this runs the
-installed `credgraph` — `--version`, `serve --demo` on the embedded database — and over real
-HTTP: every example of the README in order (upload and download included, see
-`tests/readme.py`), GraphiQL and its bundled assets, `/healthz`, `/metrics`, and the
-`graphql-http` server audit; then `serve --workers 2` on the same data directory. After each
-server stops (SIGTERM) no process may be left. Standard library only.
+`VENV` holds `pip install .` and nothing else. From a scratch directory this imports every
+installed module and runs the installed `credgraph` — `--version`, `serve --demo` on the
+embedded database — and over real HTTP: every example of the README in order (upload and
+download included, see `tests/readme.py`), GraphiQL and its bundled assets, `/healthz`,
+`/metrics`, and the `graphql-http` server audit; then `serve --workers 2` on the same data
+directory. After each server stops (SIGTERM) no process may be left. Standard library only.
 """
 
 from __future__ import annotations
@@ -29,6 +29,18 @@ sys.path.insert(0, str(ROOT))
 
 from tests.readme import Runner, examples  # noqa: E402
 
+# Every module of the installed packages, imported (`__main__` would run the CLI): a runtime
+# import that only the test extra satisfies fails here, not in a user's first request.
+IMPORT_EVERYTHING = """
+import importlib, pkgutil, graph, resolvers, store
+names = [m.name for p in (graph, resolvers, store)
+         for m in pkgutil.walk_packages(p.__path__, p.__name__ + ".")
+         if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+print(graph.__file__, len(names))
+"""
+
 
 def main(venv: Path) -> None:
     bin_dir = venv.resolve() / "bin"
@@ -48,6 +60,9 @@ def main(venv: Path) -> None:
 def steps(credgraph: Path, bin_dir: Path, work: Path, env: dict[str, str]) -> None:
     version = run([credgraph, "--version"], work, env).stdout.strip()
     step(f"installed: {version}")
+    imported = run([bin_dir / "python", "-c", IMPORT_EVERYTHING], work, env).stdout.split()
+    assert imported[0].startswith(str(bin_dir.parent)), f"not the installed package: {imported}"
+    step(f"every one of the {imported[1]} modules imports without the test extra")
 
     url = serve(credgraph, work, env, "--demo")
     try:
