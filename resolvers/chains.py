@@ -12,8 +12,8 @@ whatever order the evidence arrived in:
 - with `reassignOnCompletion`, completing a cycle opens the next one; while that renewal is
   open it is rescheduled from the cycle it renews whenever that cycle's validity changes (and
   once completed, its due date still never falls before that validity's end);
-- each cycle knows the start and window edge of the one after it (`next`), so reads and the
-  database's filters can tell which cycle is current and whose evidence is whose.
+- each cycle knows the start and window edge of the one after it (`next`), so lists and counts
+  (`resolvers.listing.is_current`) can tell which cycle is current and whose evidence is whose.
 """
 
 from __future__ import annotations

@@ -124,16 +124,29 @@ class RecordsByLearnerLoader(DataLoader[str, list[Record]]):
 
 class CyclesInScopeLoader(DataLoader[tuple[str | None, str | None], list[Assignment]]):
     """Every cycle of a scope — (credential, learner), (None, None) for the organization —
-    read once per request, however many summaries, lists and counts are computed from it."""
+    read once per request, however many summaries, lists and counts are computed from it: the
+    learners asked for in one read, the organization (whole or by credential) from its copy."""
 
     def __init__(self, db: Database, org_id: str) -> None:
         async def load(
             asked: Sequence[tuple[str | None, str | None]],
         ) -> list[list[Assignment]]:
+            learner_ids = [learner for _, learner in asked if learner is not None]
+            theirs: dict[str, list[Assignment]] = defaultdict(list)
+            if learner_ids:
+                for cycle in await assignments.for_learners(
+                    db, org_id=org_id, learner_ids=learner_ids
+                ):
+                    theirs[cycle.learner_id].append(cycle)
+            everyone = (
+                await scopes.of_organization(db, org_id=org_id)
+                if any(learner is None for _, learner in asked)
+                else []
+            )
             return [
-                await scopes.in_scope(
-                    db, org_id=org_id, credential_id=credential, learner_id=learner
-                )
+                theirs[learner]
+                if learner is not None
+                else [c for c in everyone if credential is None or c.credential_id == credential]
                 for credential, learner in asked
             ]
 

@@ -23,7 +23,7 @@ from store.metrics import CommandMetrics
 DEFAULT_DATABASE = "credgraph"
 
 
-@dataclass(frozen=True, eq=False)  # one per connection, known by identity (`store.mirror`)
+@dataclass(frozen=True, eq=False)  # one per connection, known by identity (`store.scopes`)
 class Database:
     """What the store's functions take as their first argument."""
 

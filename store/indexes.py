@@ -101,7 +101,7 @@ OBSOLETE = {
 
 async def ensure_indexes(db: AsyncDatabase) -> None:
     """Create what is missing (an existing identical index is left alone by the server) and
-    drop what an earlier version made that would now refuse good writes."""
+    drop what an earlier version made that would now refuse good writes or serves nothing."""
     for collection, names in OBSOLETE.items():
         existing = {index["name"] async for index in await db[collection].list_indexes()}
         for name in set(names) & existing:

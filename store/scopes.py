@@ -1,15 +1,13 @@
-"""The cycles in a scope — an organization, a credential, a learner — which lists, counts and
-summaries are computed from (`resolvers.listing`); an organization's from a process's copy of
-its cycles, kept current by reading only what changed.
+"""An organization's cycles — what its dashboards' lists, counts and summaries are computed
+from (`resolvers.listing`) — from a process's copy of them, kept current by reading only what
+changed.
 
-A learner's cycles are read directly (equality on indexed fields, so both MongoDB and the
-embedded database read exactly those documents). Dashboards are computed from every cycle of
-their organization (`resolvers.listing`), and every write makes the next poll compute again.
-Reading all of them each time made every write cost a scan — about 240 ms for 9,000 cycles on
-the embedded database, most of it the database's own work per document, so no projection helps.
-Instead every write to a cycle stamps it with the wall clock (`changedAt`, indexed with the
-organization; `store.assignments`) and a read here fetches only the cycles stamped since a while
-before the previous read, merged by revision (`rev` only grows; cycles are never deleted).
+Every write makes the next poll compute again. Reading all of them each time made every write
+cost a scan — about 240 ms for 9,000 cycles on the embedded database, most of it the database's
+own work per document, so no projection helps. Instead every write to a cycle stamps it with the
+wall clock (`changedAt`, indexed with the organization; `store.assignments`) and a read here
+fetches only the cycles stamped since a while before the previous read, merged by revision
+(`rev` only grows; cycles are never deleted).
 
 Why "a while before": a write's stamp is taken before its commit, so a read may miss a write
 that commits after it with an earlier stamp. Every operation is bounded by the database timeout
@@ -47,9 +45,8 @@ class _Copy:
 class Mirror:
     """Each organization's cycles, most recently read kept."""
 
-    def __init__(self, *, slack: timedelta = SLACK, capacity: int = MAX_CYCLES) -> None:
+    def __init__(self, *, slack: timedelta) -> None:
         self.slack = slack
-        self.capacity = capacity
         self.copies: OrderedDict[str, _Copy] = OrderedDict()
 
     async def cycles(self, db: Database, org_id: str) -> list[Assignment]:
@@ -72,7 +69,7 @@ class Mirror:
 
     def _bound(self) -> None:
         held = sum(len(copy.cycles) for copy in self.copies.values())
-        while held > self.capacity and len(self.copies) > 1:
+        while held > MAX_CYCLES and len(self.copies) > 1:
             _, dropped = self.copies.popitem(last=False)
             held -= len(dropped.cycles)
 
@@ -94,16 +91,6 @@ def _mirror(db: Database) -> Mirror:
 
 
 @boundary
-async def in_scope(
-    db: Database, *, org_id: str, credential_id: str | None = None, learner_id: str | None = None
-) -> list[Assignment]:
-    """Every cycle of the organization, of one credential, or of one learner."""
-    if learner_id is not None:
-        query: dict[str, Any] = {"orgId": oid(org_id), "learnerId": oid(learner_id)}
-        if credential_id is not None:
-            query["credentialId"] = oid(credential_id)
-        return await _read(db, query)
-    cycles = await _mirror(db).cycles(db, org_id)
-    if credential_id is None:
-        return cycles
-    return [cycle for cycle in cycles if cycle.credential_id == credential_id]
+async def of_organization(db: Database, *, org_id: str) -> list[Assignment]:
+    """Every cycle of the organization, as current as a read of them all."""
+    return await _mirror(db).cycles(db, org_id)

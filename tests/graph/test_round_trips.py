@@ -148,3 +148,24 @@ async def test_a_dashboard_over_more_cycles_than_a_first_batch_costs_the_same(
     assert few["complianceSummary"]["total"] == 2
     assert many["complianceSummary"]["total"] == many["assignments"]["totalCount"] == 122
     assert commands.names == with_few
+
+
+async def test_many_learners_cycles_are_read_at_once(api, org, db, commands):
+    """Each listed learner's own credentials: one read for all of them, not one each."""
+    cpr = await course(api, org, "CPR")
+    cred = await credential(api, org, "CPR", {"course": cpr})
+    people = [
+        await users.create_user(
+            db, org.admin, email=f"m{i}@acme.test", name=f"M{i}", role=Role.LEARNER,
+            now=org.clock.now(),
+        )
+        for i in range(5)
+    ]  # fmt: skip
+    await assign(api, org, cred["id"], people)
+    query = """{ assignments(first: 10) { edges { node {
+        learner { credentials { totalCount } } } } } }"""
+    commands.targets.clear()
+    data = await api.data(query, token=org.token(org.admin))
+    edges = data["assignments"]["edges"]
+    assert [e["node"]["learner"]["credentials"]["totalCount"] for e in edges] == [1] * 5
+    assert commands.targets.count(("find", "assignments")) == 2  # the organization, the learners
