@@ -45,7 +45,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "credentials": [_index("orgId", "versions.nodeIds", name="org_criteria_nodes")],
     "assignments": [
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
-        _index("orgId", "learnerId", "dueDate", "_id", name="org_learner_due"),
+        _index("orgId", "learnerId", "credentialId", "cycle", name="org_learner_cycles"),
         _index("orgId", "changedAt", name="org_changed"),  # what changed since (`store.scopes`)
     ],
     "enrollments": [
@@ -89,6 +89,7 @@ for _collection in TENANT_COLLECTIONS:
 OBSOLETE = {
     "records": ["org_idempotency"],
     "assignments": [
+        "org_learner_due",
         "org_credential_due_id",
         "org_credential_valid_id",
         "org_due_id",
