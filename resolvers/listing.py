@@ -32,6 +32,13 @@ def is_current(cycle: Assignment, as_of: datetime) -> bool:
     return started and not superseded
 
 
+def lapses_by(cycle: Assignment, status: Status, moment: datetime) -> bool:
+    """Valid now (`status`) and lapsing by `moment`: what "expiring soon" counts and lists."""
+    return (
+        status is Status.COMPLETED and cycle.valid_until is not None and cycle.valid_until <= moment
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Criteria:
     """Which cycles a list or count means; status and the date windows are judged at `as_of`."""
@@ -52,17 +59,14 @@ class Criteria:
         if self.current and not is_current(cycle, self.as_of):
             return False
         line = timeline(cycle)
-        if self.status is not None and line.status(self.as_of) is not self.status:
+        status = line.status(self.as_of)
+        if self.status is not None and status is not self.status:
             return False
         if self.due_before is not None and (
             line.completed_by(self.as_of) or cycle.due_date > self.due_before
         ):
             return False
-        return self.expiring_before is None or (
-            line.status(self.as_of) is Status.COMPLETED
-            and cycle.valid_until is not None
-            and cycle.valid_until <= self.expiring_before
-        )
+        return self.expiring_before is None or lapses_by(cycle, status, self.expiring_before)
 
     @property
     def reads_time(self) -> bool:
@@ -127,7 +131,7 @@ def summary(cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime)
             continue
         status = timeline(cycle).status(as_of)
         counts[status] += 1
-        if status is Status.COMPLETED and cycle.valid_until and cycle.valid_until <= horizon:
+        if lapses_by(cycle, status, horizon):
             expiring += 1
         elif status in OPEN and cycle.due_date <= horizon:
             due += 1

@@ -89,13 +89,10 @@ class Period:
         """The first moment after `after` whose period ends at or after `target` — searched
         for, since months and years clamp — or, should that come later, the moment the end may
         fall back (`steady_until`), when the question must be asked again."""
-        steady = self.steady_until(after)
         low = after  # ends before target
         high = self.before(target) + timedelta(days=4)  # ends after it
-        if steady is not None and steady <= high:
-            if self.after(steady - timedelta(microseconds=1)) < target:
-                return steady
-            high = steady
+        if (steady := self.steady_until(after)) is not None:
+            high = min(high, steady)  # monotone up to there; never reached before it: `steady`
         while high - low > timedelta(microseconds=1):
             middle = low + (high - low) / 2
             if self.after(middle) >= target:
