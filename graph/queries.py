@@ -22,8 +22,7 @@ from graph.types.user import User
 from resolvers import catalogue, credentials, dashboard, progress, records
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
-from resolvers.listing import Criteria
-from resolvers.progress import SortField
+from resolvers.listing import Criteria, SortField
 from resolvers.status import Status
 from store import records as record_store
 

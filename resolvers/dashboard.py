@@ -8,8 +8,8 @@ from datetime import datetime
 
 from resolvers import listing
 from resolvers.auth import require_admin
+from resolvers.listing import LoadScope
 from resolvers.periods import Period, PeriodUnit
-from resolvers.progress import LoadScope
 from store import records
 from store.database import Database
 from store.users import User

@@ -12,9 +12,10 @@ hundred bytes per cycle.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from resolvers.cycles import timeline
 from resolvers.periods import Period
@@ -74,11 +75,30 @@ class Criteria:
         return bool(self.status or self.due_before or self.expiring_before or self.current)
 
 
-SORT_KEYS: dict[str, Callable[[Assignment], datetime | None]] = {
-    "dueDate": lambda a: a.due_date,
-    "startDate": lambda a: a.start_date,
-    "assignedAt": lambda a: a.assigned_at,
-    "validUntil": lambda a: a.valid_until,
+Scope = tuple[str | None, str | None]  # (credential, learner); (None, None): the organization
+LoadScope = Callable[[Scope], Awaitable[list[Assignment]]]
+
+
+def scope_of(criteria: Criteria) -> Scope:
+    """The narrowest scope holding every cycle the criteria admit: a learner's cycles are a
+    handful whatever the size of the organization."""
+    if criteria.learner_id is not None:
+        return None, criteria.learner_id
+    return criteria.credential_id, None
+
+
+class SortField(StrEnum):
+    DUE_DATE = "DUE_DATE"
+    START_DATE = "START_DATE"
+    ASSIGNED_AT = "ASSIGNED_AT"
+    VALID_UNTIL = "VALID_UNTIL"
+
+
+SORT_KEYS: dict[SortField, Callable[[Assignment], datetime | None]] = {
+    SortField.DUE_DATE: lambda a: a.due_date,
+    SortField.START_DATE: lambda a: a.start_date,
+    SortField.ASSIGNED_AT: lambda a: a.assigned_at,
+    SortField.VALID_UNTIL: lambda a: a.valid_until,
 }
 
 
@@ -86,7 +106,7 @@ def page(
     cycles: Iterable[Assignment],
     criteria: Criteria,
     *,
-    order: str,
+    order: SortField,
     descending: bool,
     after: tuple[datetime, str] | None,
     limit: int,
@@ -95,7 +115,9 @@ def page(
     and how many are admitted in all. Sorting by validUntil lists only cycles that have one."""
     value_of = SORT_KEYS[order]
     admitted = [
-        c for c in cycles if criteria.admits(c) and (order != "validUntil" or c.valid_until)
+        c
+        for c in cycles
+        if criteria.admits(c) and (order is not SortField.VALID_UNTIL or c.valid_until)
     ]
 
     def key(cycle: Assignment) -> tuple[datetime, str]:

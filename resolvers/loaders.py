@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from resolvers.listing import Scope
 from resolvers.progress import AssignmentView, build_views
 from store import (
     assignments,
@@ -122,14 +123,14 @@ class RecordsByLearnerLoader(DataLoader[str, list[Record]]):
         super().__init__(load_fn=load)
 
 
-class CyclesInScopeLoader(DataLoader[tuple[str | None, str | None], list[Assignment]]):
+class CyclesInScopeLoader(DataLoader[Scope, list[Assignment]]):
     """Every cycle of a scope — (credential, learner), (None, None) for the organization —
     read once per request, however many summaries, lists and counts are computed from it: the
     learners asked for in one read, the organization (whole or by credential) from its copy."""
 
     def __init__(self, db: Database, org_id: str) -> None:
         async def load(
-            asked: Sequence[tuple[str | None, str | None]],
+            asked: Sequence[Scope],
         ) -> list[list[Assignment]]:
             learner_ids = [learner for _, learner in asked if learner is not None]
             theirs: dict[str, list[Assignment]] = defaultdict(list)

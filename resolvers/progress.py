@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import TypeVar
 
 from resolvers import listing
 from resolvers.auth import require_admin, require_learner_access
 from resolvers.cycles import Assessment, Facts, Policy, timeline
-from resolvers.listing import Criteria
+from resolvers.listing import Criteria, SortField
 from resolvers.pages import Page, decode, decode_datetime, encode, page_size
 from resolvers.status import Status, Timeline
 from store import assignments
@@ -73,24 +72,6 @@ async def build_views(
     ]
 
 
-class SortField(StrEnum):
-    DUE_DATE = "DUE_DATE"
-    START_DATE = "START_DATE"
-    ASSIGNED_AT = "ASSIGNED_AT"
-    VALID_UNTIL = "VALID_UNTIL"
-
-
-SORT_FIELDS = {
-    SortField.DUE_DATE: "dueDate",
-    SortField.START_DATE: "startDate",
-    SortField.ASSIGNED_AT: "assignedAt",
-    SortField.VALID_UNTIL: "validUntil",
-}
-
-Scope = tuple[str | None, str | None]  # (credential, learner); (None, None): the organization
-LoadScope = Callable[[Scope], Awaitable[list[Assignment]]]
-
-
 @dataclass(frozen=True)
 class Listed:
     """A page of cycles and the first moment its answer may change without a write."""
@@ -99,16 +80,8 @@ class Listed:
     changes: datetime | None
 
 
-def scope_of(criteria: Criteria) -> Scope:
-    """The narrowest scope holding every cycle the criteria admit: a learner's cycles are a
-    handful whatever the size of the organization."""
-    if criteria.learner_id is not None:
-        return None, criteria.learner_id
-    return criteria.credential_id, None
-
-
 async def assignment_page(
-    cycles: LoadScope,
+    cycles: listing.LoadScope,
     criteria: Criteria,
     *,
     order: SortField = SortField.DUE_DATE,
@@ -117,24 +90,23 @@ async def assignment_page(
     after: str | None,
 ) -> Listed:
     """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`."""
-    field = SORT_FIELDS[order]
     size = page_size(first)
     key = None
     if after is not None:
         value, last_id = decode(after, parts=2)
         key = (decode_datetime(value), last_id)
-    found = await cycles(scope_of(criteria))
+    found = await cycles(listing.scope_of(criteria))
     items, total = listing.page(
-        found, criteria, order=field, descending=descending, after=key, limit=size + 1
+        found, criteria, order=order, descending=descending, after=key, limit=size + 1
     )
-    value_of = listing.SORT_KEYS[field]
+    value_of = listing.SORT_KEYS[order]
     page = Page.of(items, size, total, lambda a: encode(value_of(a), a.id))  # type: ignore[arg-type]
     changes = listing.next_change(found, criteria.as_of) if criteria.reads_time else None
     return Listed(page, changes)
 
 
 async def learner_assignments(
-    cycles: LoadScope,
+    cycles: listing.LoadScope,
     viewer: User,
     learner: User | None,
     *,
@@ -151,7 +123,7 @@ async def learner_assignments(
 
 
 async def organization_assignments(
-    cycles: LoadScope,
+    cycles: listing.LoadScope,
     viewer: User,
     criteria: Criteria,
     *,

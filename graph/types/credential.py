@@ -15,7 +15,7 @@ from graph.types.dashboard import CURRENT, ComplianceSummary
 from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
 from resolvers import criteria, dashboard, periods, progress
-from resolvers.listing import Criteria
+from resolvers.listing import Criteria, SortField
 from resolvers.status import Status
 from store import credentials
 
@@ -109,7 +109,7 @@ class Credential(Node):
             ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             criteria,
-            order=progress.SortField.DUE_DATE,
+            order=SortField.DUE_DATE,
             descending=False,
             first=first,
             after=after,

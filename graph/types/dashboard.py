@@ -11,7 +11,7 @@ from graph.context import Info
 from graph.types.assignment import CredentialStatus
 from graph.types.time import Period
 from resolvers.dashboard import Compliance
-from resolvers.progress import SortField
+from resolvers.listing import SortField
 
 CURRENT = (
     "Only the cycle of each learner and credential that is current at `asOf` (the latest that "

@@ -28,7 +28,7 @@ from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import Group, RequirementKind
 from resolvers.cycles import Facts, timeline
 from resolvers.documents import IncomingFile
-from resolvers.listing import Criteria
+from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
 from resolvers.records import LessonStatus, Submission
 from resolvers.status import Status
@@ -243,13 +243,13 @@ async def test_two_orders_of_one_history_agree_in_the_store(db, org, clock, hist
             mine = await assignments.for_learners(db, org_id=org.id, learner_ids=[learner.user.id])
             where = Criteria(as_of=as_of, learner_id=learner.user.id, current=True)
             found, _ = listing.page(
-                mine, where, order="dueDate", descending=False, after=None, limit=5
+                mine, where, order=SortField.DUE_DATE, descending=False, after=None, limit=5
             )
             assert [c.id for c in found] == [cycle.id]
             filtered = Criteria(as_of, learner.user.id, status=status, current=True)
             assert (
                 listing.page(
-                    mine, filtered, order="dueDate", descending=False, after=None, limit=5
+                    mine, filtered, order=SortField.DUE_DATE, descending=False, after=None, limit=5
                 )[1]
                 == 1
             )

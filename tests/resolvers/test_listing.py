@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from resolvers import listing
 from resolvers.cycles import timeline
-from resolvers.listing import Criteria
+from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
 from store.assignments import Assignment, Successor
@@ -85,7 +85,7 @@ def answers(cycles: list[Assignment], at: datetime, ahead: Period) -> tuple:
     lists = [
         listing.page(
             cycles, Criteria(as_of=at, status=status, current=current),
-            order="dueDate", descending=False, after=None, limit=100,
+            order=SortField.DUE_DATE, descending=False, after=None, limit=100,
         )
         for status in (None, *Status)
         for current in (False, True)
