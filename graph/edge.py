@@ -20,14 +20,19 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.errors import error_response
 from resolvers.documents import size_text
 
 PREFLIGHTED = ("authorization", "apollo-require-preflight", "x-apollo-operation-name")
-PAGE_POLICY = "; ".join(
-    (
+
+
+def page_headers(*, inline_styles: bool) -> dict[str, str]:
+    """An HTML page's headers: a strict Content-Security-Policy — inline styles only where a
+    page needs them (GraphiQL's editors set styles as they lay text out) — and no framing."""
+    policy = (
         "default-src 'none'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",  # the editors set styles as they lay text out
+        "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self' data:",
         "connect-src 'self'",
@@ -35,13 +40,18 @@ PAGE_POLICY = "; ".join(
         "base-uri 'none'",
         "form-action 'none'",
     )
-)
+    return {
+        "Content-Security-Policy": "; ".join(policy),
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
 
 
-def error_body(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]}, status_code=status
-    )
+GRAPHIQL_HEADERS = [
+    (name.lower().encode(), value.encode())
+    for name, value in page_headers(inline_styles=True).items()
+]
 
 
 def visiting(method: str, accept: str) -> bool:
@@ -82,7 +92,7 @@ class Edge:
         multipart = headers.get("content-type", "").startswith("multipart/form-data")
         limit = self.max_upload if multipart else self.max_body
         if self._forgeable(scope, headers, multipart):
-            refusal = error_body(
+            refusal = error_response(
                 400,
                 "CSRF_PREFLIGHT_REQUIRED",
                 "GET and multipart requests need an Authorization or Apollo-Require-Preflight "
@@ -111,7 +121,7 @@ class Edge:
                 response = self._too_large(limit)
             else:
                 late = f"the body did not arrive within {self.body_timeout:g} s"
-                response = error_body(408, "REQUEST_TIMEOUT", late)
+                response = error_response(408, "REQUEST_TIMEOUT", late)
             await response(scope, receive, send)
 
     def _forgeable(self, scope: Scope, headers: Headers, multipart: bool) -> bool:
@@ -123,7 +133,7 @@ class Edge:
         return not visiting(method, headers.get("accept", ""))
 
     def _too_large(self, limit: int) -> JSONResponse:
-        return error_body(413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(limit)}")
+        return error_response(413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(limit)}")
 
     def _counted(self, receive: Receive, limit: int) -> Receive:
         """`receive`, counting body bytes and keeping to the deadline."""
@@ -161,10 +171,4 @@ def _with_page_policy(message: Message) -> Message:
     raw = message.get("headers", [])
     if not any(k == b"content-type" and v.startswith(b"text/html") for k, v in raw):
         return message
-    extra = [
-        (b"content-security-policy", PAGE_POLICY.encode()),
-        (b"x-frame-options", b"DENY"),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
-    ]
-    return {**message, "headers": [*raw, *extra]}
+    return {**message, "headers": [*raw, *GRAPHIQL_HEADERS]}

@@ -72,7 +72,13 @@ def of(scope: Scope) -> str:
     return scope.get(_SCOPE_KEY, JSON)
 
 
-def never_executed(data: object, errors: Sequence[GraphQLError] | None) -> bool:
-    """A request error in the spec's sense: no data, and no error that belongs to a field (every
-    field error carries a path; parse, validation and variable errors carry none)."""
-    return data is None and bool(errors) and all(error.path is None for error in errors)
+def never_executed(scope: Scope, data: object, errors: Sequence[GraphQLError] | None) -> bool:
+    """Under the newer media type, a request error in the spec's sense — answered 400 and
+    without `data`: no data, and no error that belongs to a field (every field error carries
+    a path; parse, validation and variable errors carry none)."""
+    return (
+        of(scope) != JSON
+        and data is None
+        and bool(errors)
+        and all(error.path is None for error in errors)
+    )

@@ -19,9 +19,9 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from graph.settings import duration
+from graph.settings import OPTIONS
 
-DEFAULT_HEADER_TIMEOUT = 10.0
+HEADER_TIMEOUT = next(option for option in OPTIONS if option.attribute == "header_timeout")
 
 
 class DeadlinedH11(H11Protocol):
@@ -66,8 +66,8 @@ class DeadlinedH11(H11Protocol):
 
 @functools.cache
 def _header_timeout() -> float:
-    raw = os.environ.get("CREDGRAPH_HEADER_TIMEOUT", "")
-    return duration(raw) if raw.strip() else DEFAULT_HEADER_TIMEOUT
+    raw = os.environ.get(HEADER_TIMEOUT.env, "")
+    return float(HEADER_TIMEOUT.parse(raw) if raw.strip() else HEADER_TIMEOUT.default)
 
 
 def config(*, workers: int, **options: Any) -> uvicorn.Config:

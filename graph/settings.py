@@ -13,7 +13,7 @@ import re
 import secrets
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -238,44 +238,22 @@ class Settings:
         data_dir = _data_dir(values.pop("data_dir"), create=create)
         secret = values.pop("secret") or _stored_secret(data_dir)
         limits = Limits(**{name: values.pop(name) for name in _LIMITS})
-        known = {f.name for f in fields(cls)}
         return cls(
             data_dir=data_dir,
             secret=secret,
             limits=limits,
             token_ttl=timedelta(seconds=values.pop("token_ttl")),
-            **{name: value for name, value in values.items() if name in known},
+            **values,
         )
 
     def environment(self) -> dict[str, str]:
         """These settings as environment variables: what a worker process loads them from."""
-        env = {
-            "CREDGRAPH_DATA_DIR": str(self.data_dir),
-            "CREDGRAPH_SECRET": self.secret,
-            "CREDGRAPH_TOKEN_TTL": f"{int(self.token_ttl.total_seconds())}s",
-            "CREDGRAPH_DB_TIMEOUT": f"{max(1, round(self.db_timeout))}s",
-            "CREDGRAPH_MAX_CONCURRENT": str(self.max_concurrent),
-            "CREDGRAPH_MAX_WAITING": str(self.max_waiting),
-            "CREDGRAPH_EMBEDDED_DURABLE": str(self.embedded_durable).lower(),
-            "CREDGRAPH_MAX_DOCUMENT": str(self.max_document),
-            "CREDGRAPH_MAX_BODY": str(self.max_body),
-            "CREDGRAPH_MAX_DEPTH": str(self.limits.max_depth),
-            "CREDGRAPH_MAX_ALIASES": str(self.limits.max_aliases),
-            "CREDGRAPH_MAX_TOKENS": str(self.limits.max_tokens),
-            "CREDGRAPH_MAX_COST": str(self.limits.max_cost),
-            "CREDGRAPH_INTROSPECTION": str(self.introspection).lower(),
-            "CREDGRAPH_BODY_TIMEOUT": f"{max(1, round(self.body_timeout))}s",
-            "CREDGRAPH_HEADER_TIMEOUT": f"{max(1, round(self.header_timeout))}s",
-            "CREDGRAPH_LOG_FORMAT": self.log_format,
-        }
-        if self.mongodb_uri:
-            env["MONGODB_URI"] = self.mongodb_uri
-        if self.cors_origins:
-            env["CREDGRAPH_CORS_ORIGINS"] = ",".join(self.cors_origins)
-        if self.public_url:
-            env["CREDGRAPH_PUBLIC_URL"] = self.public_url
-        if self.metrics_token:
-            env["CREDGRAPH_METRICS_TOKEN"] = self.metrics_token
+        env = {}
+        for option in OPTIONS:
+            holder = self.limits if option.attribute in _LIMITS else self
+            value = getattr(holder, option.attribute)
+            if not option.serve_only and value not in (None, "", ()):
+                env[option.env] = _written(option, value)
         return env
 
     @property
@@ -284,6 +262,18 @@ class Settings:
 
 
 _LIMITS = ("max_depth", "max_aliases", "max_tokens", "max_cost")
+
+
+def _written(option: Option, value: Any) -> str:
+    """A setting's value as the environment gives it, for `option.parse` to read back."""
+    if option.parse is duration:
+        seconds = value.total_seconds() if isinstance(value, timedelta) else value
+        return f"{max(1, round(seconds))}s"
+    if option.parse is flag:
+        return str(value).lower()
+    if option.parse is origins:
+        return ",".join(value)
+    return str(value)
 
 
 def _value(option: Option, environ: Mapping[str, str], flags: Mapping[str, Any]) -> Any:

@@ -276,9 +276,7 @@ class GraphQLView(GraphQL[Context, None]):
             result = answer.result
             if not result.errors:
                 sub_response.headers["ETag"] = key.tag(answer.until)
-        if media.of(request.scope) != media.JSON and media.never_executed(
-            result.data, result.errors
-        ):
+        if media.never_executed(request.scope, result.data, result.errors):
             sub_response.status_code = 400
         if prepared is not None and prepared.kind is OperationType.MUTATION and session:
             await organizations.touch(context.db, id=session.user.org_id)
@@ -310,9 +308,7 @@ class GraphQLView(GraphQL[Context, None]):
         """Every error leaves with a code: those raised while parsing never reach `ErrorCodes`.
         A request never executed has no `data` in the newer media type."""
         response = await super().process_result(request, result)
-        if media.of(request.scope) != media.JSON and media.never_executed(
-            result.data, result.errors
-        ):
+        if media.never_executed(request.scope, result.data, result.errors):
             response.pop("data", None)
         for error in response.get("errors") or ():
             extensions = error.setdefault("extensions", {})

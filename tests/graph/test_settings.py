@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from datetime import timedelta
 from pathlib import Path
@@ -135,3 +136,15 @@ def test_the_readme_table_is_the_declaration():
     assert markdown_table() in README.read_text(), (
         "README's Configuration table differs from graph/settings.py; paste:\n" + markdown_table()
     )
+
+
+def test_workers_read_back_every_setting_they_are_given(tmp_path):
+    """`serve --workers` hands its settings to each worker as the environment: every one that
+    is not `serve`'s own comes back as it was (the secret too, so tokens verify anywhere)."""
+    given = {env: sample[0] for env, sample in GOOD.items() if sample}
+    settings = Settings.load(given, flags={"data_dir": str(tmp_path)})
+    again = Settings.load(settings.environment(), create=False)
+    serve_only = {option.attribute for option in OPTIONS if option.serve_only}
+    for field in dataclasses.fields(Settings):
+        if field.name not in serve_only:
+            assert getattr(again, field.name) == getattr(settings, field.name), field.name
