@@ -11,6 +11,7 @@ from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
 
 from graph.freshness import Freshness, Moment
+from graph.gate import Prepared
 from graph.settings import Settings
 from resolvers.auth import Session, require_viewer
 from resolvers.clock import Clock, as_utc
@@ -30,6 +31,7 @@ class Context:
     _now: datetime
     session: Session | None = None
     auth_error: DomainError | None = field(default=None)
+    prepared: Prepared | None = None  # the document as the gate parsed and measured it
 
     @property
     def now(self) -> datetime:

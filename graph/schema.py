@@ -45,7 +45,10 @@ class PreparedDocuments(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is None and context.query is not None:
-            self.prepared = self.gate.prepare(context.query, context.operation_name)
+            # The view's, when it ran the gate (a large document is not cached to be found again)
+            self.prepared = getattr(context.context, "prepared", None) or self.gate.prepare(
+                context.query, context.operation_name
+            )
             context.graphql_document = self.prepared.document
         yield
 

@@ -242,6 +242,7 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> ExecutionResult:
         """Authenticate, then answer: 304 for an unchanged poll, else an execution (shared
         with identical requests, `graph.sharing`), tagged."""
+        context.prepared = prepared
         await self._authenticate(context)
         session = context.session
         logs.note(

@@ -143,3 +143,20 @@ async def test_strangers_cannot_fill_the_caches(app, http, org):
     assert view.gate.cached_bytes <= CACHE_BYTES
     assert all(len(query) <= LARGEST_CACHED for query, _ in view.gate.cache)
     assert view.persisted.documents == {}
+
+
+async def test_a_large_document_is_parsed_once(app, api, org):
+    """Too large to be cached, it is still parsed and measured once: the gate's work is what
+    execution uses."""
+    view = next(route.endpoint for route in app.routes if route.path == "/graphql")
+    prepared = view.gate._prepare
+    calls: list[str] = []
+
+    def counted(query: str, operation_name: str | None):
+        calls.append(query)
+        return prepared(query, operation_name)
+
+    view.gate._prepare = counted
+    query = "{ me { id } }" + "#" * (LARGEST_CACHED + 1)
+    assert "me" in await api.data(query, token=org.token(org.learner))
+    assert len(calls) == 1
