@@ -6,10 +6,12 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -46,35 +48,52 @@ def assert_one_line_failure(result: subprocess.CompletedProcess[str], fragment: 
     assert lines[0].startswith("credgraph: ")
 
 
-def processes_using(data_dir: Path) -> list[int]:
-    """Pids of live processes whose command line mentions the data directory."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (entry / "stat").read_text().split()[2]
-        except OSError:
-            continue
-        if str(data_dir) in cmdline and state != "Z":
-            found.append(int(entry.name))
-    return found
-
-
-def children_of(pid: int) -> list[int]:
-    """Pids of live processes whose parent is `pid` (a server's workers)."""
-    found = []
+def _processes() -> Iterator[tuple[int, str, int, str]]:
+    """(pid, state, parent, command line) of every process (`stat`'s name may hold spaces or
+    parentheses: the fields after it are read from its last `)`)."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
+        yield int(entry.name), fields[0], int(fields[1]), cmdline
+
+
+def processes_using(data_dir: Path) -> list[int]:
+    """Pids of live processes whose command line mentions the data directory."""
+    return [pid for pid, state, _, cmd in _processes() if str(data_dir) in cmd and state != "Z"]
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of live processes whose parent is `pid` (a server's workers)."""
+    return [child for child, state, parent, _ in _processes() if parent == pid and state != "Z"]
+
+
+def alive(pid: int) -> bool:
+    """Running, not merely unreaped: a zombie serves nobody."""
+    return any(found == pid and state != "Z" for found, state, _, _ in _processes())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(base: str, seconds: float = 60) -> None:
+    """Until `/healthz` says ok: whatever serves there, `credgraph serve` or plain uvicorn."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{base} never became healthy")
 
 
 class Server:
@@ -124,15 +143,7 @@ class Server:
         raise AssertionError(f"no line with {fragment!r} within {timeout}s")
 
     def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("server never became healthy")
+        wait_until_healthy(self.base)
 
     def me(self, token: str) -> dict:
         response = httpx.post(self.url, json=ME, headers={"Authorization": f"Bearer {token}"})

@@ -17,15 +17,9 @@ import pytest
 from graph.settings import OPTIONS
 from store import embedded
 from tests.helpers import PDF
-from tests.servers import Server, children_of, credgraph, processes_using
+from tests.servers import Server, children_of, credgraph, free_port, processes_using
 
 ORIGIN = "https://dash.example"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
