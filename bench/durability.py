@@ -23,13 +23,13 @@ from pathlib import Path
 import httpx
 from pymongo import MongoClient
 
+from bench.common import SECRET
 from graph.app import create_app
 from graph.settings import Settings
 from resolvers import tokens, users
 from resolvers.clock import SystemClock
 from store import embedded
 
-SECRET = "bench-secret-" + "x" * 40
 CREATE = "mutation($name: String!) { createLabel(input: {name: $name}) { userErrors { code } } }"
 
 

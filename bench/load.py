@@ -26,7 +26,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from typing import Any
 
 import orjson
 
+from bench.common import free_port
 from bench.seed import organization
 from resolvers import tokens
 from store import embedded
@@ -504,12 +504,6 @@ class CPU:
         started in between counts from zero (one that ended in between is lost)."""
         database = sum(used - before.database.get(pid, 0.0) for pid, used in self.database.items())
         return self.server - before.server, database, self.client - before.client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def tail(path: Path, lines: int = 20) -> str:

@@ -12,9 +12,7 @@ import argparse
 import asyncio
 import hashlib
 import itertools
-import statistics
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +20,12 @@ from typing import Any
 
 import httpx
 
+from bench.common import SECRET, median_seconds
 from graph.app import create_app
 from graph.settings import Settings
 from resolvers import tokens, users
 from resolvers.clock import SystemClock
 from store import embedded
-
-SECRET = "bench-secret-" + "x" * 40
 
 
 def fragment_bomb(levels: int) -> str:
@@ -82,17 +79,6 @@ def sender(
         await http.post("/graphql", **make(next(sent)))
 
     return send
-
-
-async def median_seconds(call: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    for _ in range(3):
-        await call()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 async def measure(repeat: int) -> list[tuple[str, int, float]]:

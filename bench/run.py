@@ -4,25 +4,26 @@ Seeds N learners x M credentials in a throw-away SecantusDB and prints, side by 
 database round trips per request for N = 10, 100, 1000; the dashboard query through GraphQL
 against a raw baseline (one aggregation + json.dumps) and against graphql-core executing the
 same document over pre-fetched data; an unchanged poll (304) against a full execution; and 50
-concurrent pollers against a real uvicorn on loopback. Results go to bench/results.md.
+concurrent pollers against a real uvicorn on loopback. Prints the table; `--out FILE` also
+writes it (the checkout is not written to unless asked).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -33,6 +34,7 @@ import httpx
 from graphql import build_schema, execute, parse
 from pymongo import monitoring
 
+from bench.common import SECRET, free_port, median_seconds
 from bench.seed import organization
 from graph.app import create_app
 from graph.settings import Settings
@@ -42,7 +44,6 @@ from store import embedded
 from store.database import connect
 
 ROOT = Path(__file__).parent.parent
-SECRET = "bench-secret-" + "x" * 40
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 DASHBOARD = """
 query Dashboard($asOf: DateTime!) {
@@ -89,17 +90,6 @@ def fresh(body: dict[str, Any]) -> dict[str, Any]:
     """The same document under a comment never sent before: a key of its own, so it is
     executed rather than answered from a shared or kept answer (`graph.sharing`)."""
     return {**body, "query": f"{body['query']}\n# {next(_fresh)}"}
-
-
-async def median_seconds(call: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    for _ in range(3):
-        await call()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
 
 
 async def seed(uri: str, database: str, learners: int, credentials: int) -> tuple[str, str]:
@@ -292,12 +282,6 @@ async def hammer(
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def peak_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -335,11 +319,12 @@ async def served(
             base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits
         ) as http:
             for _ in range(300):
-                try:
+                with contextlib.suppress(httpx.TransportError):
                     if (await http.get("/healthz")).status_code == 200:
                         break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("credgraph serve never became healthy")
             yield http, server
     finally:
         server.send_signal(signal.SIGTERM)
@@ -443,7 +428,7 @@ def report(
 
 async def main(
     sizes: list[int], credentials: int, repeat: int, pollers: int, seconds: float
-) -> None:
+) -> str:
     server = embedded.acquire(Path(tempfile.mkdtemp()) / "bench-db")
     try:
         trips: dict[int, dict[str, Any]] = {}
@@ -470,9 +455,7 @@ async def main(
         load = await under_load(server.uri, database, admin, pollers, seconds)
     finally:
         server.stop()
-    text = report(sizes, credentials, trips, timings, load, pollers, seconds)
-    print("\n" + text)
-    (Path(__file__).parent / "results.md").write_text(text + "\n")
+    return report(sizes, credentials, trips, timings, load, pollers, seconds)
 
 
 if __name__ == "__main__":
@@ -482,5 +465,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--pollers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--out", type=Path, help="also write the table here")
     args = parser.parse_args()
-    asyncio.run(main(args.sizes, args.credentials, args.repeat, args.pollers, args.seconds))
+    text = asyncio.run(main(args.sizes, args.credentials, args.repeat, args.pollers, args.seconds))
+    print("\n" + text)
+    if args.out is not None:
+        args.out.write_text(text + "\n")
