@@ -12,6 +12,7 @@ from resolvers.listing import LoadScope
 from resolvers.periods import Period, PeriodUnit
 from store import records
 from store.database import Database
+from store.records import RecordStatus
 from store.users import User
 
 DEFAULT_HORIZON = Period(30, PeriodUnit.DAY)
@@ -43,8 +44,8 @@ async def compliance_summary(
         as_of=as_of,
         horizon=horizon,
         summary=listing.summary(found, as_of=as_of, horizon=horizon.after(as_of)),
-        pending_records=await records.count_pending(
-            db, org_id=admin.org_id, credential_id=credential_id
+        pending_records=await records.count(
+            db, org_id=admin.org_id, status=RecordStatus.PENDING, credential_id=credential_id
         ),
         changes=listing.next_change(found, as_of, ahead=horizon),
     )

@@ -214,11 +214,18 @@ async def review(
 
 
 def _query(
-    org_id: str, *, learner_id: str | None, status: str | None, type: str | None
+    org_id: str,
+    *,
+    learner_id: str | None,
+    status: str | None,
+    type: str | None,
+    credential_id: str | None = None,
 ) -> dict[str, Any]:
     query: dict[str, Any] = {"orgId": oid(org_id)}
     if learner_id is not None:
         query["learnerId"] = oid(learner_id)
+    if credential_id is not None:
+        query["credentialId"] = oid(credential_id)
     if status is not None:
         query["status"] = status
     if type is not None:
@@ -251,17 +258,14 @@ async def page(
 
 @boundary
 async def count(
-    db: Database, *, org_id: str, learner_id: str | None, status: str | None, type: str | None
+    db: Database,
+    *,
+    org_id: str,
+    learner_id: str | None = None,
+    status: str | None = None,
+    type: str | None = None,
+    credential_id: str | None = None,
 ) -> int:
     return await db.db.records.count_documents(
-        _query(org_id, learner_id=learner_id, status=status, type=type)
+        _query(org_id, learner_id=learner_id, status=status, type=type, credential_id=credential_id)
     )
-
-
-@boundary
-async def count_pending(db: Database, *, org_id: str, credential_id: str | None) -> int:
-    """The review queue's length, for the organization or one credential."""
-    query: dict[str, Any] = {"orgId": oid(org_id), "status": "PENDING"}
-    if credential_id is not None:
-        query["credentialId"] = oid(credential_id)
-    return await db.db.records.count_documents(query)
