@@ -95,7 +95,8 @@ class TrainingRecord(Node):
         stored = self.record.document
         if stored is None:
             return None
-        url = f"{info.context.settings.public_url}/documents/{self.id}"
+        ctx = info.context
+        url = ctx.settings.public_url + ctx.request.app.url_path_for("document", record_id=self.id)
         return Document(
             filename=stored.filename,
             content_type=stored.content_type,
