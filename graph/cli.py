@@ -29,7 +29,7 @@ from uvicorn.supervisors import Multiprocess
 
 from graph import logs, serving
 from graph.app import SUPERVISOR
-from graph.settings import OPTIONS, ConfigError, Option, Settings
+from graph.settings import OPTIONS, ConfigError, Settings
 from resolvers import demo, tokens
 from resolvers.clock import SystemClock
 from resolvers.errors import DomainError
@@ -57,21 +57,26 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _flag_help(option: Option) -> str:
-    return f"{option.help.replace('`', '')} (env {option.env}; default {option.shown.strip('`')})"
+def _plain(text: str) -> str:
+    """README markup out of a terminal's help."""
+    return text.replace("`", "")
+
+
+def _add_flags(parser: argparse.ArgumentParser, *, serve_only: bool) -> None:
+    for option in OPTIONS:
+        if option.flag and option.serve_only is serve_only:
+            parser.add_argument(
+                option.flag, dest=option.attribute, metavar=option.attribute.upper(),
+                help=f"{_plain(option.help)} (env {option.env}; default {_plain(option.shown)})",
+            )  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    for option in OPTIONS:
-        if option.flag and not option.serve_only:
-            common.add_argument(
-                option.flag, dest=option.attribute, metavar=option.attribute.upper(),
-                help=_flag_help(option),
-            )  # fmt: skip
+    _add_flags(common, serve_only=False)
     environment_only = "\n".join(
         textwrap.fill(
-            f"{option.env} (default {option.shown.strip('`')}): {option.help.replace('`', '')}",
+            f"{option.env} (default {_plain(option.shown)}): {_plain(option.help)}",
             width=100,
             initial_indent="  ",
             subsequent_indent="      ",
@@ -96,12 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve the API. Without MONGODB_URI the embedded database is started "
         "under the data directory (or reused, if another credgraph process runs it).",
     )
-    for option in OPTIONS:
-        if option.flag and option.serve_only:
-            serve.add_argument(
-                option.flag, dest=option.attribute, metavar=option.attribute.upper(),
-                help=_flag_help(option),
-            )  # fmt: skip
+    _add_flags(serve, serve_only=True)
     serve.add_argument(
         "--demo",
         action="store_true",
