@@ -145,9 +145,17 @@ class Server:
     def wait_until_healthy(self) -> None:
         wait_until_healthy(self.base)
 
+    def post(self, token: str, query: str, **extra: object) -> httpx.Response:
+        """A query (with any other body fields) as the token's owner."""
+        return httpx.post(
+            self.url,
+            json={"query": query, **extra},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+
     def me(self, token: str) -> dict:
-        response = httpx.post(self.url, json=ME, headers={"Authorization": f"Bearer {token}"})
-        return response.json()
+        return self.post(token, **ME).json()
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         self.process.send_signal(signum)

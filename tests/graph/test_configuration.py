@@ -59,15 +59,6 @@ def configured(tmp_path_factory):
     server.stop()
 
 
-def post(server, token, query, **extra) -> httpx.Response:
-    return httpx.post(
-        server.url,
-        json={"query": query, **extra},
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
-
-
 def code(response: httpx.Response) -> str:
     return response.json()["errors"][0]["extensions"]["code"]
 
@@ -95,22 +86,22 @@ def test_tokens_are_signed_with_the_secret_for_the_ttl(configured):
 
 def test_the_query_limits(configured):
     server, _, token, _ = configured
-    assert "errors" not in post(server, token, "{ me { organization { id } } }").json()
-    deep = post(server, token, "{ me { credentials { edges { node { id } } } } }")
+    assert "errors" not in server.post(token, "{ me { organization { id } } }").json()
+    deep = server.post(token, "{ me { credentials { edges { node { id } } } } }")
     assert (deep.status_code, code(deep)) == (400, "QUERY_TOO_DEEP")
-    aliases = post(server, token, "{ a: __typename b: __typename c: __typename }")
+    aliases = server.post(token, "{ a: __typename b: __typename c: __typename }")
     assert code(aliases) == "TOO_MANY_ALIASES"
-    tokens = post(server, token, "{ " + "__typename " * 61 + "}")
+    tokens = server.post(token, "{ " + "__typename " * 61 + "}")
     assert code(tokens) == "TOO_MANY_TOKENS"
-    costly = post(server, token, "{ me { credentials { totalCount } } }")
+    costly = server.post(token, "{ me { credentials { totalCount } } }")
     assert code(costly) == "QUERY_TOO_COMPLEX"
-    introspection = post(server, token, "{ __schema { queryType { name } } }")
+    introspection = server.post(token, "{ __schema { queryType { name } } }")
     assert code(introspection) == "GRAPHQL_VALIDATION_FAILED"
 
 
 def test_the_body_and_document_limits(configured):
     server, _, token, _ = configured
-    big = post(server, token, "{ __typename }", padding="x" * 3000)
+    big = server.post(token, "{ __typename }", padding="x" * 3000)
     assert (big.status_code, code(big)) == (413, "PAYLOAD_TOO_LARGE")
     upload = httpx.post(
         server.url,
@@ -198,7 +189,7 @@ def test_slow_clients_are_cut_off(configured):
 
 def test_logs_are_json_lines_with_the_request(configured):
     server, _, token, _ = configured
-    post(server, token, "query Named { __typename }", operationName="Named")
+    server.post(token, "query Named { __typename }", operationName="Named")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         line = server.stderr.get(timeout=10)
@@ -232,7 +223,7 @@ def test_metrics_add_up_every_worker_behind_the_token(configured):
     assert refused.status_code == 401, "CREDGRAPH_METRICS_TOKEN"
     assert httpx.get(metrics, headers={"Authorization": "Bearer wrong"}).status_code == 401
     for _ in range(8):  # spread over both workers by the kernel
-        post(server, token, "query Counted { me { email } }", operationName="Counted")
+        server.post(token, "query Counted { me { email } }", operationName="Counted")
     scraper = {"Authorization": f"Bearer {env['CREDGRAPH_METRICS_TOKEN']}"}
     for _ in range(4):  # whichever worker answers the scrape adds up both
         scrape = httpx.get(metrics, headers=scraper, timeout=10)

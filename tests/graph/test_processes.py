@@ -32,18 +32,11 @@ CREATE_LABEL = (
 LABELS = "{ labels { name } }"
 
 
-def ask(server: Server, token: str, query: str) -> dict:
-    response = httpx.post(
-        server.url, json={"query": query}, headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-    return response.json()
-
-
 def answers_again(server: Server, token: str, seconds: float = 30) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if "data" in ask(server, token, "{ me { email } }"):
+            if "data" in server.post(token, "{ me { email } }").json():
                 return True
         except httpx.TransportError:
             pass
@@ -70,7 +63,7 @@ def test_two_servers_share_a_database_and_outlive_each_other(tmp_path):
         second.wait_until_healthy()
         token = bootstrap(data_dir)
         assert first.stop() == 0
-        assert "data" in ask(second, token, "{ me { email } }"), "the second server goes on"
+        assert "data" in second.post(token, "{ me { email } }").json(), "the second server goes on"
 
         os.kill(keeper_of(data_dir)["keeper"], signal.SIGKILL)  # the database's owner dies
         assert answers_again(second, token), "the second server restarts it and reconnects"
@@ -85,11 +78,11 @@ def test_workers_survive_the_death_of_the_database_owner(tmp_path):
     try:
         server.wait_until_healthy()
         token = bootstrap(data_dir)
-        assert ask(server, token, "{ me { email } }")["data"]["me"]["email"] == "a@two.test"
+        assert server.post(token, "{ me { email } }").json()["data"]["me"]["email"] == "a@two.test"
         os.kill(keeper_of(data_dir)["keeper"], signal.SIGKILL)
         assert answers_again(server, token)
         for _ in range(10):  # every worker reconnected, whichever answers
-            assert "data" in ask(server, token, "{ me { email } }")
+            assert "data" in server.post(token, "{ me { email } }").json()
     finally:
         assert server.stop() == 0
     assert processes_using(data_dir) == []
@@ -116,7 +109,7 @@ def test_kill_9_of_everything_loses_no_acknowledged_write(tmp_path):
     try:
         server.wait_until_healthy()
         token = bootstrap(data_dir)
-        made = ask(server, token, CREATE_LABEL)["data"]["createLabel"]
+        made = server.post(token, CREATE_LABEL).json()["data"]["createLabel"]
         assert made["userErrors"] == []
     finally:
         everything = [server.process.pid, *children_of(server.process.pid)]
@@ -133,7 +126,7 @@ def test_kill_9_of_everything_loses_no_acknowledged_write(tmp_path):
     again = Server(data_dir)
     try:
         again.wait_until_healthy()
-        assert ask(again, token, LABELS)["data"]["labels"] == [{"name": "Kept"}]
+        assert again.post(token, LABELS).json()["data"]["labels"] == [{"name": "Kept"}]
     finally:
         again.stop()
     assert processes_using(data_dir) == []
