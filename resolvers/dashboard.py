@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from resolvers import listing
+from resolvers import kept, listing
 from resolvers.auth import require_admin
 from resolvers.listing import LoadScope
 from resolvers.periods import Period, PeriodUnit
@@ -40,12 +40,15 @@ async def compliance_summary(
     admin = require_admin(viewer)
     horizon = expiring_within or DEFAULT_HORIZON
     found = await cycles((credential_id, None))
+    summary, changes = kept.summary(
+        (admin.org_id, credential_id), found, as_of=as_of, horizon=horizon
+    )
     return Compliance(
         as_of=as_of,
         horizon=horizon,
-        summary=listing.summary(found, as_of=as_of, horizon=horizon.after(as_of)),
+        summary=summary,
         pending_records=await records.count(
             db, org_id=admin.org_id, status=RecordStatus.PENDING, credential_id=credential_id
         ),
-        changes=listing.next_change(found, as_of, ahead=horizon),
+        changes=changes,
     )

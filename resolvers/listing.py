@@ -11,6 +11,7 @@ hundred bytes per cycle.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -31,6 +32,20 @@ def is_current(cycle: Assignment, as_of: datetime) -> bool:
     started = cycle.previous_id is None or cycle.start_date <= as_of
     superseded = cycle.next is not None and cycle.next.start <= as_of
     return started and not superseded
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What a cycle is at a moment, as lists, counts and summaries judge it."""
+
+    current: bool
+    status: Status
+    completed: bool
+
+
+def standing(cycle: Assignment, as_of: datetime) -> Standing:
+    line = timeline(cycle)
+    return Standing(is_current(cycle, as_of), line.status(as_of), line.completed_by(as_of))
 
 
 def lapses_by(cycle: Assignment, status: Status, moment: datetime) -> bool:
@@ -57,17 +72,14 @@ class Criteria:
             return False
         if self.credential_id is not None and cycle.credential_id != self.credential_id:
             return False
-        if self.current and not is_current(cycle, self.as_of):
+        judged = standing(cycle, self.as_of)
+        if self.current and not judged.current:
             return False
-        line = timeline(cycle)
-        status = line.status(self.as_of)
-        if self.status is not None and status is not self.status:
+        if self.status is not None and judged.status is not self.status:
             return False
-        if self.due_before is not None and (
-            line.completed_by(self.as_of) or cycle.due_date > self.due_before
-        ):
+        if self.due_before is not None and (judged.completed or cycle.due_date > self.due_before):
             return False
-        return self.expiring_before is None or lapses_by(cycle, status, self.expiring_before)
+        return self.expiring_before is None or lapses_by(cycle, judged.status, self.expiring_before)
 
     @property
     def reads_time(self) -> bool:
@@ -102,6 +114,62 @@ SORT_KEYS: dict[SortField, Callable[[Assignment], datetime | None]] = {
 }
 
 
+class Ranking:
+    """The cycles the criteria admit, in `order` then id: pages of them with keyset cursors
+    and how many there are. Sorting by validUntil ranks only cycles that have one. Cycles
+    come and go one by one (`add`, `remove`), so a ranking can be kept up to date as cycles
+    change (`resolvers.kept`); a cycle's place depends only on the cycle."""
+
+    def __init__(self, criteria: Criteria, order: SortField) -> None:
+        self.criteria = criteria
+        self.value_of = SORT_KEYS[order]
+        self.needs_value = order is SortField.VALID_UNTIL
+        self.keys: list[tuple[datetime, str]] = []
+        self.cycles: dict[str, Assignment] = {}
+
+    def key(self, cycle: Assignment) -> tuple[datetime, str] | None:
+        """The cycle's place, or None when the criteria do not admit it."""
+        value = self.value_of(cycle)
+        if value is None or not self.criteria.admits(cycle):
+            return None
+        return value, cycle.id
+
+    def add(self, cycle: Assignment) -> None:
+        key = self.key(cycle)
+        if key is not None:
+            insort(self.keys, key)
+            self.cycles[cycle.id] = cycle
+
+    def remove(self, cycle: Assignment) -> None:
+        key = self.key(cycle)
+        if key is not None:
+            del self.keys[bisect_left(self.keys, key)]
+            del self.cycles[cycle.id]
+
+    def page(
+        self, *, descending: bool, after: tuple[datetime, str] | None, limit: int
+    ) -> tuple[list[Assignment], int]:
+        """Up to `limit` ranked cycles strictly after the `after` key, and how many in all."""
+        if descending:
+            end = len(self.keys) if after is None else bisect_left(self.keys, after)
+            chosen = self.keys[max(end - limit, 0) : end][::-1]
+        else:
+            begin = 0 if after is None else bisect_right(self.keys, after)
+            chosen = self.keys[begin : begin + limit]
+        return [self.cycles[cycle_id] for _, cycle_id in chosen], len(self.keys)
+
+    @classmethod
+    def of(cls, cycles: Iterable[Assignment], criteria: Criteria, order: SortField) -> Ranking:
+        ranking = cls(criteria, order)
+        for cycle in cycles:
+            key = ranking.key(cycle)
+            if key is not None:
+                ranking.keys.append(key)
+                ranking.cycles[cycle.id] = cycle
+        ranking.keys.sort()
+        return ranking
+
+
 def page(
     cycles: Iterable[Assignment],
     criteria: Criteria,
@@ -112,24 +180,9 @@ def page(
     limit: int,
 ) -> tuple[list[Assignment], int]:
     """Up to `limit` admitted cycles sorted by `order` then id, strictly after the `after` key,
-    and how many are admitted in all. Sorting by validUntil lists only cycles that have one."""
-    value_of = SORT_KEYS[order]
-    admitted = [
-        c
-        for c in cycles
-        if criteria.admits(c) and (order is not SortField.VALID_UNTIL or c.valid_until)
-    ]
-
-    def key(cycle: Assignment) -> tuple[datetime, str]:
-        value = value_of(cycle)
-        assert value is not None
-        return value, cycle.id
-
-    admitted.sort(key=key, reverse=descending)
-    if after is not None:
-        admitted_after = [c for c in admitted if (key(c) < after if descending else key(c) > after)]
-        return admitted_after[:limit], len(admitted)
-    return admitted[:limit], len(admitted)
+    and how many are admitted in all."""
+    ranking = Ranking.of(cycles, criteria, order)
+    return ranking.page(descending=descending, after=after, limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,21 +196,49 @@ class Summary:
         return sum(self.by_status.values())
 
 
+class Tally:
+    """Counts of people at `as_of`: one cycle per learner and credential, the one current
+    then; of them, the valid ones lapsing by `horizon` and the open ones falling due by then.
+    Cycles come and go one by one, as in a `Ranking`."""
+
+    def __init__(self, as_of: datetime, horizon: datetime) -> None:
+        self.as_of = as_of
+        self.horizon = horizon
+        self.counts: Counter[Status] = Counter()
+        self.expiring = 0
+        self.due = 0
+
+    def _count(self, cycle: Assignment, step: int) -> None:
+        judged = standing(cycle, self.as_of)
+        if not judged.current:
+            return
+        self.counts[judged.status] += step
+        if lapses_by(cycle, judged.status, self.horizon):
+            self.expiring += step
+        elif judged.status in OPEN and cycle.due_date <= self.horizon:
+            self.due += step
+
+    def add(self, cycle: Assignment) -> None:
+        self._count(cycle, 1)
+
+    def remove(self, cycle: Assignment) -> None:
+        self._count(cycle, -1)
+
+    @property
+    def summary(self) -> Summary:
+        by_status = {s: self.counts[s] for s in Status}
+        return Summary(by_status, expiring_soon=self.expiring, due_soon=self.due)
+
+    @classmethod
+    def of(cls, cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime) -> Tally:
+        tally = cls(as_of, horizon)
+        for cycle in cycles:
+            tally.add(cycle)
+        return tally
+
+
 def summary(cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime) -> Summary:
-    """Counts of people: one cycle per learner and credential, the one current at `as_of`; of
-    them, the valid ones lapsing by `horizon` and the open ones falling due by then."""
-    counts: Counter[Status] = Counter()
-    expiring = due = 0
-    for cycle in cycles:
-        if not is_current(cycle, as_of):
-            continue
-        status = timeline(cycle).status(as_of)
-        counts[status] += 1
-        if lapses_by(cycle, status, horizon):
-            expiring += 1
-        elif status in OPEN and cycle.due_date <= horizon:
-            due += 1
-    return Summary({s: counts[s] for s in Status}, expiring_soon=expiring, due_soon=due)
+    return Tally.of(cycles, as_of=as_of, horizon=horizon).summary
 
 
 def moments(cycle: Assignment) -> tuple[datetime | None, ...]:

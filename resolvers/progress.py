@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from resolvers import listing
+from resolvers import kept, listing
 from resolvers.auth import require_admin, require_learner_access
 from resolvers.cycles import Assessment, Facts, Policy, timeline
 from resolvers.listing import Criteria, SortField
@@ -88,20 +88,27 @@ async def assignment_page(
     descending: bool = False,
     first: int | None,
     after: str | None,
+    org_id: str | None = None,
 ) -> Listed:
-    """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`."""
+    """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`; kept
+    between requests (`resolvers.kept`) when they are the organization's (`org_id`)."""
     size = page_size(first)
     key = None
     if after is not None:
         value, last_id = decode(after, parts=2)
         key = (decode_datetime(value), last_id)
-    found = await cycles(listing.scope_of(criteria))
-    items, total = listing.page(
-        found, criteria, order=order, descending=descending, after=key, limit=size + 1
+    scope = listing.scope_of(criteria)
+    items, total, changes = kept.page(
+        None if org_id is None else (org_id, scope),
+        await cycles(scope),
+        criteria,
+        order=order,
+        descending=descending,
+        after=key,
+        limit=size + 1,
     )
     value_of = listing.SORT_KEYS[order]
     page = Page.of(items, size, total, lambda a: encode(value_of(a), a.id))  # type: ignore[arg-type]
-    changes = listing.next_change(found, criteria.as_of) if criteria.reads_time else None
     return Listed(page, changes)
 
 
@@ -133,9 +140,15 @@ async def organization_assignments(
     after: str | None,
 ) -> Listed:
     """Administrators: every cycle in the organization, filtered and sorted."""
-    require_admin(viewer)
+    admin = require_admin(viewer)
     return await assignment_page(
-        cycles, criteria, order=order, descending=descending, first=first, after=after
+        cycles,
+        criteria,
+        order=order,
+        descending=descending,
+        first=first,
+        after=after,
+        org_id=admin.org_id,
     )
 
 

@@ -1,15 +1,18 @@
 """Lists and summaries stay the same until `next_change`: what a 304 before that moment relies
-on. Generated organizations of cycles (chains with renewals, every status), moments, and
-horizons in days, months and years (which clamp at the ends of months)."""
+on; and kept from one request to the next (`resolvers.kept`) they answer what computing them
+afresh answers, whatever is written and whenever asked. Generated organizations of cycles
+(chains with renewals, every status), moments, and horizons in days, months and years (which
+clamp at the ends of months)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers import listing
+from resolvers import kept, listing
 from resolvers.cycles import timeline
 from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
@@ -140,3 +143,81 @@ def test_a_month_from_the_last_days_of_january_falls_back_at_midnight():
     late_on_the_28th = datetime(2027, 1, 28, 23, 0, tzinfo=UTC)
     assert month.steady_until(late_on_the_28th) == datetime(2027, 1, 29, tzinfo=UTC)
     assert month.after(datetime(2027, 1, 29, tzinfo=UTC)) < month.after(late_on_the_28th)
+
+
+criteria_shapes = st.builds(
+    dict,
+    status=st.one_of(st.none(), st.sampled_from(Status)),
+    current=st.booleans(),
+    due_before=maybe,
+    expiring_before=maybe,
+)
+rewrites = st.fixed_dictionaries(
+    {}, optional={"started_at": maybe, "completed_at": maybe, "valid_until": maybe}
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cycles=organizations,
+    ahead=periods,
+    shape=criteria_shapes,
+    order=st.sampled_from(SortField),
+    descending=st.booleans(),
+    steps=st.lists(
+        st.tuples(
+            st.one_of(moments, st.just(None)),  # the next request's moment (None: a second on)
+            st.lists(st.tuples(st.integers(0, 30), rewrites), max_size=3),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_kept_answers_are_the_answers_computed_afresh(
+    cycles, ahead, shape, order, descending, steps
+):
+    at = BASE
+    scope = ("organization", id(cycles))
+    for moment, writes in steps:
+        at = moment or at + timedelta(seconds=1)
+        for index, fields in writes:  # a write replaces a cycle's object, as the copy does
+            position = index % len(cycles)
+            cycles[position] = replace(cycles[position], **fields)
+        if not writes and moment is None:
+            cycles = [replace(cycle) for cycle in cycles]  # the organization read whole again
+        summary, changes = kept.summary(scope, cycles, as_of=at, horizon=ahead)
+        assert summary == listing.summary(cycles, as_of=at, horizon=ahead.after(at))
+        criteria = Criteria(as_of=at, **shape)
+        items, total, page_changes = kept.page(
+            scope, cycles, criteria, order=order, descending=descending, after=None, limit=4
+        )
+        fresh = listing.page(
+            cycles, criteria, order=order, descending=descending, after=None, limit=4
+        )
+        assert (items, total) == fresh
+        if items:
+            last = items[-1]
+            after = (listing.SORT_KEYS[order](last), last.id)
+            following = kept.page(
+                scope, cycles, criteria, order=order, descending=descending, after=after, limit=3
+            )
+            assert following[:2] == listing.page(
+                cycles, criteria, order=order, descending=descending, after=after, limit=3
+            )
+        for until in (changes, page_changes):  # each holds until the moment it names
+            assert until is None or until > at
+        if changes is not None:
+            assert (
+                listing.summary(
+                    cycles, as_of=changes - MICROSECOND, horizon=ahead.after(changes - MICROSECOND)
+                )
+                == summary
+            )
+        if page_changes is not None:
+            before = replace(criteria, as_of=page_changes - MICROSECOND)
+            assert (
+                listing.page(
+                    cycles, before, order=order, descending=descending, after=None, limit=4
+                )
+                == fresh
+            )
