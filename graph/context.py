@@ -74,7 +74,7 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders.for_org(self.db, self.viewer.org_id, now=lambda: self.now)
+        return Loaders.for_org(self.db, self.viewer.org_id, now=self.started)
 
 
 Info = StrawberryInfo[Context, None]

@@ -63,6 +63,13 @@ class Policy:
         return self.valid_for.before(start) if self.valid_for else None
 
 
+def _lapse(states: Mapping[str, LeafState], policy: Policy, beyond: datetime) -> datetime | None:
+    """When an open cycle's assessment may next change by itself: its evidence counts while it
+    lasts beyond now (or beyond a later floor), so when the first proof counted ends."""
+    ends = (proof.valid_until(policy.valid_for) for s in states.values() for proof in s.proofs)
+    return min((end for end in ends if end is not None and end > beyond), default=None)
+
+
 def bound(assignment: Assignment) -> Bound:
     return Bound(start=assignment.window_start, after=assignment.window_after)
 
@@ -108,6 +115,7 @@ class Assessment:
     evaluation: Evaluation
     evidence: Evidence
     states: Mapping[str, LeafState]
+    changes: datetime | None = None  # the first moment it may change without a write
 
     @property
     def leaves(self) -> list[Requirement]:
@@ -154,13 +162,18 @@ class Facts:
             window=window(assignment) if upper == "stored" else Window(bound(assignment), upper),
             assignment_id=assignment.id,
         )
-        states = evidence.states(criteria.requirements(policy.tree))
+        found = evidence.states(criteria.requirements(policy.tree))
         beyond = assignment.completed_at or max(self.now, assignment.start_date)
         if assignment.previous_valid_until is not None:
             beyond = max(beyond, assignment.previous_valid_until)
-        states = {id: state.lasting(policy.valid_for, beyond) for id, state in states.items()}
+        states = {id: state.lasting(policy.valid_for, beyond) for id, state in found.items()}
         evaluation = criteria.evaluate(policy.tree, states, valid_for=policy.valid_for)
-        return Assessment(evaluation=evaluation, evidence=evidence, states=states)
+        return Assessment(
+            evaluation=evaluation,
+            evidence=evidence,
+            states=states,
+            changes=None if assignment.completed_at else _lapse(found, policy, beyond),
+        )
 
     def split(self, assignment: Assignment, policy: Policy, renewal: Period) -> Assessment:
         """The cycle's share of the evidence when a renewal follows it: replayed in date order,

@@ -163,7 +163,7 @@ class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
         courses_by_id: CoursesByIdLoader,
         enrollments_by_learner: EnrollmentsByLearnerLoader,
         records_by_learner: RecordsByLearnerLoader,
-        now: Callable[[], datetime],
+        now: datetime,
     ) -> None:
         async def load(keys: Sequence[Assignment]) -> list[AssignmentView]:
             return await build_views(
@@ -172,7 +172,7 @@ class ViewsByAssignmentLoader(DataLoader[Assignment, AssignmentView]):
                 courses=courses_by_id.load_many,
                 enrollments=enrollments_by_learner.load_many,
                 records=records_by_learner.load_many,
-                now=now(),
+                now=now,
             )
 
         super().__init__(load_fn=load)
@@ -194,9 +194,8 @@ class Loaders:
     cycles_in_scope: CyclesInScopeLoader
 
     @classmethod
-    def for_org(cls, db: Database, org_id: str, *, now: Callable[[], datetime]) -> Loaders:
-        """Loaders bound to the organization; `now` is asked only by the evaluations that
-        need the moment."""
+    def for_org(cls, db: Database, org_id: str, *, now: datetime) -> Loaders:
+        """Loaders bound to the organization; evaluations are judged at `now`."""
         credentials_by_id = CredentialsByIdLoader(db, org_id)
         courses_by_id = CoursesByIdLoader(db, org_id)
         enrollments_by_learner = EnrollmentsByLearnerLoader(db, org_id)

@@ -107,8 +107,12 @@ class CredentialAssignment(Node):
         return cls.from_record(found)
 
     async def _view(self, info: Info) -> AssignmentView:
-        """The cycle evaluated now (once per request): true for this second only."""
-        return await info.context.loaders.views_by_assignment.load(self.record)
+        """The cycle evaluated now (once per request), true until its evidence may lapse."""
+        ctx = info.context
+        moment = ctx.when(None)
+        view = await ctx.loaders.views_by_assignment.load(self.record)
+        ctx.lasts(moment, view.assessment.changes)
+        return view
 
     @strawberry.field
     async def credential(
@@ -126,11 +130,7 @@ class CredentialAssignment(Node):
 
     @strawberry.field(description="Whether the start date has come.")
     def can_start(self, info: Info) -> bool:
-        ctx = info.context
-        moment = ctx.when(None)
-        start = self.record.start_date
-        ctx.lasts(moment, start if start > moment.at else None)
-        return self._timeline().can_start(moment.at)
+        return self._available(info)
 
     @strawberry.field(description="At `asOf` (default now).")
     def status(self, info: Info, as_of: datetime | None = None) -> CredentialStatus:
@@ -166,7 +166,7 @@ class CredentialAssignment(Node):
 
     @strawberry.field(description="One task per requirement.")
     async def tasks(self, info: Info) -> list[FulfillmentTask]:
-        available = self._timeline().can_start(info.context.now)
+        available = self._available(info)
         assessment = (await self._view(info)).assessment
         return [FulfillmentTask.of(item) for item in assessment.tasks(available=available)]
 
@@ -175,6 +175,14 @@ class CredentialAssignment(Node):
         if self.record.previous_id is None:
             return None
         return await CredentialAssignment.load(info, self.record.previous_id)
+
+    def _available(self, info: Info) -> bool:
+        """Whether the start date has come: true until it does."""
+        ctx = info.context
+        moment = ctx.when(None)
+        start = self.record.start_date
+        ctx.lasts(moment, start if start > moment.at else None)
+        return self._timeline().can_start(moment.at)
 
     def _timeline(self) -> status.Timeline:
         return timeline(self.record)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from graph.gate import CACHE_BYTES, LARGEST_CACHED
 from tests.conftest import START
-from tests.helpers import CREATE_COURSE, assign, course, credential, gid
+from tests.helpers import CREATE_COURSE, assign, course, credential, gid, take_course
 
 STATUS = "{ me { credentials { edges { node { status } } } } }"
 STATUS_AT = "query($t: DateTime) { me { credentials { edges { node { status(asOf: $t) } } } } }"
@@ -100,6 +100,51 @@ async def test_an_unpinned_moment_keeps_its_answer_until_the_next_change_and_no_
         headers=auth(token, **{"If-None-Match": first.headers["etag"]}),
     )
     assert later.status_code == 304, "a pinned moment keeps its answer"
+
+
+TASKS = (
+    "{ me { credentials { edges { node { canStart completion { progress satisfied } "
+    "tasks { state action } } } } } }"
+)
+
+
+async def test_a_learners_tasks_keep_their_answer_until_evidence_lapses_and_no_longer(
+    api, http, org, clock
+):
+    """Tasks and completion are judged now, yet change by themselves only when a proof
+    lapses (or the start date comes): polls are 304 until then, not just for a second."""
+    first, second = await course(api, org, "First"), await course(api, org, "Second")
+    cred = await credential(
+        api, org, "Both", {"all": [{"course": first}, {"course": second}]},
+        completeWithin={"amount": 5, "unit": "YEAR"}, validFor={"amount": 1, "unit": "YEAR"},
+    )  # fmt: skip
+    starts = clock.now() + timedelta(days=2)
+    await assign(api, org, cred["id"], [org.learner], startDate=starts.isoformat())
+
+    async def poll(tag: str | None = None):
+        token = org.token(org.learner)  # issued now: tokens expire
+        headers = auth(token, **({"If-None-Match": tag} if tag else {}))
+        return await http.post("/graphql", json={"query": TASKS}, headers=headers)
+
+    before = await poll()
+    clock.advance(timedelta(days=2) - timedelta(seconds=1))
+    assert (await poll(before.headers["etag"])).status_code == 304
+    clock.advance(timedelta(seconds=1))
+    started = await poll(before.headers["etag"])
+    assert started.status_code == 200, "the start date came: the tasks can be done"
+
+    await take_course(api, org.token(org.learner), first)
+    done = await poll()
+    node = done.json()["data"]["me"]["credentials"]["edges"][0]["node"]
+    assert node["completion"] == {"progress": 0.5, "satisfied": False}
+    a_year = clock.now().replace(year=clock.now().year + 1) - clock.now()
+    clock.advance(a_year - timedelta(seconds=1))
+    assert (await poll(done.headers["etag"])).status_code == 304, "the first course still counts"
+    clock.advance(timedelta(seconds=1))
+    lapsed = await poll(done.headers["etag"])
+    assert lapsed.status_code == 200, "a year on, the first course lapsed"
+    node = lapsed.json()["data"]["me"]["credentials"]["edges"][0]["node"]
+    assert node["completion"] == {"progress": 0.0, "satisfied": False}
 
 
 async def test_every_list_input_has_a_maximum(api, org):

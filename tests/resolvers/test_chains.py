@@ -4,14 +4,14 @@ evidence arrives in, and the invariants after every event (see `tests/histories.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from hypothesis import given, settings
 
 from resolvers import criteria
 from resolvers.chains import derive
 from resolvers.criteria import RecordType, Requirement, RequirementKind
-from resolvers.cycles import Facts, timeline
+from resolvers.cycles import Facts, Policy, timeline
 from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
 from store.assignments import Assignment
@@ -92,6 +92,30 @@ def test_every_order_of_events_gives_the_same_answers(history):
     forward = run(credential, start, events)
     shuffled = run(credential, start, order)
     assert answers(forward.chain) == answers(shuffled.chain)
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories())
+def test_an_assessment_holds_until_the_moment_it_names(history):
+    """What a learner's tasks and completion show is judged now; a poll is answered 304 until
+    `Assessment.changes`, so judged at any moment before it, each cycle must look the same."""
+    credential, start, events, _ = history
+    world = run(credential, start, events)
+    for cycle in world.chain:
+        policy = Policy.of(credential, cycle.version)
+
+        def judged(moment, cycle=cycle, policy=policy):
+            facts = Facts(world.enrollments, world.records, PATHS, moment)
+            return facts.assess(cycle, policy)
+
+        now = judged(NOW)
+        later = [NOW + 1200 * DAY] if now.changes is None else []
+        if now.changes is not None:
+            assert now.changes > NOW
+            later = [now.changes - timedelta(microseconds=1), NOW + (now.changes - NOW) / 2]
+        for moment in later:
+            then = judged(moment)
+            assert (then.evaluation, then.states) == (now.evaluation, now.states), moment
 
 
 def test_a_renewal_opened_early_takes_the_evidence_of_its_window():
