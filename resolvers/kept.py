@@ -68,6 +68,11 @@ def _earliest(*moments: datetime | None) -> datetime | None:
 _kept: OrderedDict[Hashable, _Kept] = OrderedDict()
 
 
+def forget() -> None:
+    """Build every aggregate again when next asked: what a passing date costs (`bench.run`)."""
+    _kept.clear()
+
+
 def _find(
     key: Hashable | None,
     cycles: Sequence[Assignment],

@@ -60,7 +60,7 @@ class Mirror:
             since = copy.read_at - self.slack
             for cycle in await _read(db, {"orgId": oid(org_id), "changedAt": {"$gte": since}}):
                 held = copy.cycles.get(cycle.id)
-                if held is None or cycle.rev >= held.rev:
+                if held is None or cycle.rev > held.rev:  # an unchanged cycle keeps its object
                     copy.cycles[cycle.id] = cycle
             copy.read_at = max(copy.read_at, sent)
         self.copies.move_to_end(org_id)
