@@ -9,7 +9,7 @@ code. A store outage is `SERVICE_UNAVAILABLE`; anything unexpected is logged and
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 import strawberry
@@ -17,13 +17,13 @@ from graphql import GraphQLError
 from starlette.responses import JSONResponse
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import AccessError, Code, DomainError
+from graph.enums import Code
+from resolvers.errors import AccessError, DomainError
 from store.errors import Unavailable
 
 log = logging.getLogger("credgraph")
 T = TypeVar("T")
 
-ErrorCode = strawberry.enum(Code, name="ErrorCode", description="Stable codes for every failure.")
 
 TOKEN_LIMIT = "Document contains more than"
 UNAVAILABLE_MESSAGE = "the database is unavailable; try again shortly"
@@ -34,13 +34,17 @@ INTERNAL_MESSAGE = "internal server error"
 class UserError:
     field: str | None
     message: str
-    code: ErrorCode
+    code: Code
 
 
-async def attempt(work: Awaitable[T]) -> tuple[T | None, list[UserError]]:
-    """Run a mutation's work, turning its expected failures into `userErrors`."""
+async def attempt(work: Callable[[], Awaitable[T]]) -> tuple[T | None, list[UserError]]:
+    """Run a mutation's work, turning its expected failures into `userErrors`.
+
+    A thunk (`lambda: resolver(..., ids.db_id(input.x, ...))`), not an awaitable, so that
+    decoding ids and dates — which raise `INVALID_ID`, `INVALID_DATE` — happens inside the
+    call, where a failure becomes a user error, whatever order the arguments are written in."""
     try:
-        return await work, []
+        return await work(), []
     except AccessError:
         raise
     except DomainError as error:

@@ -8,6 +8,7 @@ measure. So a refusal costs about what parsing did, whatever the document expand
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from graphql import (
     DocumentNode,
@@ -99,7 +100,7 @@ class _Measurer:
                 inner = (
                     self.selections(selection.selection_set)
                     if isinstance(selection, InlineFragmentNode)
-                    else self.fragment(selection)
+                    else self.fragment(cast(FragmentSpreadNode, selection))
                 )
                 depth = max(depth, inner.depth)
                 aliases += inner.aliases

@@ -80,5 +80,5 @@ def never_executed(scope: Scope, data: object, errors: Sequence[GraphQLError] | 
         of(scope) != JSON
         and data is None
         and bool(errors)
-        and all(error.path is None for error in errors)
+        and all(error.path is None for error in errors or ())
     )

@@ -7,24 +7,23 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.types.assignment import CredentialAssignment, CredentialStatus
+from graph.enums import RecordStatus, RecordType, Status
+from graph.types.assignment import CredentialAssignment
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
-from graph.types.criteria import CriteriaGroup, Requirement, TrainingRecordType
+from graph.types.criteria import CriteriaGroup, Requirement
 from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
-from graph.types.record import RecordStatus, TrainingRecord
+from graph.types.record import TrainingRecord
 from graph.types.time import PeriodInput
 from graph.types.user import User
 from resolvers import catalogue, credentials, dashboard, progress, records
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
 from resolvers.listing import Criteria, SortField
-from resolvers.status import Status
-from store import records as record_store
 
 ENTITIES = (
     User,
@@ -89,7 +88,7 @@ class Query:
         self,
         info: Info,
         status: RecordStatus | None = None,
-        type: TrainingRecordType | None = None,
+        type: RecordType | None = None,
         learner: strawberry.ID | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -106,8 +105,8 @@ class Query:
             ctx.db,
             ctx.viewer,
             learner=owner,
-            status=record_store.RecordStatus(status) if status else None,
-            type=record_store.RecordType(type) if type else None,
+            status=status,
+            type=type,
             first=first,
             after=after,
         )
@@ -157,7 +156,7 @@ class Query:
         info: Info,
         credential: strawberry.ID | None = None,
         learner: strawberry.ID | None = None,
-        status: CredentialStatus | None = None,
+        status: Status | None = None,
         as_of: datetime | None = None,
         due_before: datetime | None = None,
         expiring_before: datetime | None = None,

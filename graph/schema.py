@@ -70,6 +70,7 @@ def build(
 ) -> Schema:
     """The schema with its request limits; `extensions` adds more (the tests' witnesses)."""
     limits = limits or Limits()
+    built: Schema
     added: list[Any] = [ErrorCodes, lambda: PreparedDocuments(built.gate)]
     if not introspection:
         added.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))

@@ -201,7 +201,7 @@ class GraphQLView(GraphQL[Context, None]):
         except Unavailable as error:
             raise _DatabaseDown from error
 
-    async def execute_single(  # type: ignore[override]
+    async def execute_single(
         self,
         request: Request,
         request_adapter: Any,
@@ -303,7 +303,7 @@ class GraphQLView(GraphQL[Context, None]):
             raise HTTPException(400, "persistedQuery.sha256Hash does not match the query")
         return data, wanted
 
-    async def process_result(  # type: ignore[override]
+    async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         """Every error leaves with a code: those raised while parsing never reach `ErrorCodes`.
@@ -311,7 +311,8 @@ class GraphQLView(GraphQL[Context, None]):
         response = await super().process_result(request, result)
         if media.never_executed(request.scope, result.data, result.errors):
             response.pop("data", None)
-        for error in response.get("errors") or ():
+        errors: list[dict[str, Any]] = response.get("errors") or []  # type: ignore[assignment]
+        for error in errors:
             extensions = error.setdefault("extensions", {})
             extensions.setdefault("code", parse_failure_code(str(error.get("message", ""))))
         return response

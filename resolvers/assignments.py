@@ -32,7 +32,7 @@ from store import (
 from store.assignments import Assignment
 from store.credentials import Credential
 from store.database import Database
-from store.notifications import NotificationKind
+from store.notifications import NotificationKind, SubjectType
 from store.users import User
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ async def _settle_once(
         org_id=org_id,
         pairs=[(cycle.learner_id, cycle.id) for cycle in inserted],
         kind=NotificationKind.CREDENTIAL_ASSIGNED,
-        subject_type="CredentialAssignment",
+        subject_type=SubjectType.CREDENTIAL_ASSIGNMENT,
         now=now,
     )
     if len(inserted) < len(new_cycles):
@@ -257,7 +257,7 @@ async def _tell(
         org_id=assignment.org_id,
         user_ids=[assignment.learner_id],
         kind=kind,
-        subject_type="CredentialAssignment",
+        subject_type=SubjectType.CREDENTIAL_ASSIGNMENT,
         subject_id=assignment.id,
         now=now,
     )

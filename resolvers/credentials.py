@@ -63,9 +63,7 @@ async def build_criteria(db: Database, org_id: str, spec: CriteriaSpec) -> Node:
             f"criteria hold at most {MAX_REQUIREMENTS} requirements",
             spec.path,
         )
-    course_ids = [
-        s.course_id or s.learning_path_id for s in leaves if s.course_id or s.learning_path_id
-    ]
+    course_ids = [found for s in leaves if (found := s.course_id or s.learning_path_id)]
     label_ids = [s.label_id for s in leaves if s.label_id]
     found_courses = {c.id: c for c in await courses.get_many(db, org_id=org_id, ids=course_ids)}
     found_labels = {lb.id: lb for lb in await labels.get_many(db, org_id=org_id, ids=label_ids)}
@@ -303,7 +301,7 @@ async def credential_page(
 async def find_criteria_node(db: Database, viewer: User, node_id: str) -> criteria.Node | None:
     """A requirement or group of any version of a credential the viewer may see."""
     found = await credentials.containing_node(db, org_id=viewer.org_id, node_id=node_id)
-    if await visible_credential(db, viewer, found) is None:
+    if found is None or await visible_credential(db, viewer, found) is None:
         return None
     for version in reversed(found.versions):
         for node in criteria.walk(criteria.from_doc(version.criteria)):

@@ -249,7 +249,7 @@ def _pareto(proofs: tuple[Proof, ...] | list[Proof]) -> tuple[Proof, ...]:
 
 def _latest(moment: datetime | None) -> tuple[int, datetime | None]:
     """Sort key where None (no end) is later than any date."""
-    return (1, None) if moment is None else (0, moment)  # type: ignore[return-value]
+    return (1, None) if moment is None else (0, moment)
 
 
 def canonical(node: Node) -> tuple[Any, ...]:

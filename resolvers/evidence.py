@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 from resolvers.criteria import LeafState, Proof, RecordType, Requirement, RequirementKind
 from store.enrollments import Enrollment, EnrollmentStatus
@@ -138,7 +138,7 @@ class Evidence:
         self.window = window
         self.assignment_id = assignment_id
 
-    def _in_window(self, at: datetime | None) -> bool:
+    def _in_window(self, at: datetime | None) -> TypeGuard[datetime]:
         return at is not None and at in self.window
 
     def completed(self, course_id: str) -> list[Enrollment]:

@@ -28,9 +28,11 @@ async def inbox(
         raise forbidden("notifications are visible to their user only")
     size = page_size(first)
     last = decode(after, parts=1)[0] if after is not None else None
-    scope = {"org_id": viewer.org_id, "user_id": viewer.id, "unread_only": unread_only}
-    fetched = await notifications.page(db, **scope, after=last, limit=size + 1)
-    total = await notifications.count(db, **scope)
+    mine = {"org_id": viewer.org_id, "user_id": viewer.id}
+    fetched = await notifications.page(
+        db, **mine, unread_only=unread_only, after=last, limit=size + 1
+    )
+    total = await notifications.count(db, **mine, unread_only=unread_only)
     return Page.of(fetched, size, total, lambda n: encode(n.id))
 
 

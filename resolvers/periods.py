@@ -108,7 +108,7 @@ class Period:
     def from_doc(cls, doc: dict[str, object] | None) -> Period | None:
         if doc is None:
             return None
-        return cls(amount=int(doc["amount"]), unit=PeriodUnit(doc["unit"]))  # type: ignore[call-overload]
+        return cls(amount=int(str(doc["amount"])), unit=PeriodUnit(str(doc["unit"])))
 
 
 UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))

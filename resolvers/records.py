@@ -26,7 +26,7 @@ from store import documents as document_store
 from store.assignments import Assignment
 from store.database import Database
 from store.errors import Conflict
-from store.notifications import NotificationKind
+from store.notifications import NotificationKind, SubjectType
 from store.records import Record, RecordStatus, RecordType
 from store.users import User
 
@@ -108,7 +108,7 @@ async def submit(
             org_id=org_id,
             user_ids=await notifications.admins_of(db, org_id=org_id),
             kind=NotificationKind.RECORD_SUBMITTED,
-            subject_type="TrainingRecord",
+            subject_type=SubjectType.TRAINING_RECORD,
             subject_id=record.id,
             now=now,
         )
@@ -336,7 +336,7 @@ async def _tell_learner(db: Database, record: Record, now: datetime) -> None:
         org_id=record.org_id,
         user_ids=[record.learner_id],
         kind=NotificationKind.RECORD_APPROVED if approved else NotificationKind.RECORD_DECLINED,
-        subject_type="TrainingRecord",
+        subject_type=SubjectType.TRAINING_RECORD,
         subject_id=record.id,
         now=now,
     )
@@ -372,12 +372,11 @@ async def record_page(
     if after is not None:
         at, last_id = decode(after, parts=2)
         key = (decode_datetime(at), last_id)
-    scope = {
-        "org_id": viewer.org_id,
-        "learner_id": learner_id,
-        "status": status.value if status else None,
-        "type": type.value if type else None,
-    }
-    fetched = await records.page(db, **scope, after=key, limit=size + 1)
-    total = await records.count(db, **scope)
+    fetched = await records.page(
+        db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type, after=key,
+        limit=size + 1,
+    )  # fmt: skip
+    total = await records.count(
+        db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type
+    )
     return Page.of(fetched, size, total, lambda r: encode(r.submitted_at, r.id))

@@ -199,7 +199,7 @@ async def latest_cycles(
     db: Database, *, org_id: str, credential_id: str, learner_ids: list[str]
 ) -> dict[str, Assignment]:
     """Each learner's newest cycle of the credential, for those who have one."""
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {
             "$match": {
                 "orgId": oid(org_id),
@@ -252,7 +252,7 @@ async def credential_ids_for_learner(db: Database, *, org_id: str, learner_id: s
 @boundary
 async def open_learners(db: Database) -> list[tuple[str, str]]:
     """(organization, learner) of every open cycle: a maintenance scan across organizations."""
-    pipeline = [
+    pipeline: list[dict[str, Any]] = [
         {"$match": {"completedAt": None}},
         {"$group": {"_id": {"org": "$orgId", "learner": "$learnerId"}}},
     ]

@@ -7,7 +7,7 @@ which removes what was written of it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +71,7 @@ async def chunks(db: Database, *, org_id: str, file_id: str) -> AsyncIterator[by
         stream = await _bucket(db).open_download_stream(ObjectId(file_id))
     except NoFile:
         return None
-    metadata: dict[str, Any] = stream.metadata or {}
+    metadata: Mapping[str, Any] = stream.metadata or {}
     if metadata.get("orgId") != oid(org_id):
         return None
 

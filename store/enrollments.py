@@ -73,6 +73,7 @@ async def open_or_create(
     except DuplicateKeyError:
         # A concurrent call inserted it between our lookup and insert: it is there now.
         doc = await db.db.enrollments.find_one(key)
+    assert doc is not None, "the open instance another call inserted is never deleted"
     return Enrollment.from_doc(doc)
 
 

@@ -21,6 +21,13 @@ class NotificationKind(StrEnum):
     CREDENTIAL_COMPLETED = "CREDENTIAL_COMPLETED"
 
 
+class SubjectType(StrEnum):
+    """What a notification is about: the GraphQL type of its subject."""
+
+    TRAINING_RECORD = "TrainingRecord"
+    CREDENTIAL_ASSIGNMENT = "CredentialAssignment"
+
+
 @dataclass(frozen=True, slots=True)
 class Notification:
     id: str
@@ -29,7 +36,7 @@ class Notification:
     kind: NotificationKind
     created_at: datetime
     read_at: datetime | None
-    subject_type: str
+    subject_type: SubjectType
     subject_id: str
 
     @classmethod
@@ -41,7 +48,7 @@ class Notification:
             kind=NotificationKind(doc["kind"]),
             created_at=doc["createdAt"],
             read_at=doc.get("readAt"),
-            subject_type=doc["subject"]["type"],
+            subject_type=SubjectType(doc["subject"]["type"]),
             subject_id=str(doc["subject"]["id"]),
         )
 
@@ -52,7 +59,7 @@ async def notify(
     org_id: str,
     user_ids: Sequence[str],
     kind: NotificationKind,
-    subject_type: str,
+    subject_type: SubjectType,
     subject_id: str,
     now: datetime,
 ) -> None:
@@ -68,7 +75,7 @@ async def notify_each(
     org_id: str,
     pairs: Sequence[tuple[str, str]],
     kind: NotificationKind,
-    subject_type: str,
+    subject_type: SubjectType,
     now: datetime,
 ) -> None:
     """Tell each user about their own subject, in one round trip."""

@@ -6,8 +6,9 @@ from strawberry.tools import merge_types
 
 from graph.mutations.assignments import AssignmentMutations
 from graph.mutations.catalogue import CatalogueMutations
-from graph.mutations.courses import CourseMutations
 from graph.mutations.credentials import CredentialMutations
+from graph.mutations.enrollments import EnrollmentMutations
+from graph.mutations.notifications import NotificationMutations
 from graph.mutations.records import RecordMutations
 from graph.mutations.users import UserMutations
 
@@ -18,7 +19,8 @@ Mutation = merge_types(
         CatalogueMutations,
         CredentialMutations,
         AssignmentMutations,
-        CourseMutations,
+        EnrollmentMutations,
         RecordMutations,
+        NotificationMutations,
     ),
 )

@@ -1,7 +1,8 @@
+"""Assigning credentials to learners (`resolvers.assignments`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -42,9 +43,8 @@ class AssignmentMutations:
         self, info: Info, input: AssignCredentialInput
     ) -> AssignCredentialPayload:
         ctx = info.context
-
-        async def work() -> Any:
-            return await assignments.assign(
+        done, errors = await attempt(
+            lambda: assignments.assign(
                 ctx.db,
                 ctx.viewer,
                 credential_id=ids.db_id(input.credential, expect="Credential", field="credential"),
@@ -58,8 +58,7 @@ class AssignmentMutations:
                 due_date=as_utc(input.due_date, field="dueDate") if input.due_date else None,
                 now=ctx.now,
             )
-
-        done, errors = await attempt(work())
+        )
         return AssignCredentialPayload(
             assignments=[CredentialAssignment.from_record(a) for a in done or ()],
             user_errors=errors,

@@ -1,13 +1,15 @@
+"""Labels, courses and learning paths (`resolvers.catalogue`)."""
+
 from __future__ import annotations
 
 import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import CourseKind
 from graph.errors import UserError, attempt
-from graph.types.catalogue import Course, CourseKind, Label
+from graph.types.catalogue import Course, Label
 from resolvers import catalogue
-from store import courses
 
 
 @strawberry.input
@@ -24,7 +26,7 @@ class CreateLabelPayload:
 @strawberry.input
 class CreateCourseInput:
     title: str
-    kind: CourseKind = CourseKind.COURSE  # type: ignore[assignment]
+    kind: CourseKind = CourseKind.COURSE
     courses: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="A learning path's courses, in order."
     )
@@ -44,7 +46,7 @@ class CatalogueMutations:
     async def create_label(self, info: Info, input: CreateLabelInput) -> CreateLabelPayload:
         ctx = info.context
         label, errors = await attempt(
-            catalogue.create_label(ctx.db, ctx.viewer, name=input.name, now=ctx.now)
+            lambda: catalogue.create_label(ctx.db, ctx.viewer, name=input.name, now=ctx.now)
         )
         return CreateLabelPayload(
             label=Label.from_record(label) if label else None, user_errors=errors
@@ -53,13 +55,12 @@ class CatalogueMutations:
     @strawberry.mutation(description="Administrators: a course, or a learning path of courses.")
     async def create_course(self, info: Info, input: CreateCourseInput) -> CreateCoursePayload:
         ctx = info.context
-
-        async def work() -> courses.Course:
-            return await catalogue.create_course(
+        course, errors = await attempt(
+            lambda: catalogue.create_course(
                 ctx.db,
                 ctx.viewer,
                 title=input.title,
-                kind=courses.CourseKind(input.kind),
+                kind=input.kind,
                 course_ids=[
                     ids.db_id(c, expect="Course", field=f"courses[{i}]")
                     for i, c in enumerate(input.courses)
@@ -70,8 +71,7 @@ class CatalogueMutations:
                 else None,
                 now=ctx.now,
             )
-
-        course, errors = await attempt(work())
+        )
         return CreateCoursePayload(
             course=Course.from_record(course) if course else None, user_errors=errors
         )

@@ -1,25 +1,30 @@
+"""Defining credentials and their criteria (`resolvers.credentials`)."""
+
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeGuard, TypeVar
 
 import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import Operator, RecordType
 from graph.errors import UserError, attempt
 from graph.types.credential import Credential
-from graph.types.criteria import TrainingRecordType
 from graph.types.time import PeriodInput
 from resolvers import credentials
 from resolvers.credentials import CredentialSpec, CriteriaSpec
-from resolvers.criteria import MAX_DEPTH, Operator, RecordType
+from resolvers.criteria import MAX_DEPTH
 from resolvers.errors import Code, invalid
+from store.credentials import Credential as StoredCredential
+
+T = TypeVar("T")
 
 
 @strawberry.input(description="A training record requirement: a record with this label.")
 class TrainingRecordRequirementInput:
     label: strawberry.ID
-    record_type: TrainingRecordType | None = None
+    record_type: RecordType | None = None
     title: str | None = strawberry.field(default=None, description="Defaults to the label's name.")
 
 
@@ -44,8 +49,9 @@ class CriteriaInput:
     training_record: TrainingRecordRequirementInput | None = strawberry.UNSET
 
 
-def _given(value: object) -> bool:
-    """Whether a oneOf member was given (an empty ID is given: it fails as an id)."""
+def _given(value: T | None) -> TypeGuard[T]:
+    """Whether an input field was given a value: neither omitted nor null (an empty ID is
+    given: it fails as an id)."""
     return value is not None and value is not strawberry.UNSET
 
 
@@ -88,7 +94,7 @@ def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> Crit
     return CriteriaSpec(
         path=path,
         label_id=ids.db_id(record.label, expect="Label", field=f"{path}.trainingRecord.label"),
-        record_type=RecordType(record.record_type) if record.record_type else None,
+        record_type=record.record_type,
         title=record.title,
     )
 
@@ -126,13 +132,21 @@ class ArchiveCredentialInput:
 
 
 @strawberry.type
-class CredentialPayload:
+class CreateCredentialPayload:
     credential: Credential | None
     user_errors: list[UserError]
 
 
-def _given(value: Any) -> bool:
-    return value is not strawberry.UNSET and value is not None
+@strawberry.type
+class UpdateCredentialPayload:
+    credential: Credential | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class ArchiveCredentialPayload:
+    credential: Credential | None
+    user_errors: list[UserError]
 
 
 def _spec(source: CreateCredentialInput | UpdateCredentialInput) -> CredentialSpec:
@@ -154,10 +168,12 @@ def _spec(source: CreateCredentialInput | UpdateCredentialInput) -> CredentialSp
     return spec
 
 
-def _payload(found: Any, errors: list[UserError]) -> CredentialPayload:
-    return CredentialPayload(
-        credential=Credential.from_record(found) if found else None, user_errors=errors
-    )
+def _shown(found: StoredCredential | None) -> Credential | None:
+    return Credential.from_record(found) if found else None
+
+
+def _credential(gid: strawberry.ID) -> str:
+    return ids.db_id(gid, expect="Credential", field="id")
 
 
 @strawberry.type
@@ -165,15 +181,12 @@ class CredentialMutations:
     @strawberry.mutation(description="Administrators: define a credential.")
     async def create_credential(
         self, info: Info, input: CreateCredentialInput
-    ) -> CredentialPayload:
+    ) -> CreateCredentialPayload:
         ctx = info.context
-
-        async def work() -> Any:
-            return await credentials.create_credential(
-                ctx.db, ctx.viewer, _spec(input), now=ctx.now
-            )
-
-        return _payload(*await attempt(work()))
+        found, errors = await attempt(
+            lambda: credentials.create_credential(ctx.db, ctx.viewer, _spec(input), now=ctx.now)
+        )
+        return CreateCredentialPayload(credential=_shown(found), user_errors=errors)
 
     @strawberry.mutation(
         description="Administrators: edit a credential. Criteria or period changes apply to new "
@@ -181,25 +194,23 @@ class CredentialMutations:
     )
     async def update_credential(
         self, info: Info, input: UpdateCredentialInput
-    ) -> CredentialPayload:
+    ) -> UpdateCredentialPayload:
         ctx = info.context
-
-        async def work() -> Any:
-            db_id = ids.db_id(input.id, expect="Credential", field="id")
-            return await credentials.update_credential(
-                ctx.db, ctx.viewer, db_id, _spec(input), now=ctx.now
+        found, errors = await attempt(
+            lambda: credentials.update_credential(
+                ctx.db, ctx.viewer, _credential(input.id), _spec(input), now=ctx.now
             )
-
-        return _payload(*await attempt(work()))
+        )
+        return UpdateCredentialPayload(credential=_shown(found), user_errors=errors)
 
     @strawberry.mutation(description="Administrators: retire a credential; its cycles go on.")
     async def archive_credential(
         self, info: Info, input: ArchiveCredentialInput
-    ) -> CredentialPayload:
+    ) -> ArchiveCredentialPayload:
         ctx = info.context
-
-        async def work() -> Any:
-            db_id = ids.db_id(input.id, expect="Credential", field="id")
-            return await credentials.archive_credential(ctx.db, ctx.viewer, db_id, now=ctx.now)
-
-        return _payload(*await attempt(work()))
+        found, errors = await attempt(
+            lambda: credentials.archive_credential(
+                ctx.db, ctx.viewer, _credential(input.id), now=ctx.now
+            )
+        )
+        return ArchiveCredentialPayload(credential=_shown(found), user_errors=errors)

@@ -1,3 +1,5 @@
+"""Training records: submitted, approved, declined (`resolvers.records`)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -10,14 +12,14 @@ from strawberry.file_uploads import Upload
 
 from graph import ids
 from graph.context import Info
+from graph.enums import LessonStatus, RecordType
 from graph.errors import UserError, attempt
-from graph.types.criteria import TrainingRecordType
-from graph.types.record import LessonStatus, TrainingRecord
-from resolvers import notifications, records
+from graph.types.record import TrainingRecord
+from resolvers import records
 from resolvers.clock import as_utc
 from resolvers.documents import IncomingFile
 from resolvers.records import Submission
-from store.records import RecordType
+from store.records import Record as StoredRecord
 
 READ_SIZE = 64 * 1024
 
@@ -27,7 +29,7 @@ READ_SIZE = 64 * 1024
     "credential's task, pass `assignment` and `requirement`: title and label default from it."
 )
 class SubmitTrainingRecordInput:
-    type: TrainingRecordType
+    type: RecordType
     learner: strawberry.ID | None = strawberry.field(
         default=None, description="Administrators: the learner it is for (approved at once)."
     )
@@ -71,21 +73,21 @@ class DeclineTrainingRecordInput:
     reason: str
 
 
-@strawberry.input(description="Give `ids`, or `all: true` for every unread notification.")
-class MarkNotificationsReadInput:
-    ids: list[strawberry.ID] | None = None
-    all: bool = False
-
-
 @strawberry.type
-class TrainingRecordPayload:
+class SubmitTrainingRecordPayload:
     record: TrainingRecord | None
     user_errors: list[UserError]
 
 
 @strawberry.type
-class MarkNotificationsReadPayload:
-    marked: int = strawberry.field(description="How many became read.")
+class ApproveTrainingRecordPayload:
+    record: TrainingRecord | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeclineTrainingRecordPayload:
+    record: TrainingRecord | None
     user_errors: list[UserError]
 
 
@@ -95,7 +97,7 @@ def _optional_id(value: strawberry.ID | None, expect: str, field: str) -> str | 
 
 def _submission(input: SubmitTrainingRecordInput) -> Submission:
     return Submission(
-        type=RecordType(input.type),
+        type=input.type,
         learner_id=_optional_id(input.learner, "User", "learner"),
         assignment_id=_optional_id(input.assignment, "CredentialAssignment", "assignment"),
         requirement_id=_optional_id(input.requirement, "Requirement", "requirement"),
@@ -104,7 +106,7 @@ def _submission(input: SubmitTrainingRecordInput) -> Submission:
         provider=input.provider,
         clock_hours=input.clock_hours,
         description=input.description,
-        lesson_status=records.LessonStatus(input.lesson_status) if input.lesson_status else None,
+        lesson_status=input.lesson_status,
         completed_at=as_utc(input.completed_at, field="completedAt")
         if input.completed_at
         else None,
@@ -127,24 +129,12 @@ def _incoming(upload: Any) -> IncomingFile | None:
     return IncomingFile(filename=file.filename or "document", chunks=chunks())
 
 
-def _payload(found: Any, errors: list[UserError]) -> TrainingRecordPayload:
-    return TrainingRecordPayload(
-        record=TrainingRecord.from_record(found) if found else None, user_errors=errors
-    )
+def _shown(found: StoredRecord | None) -> TrainingRecord | None:
+    return TrainingRecord.from_record(found) if found else None
 
 
-async def _review(
-    info: Info, record: strawberry.ID, *, approve: bool, note: str | None
-) -> TrainingRecordPayload:
-    ctx = info.context
-
-    async def work() -> Any:
-        record_id = ids.db_id(record, expect="TrainingRecord", field="record")
-        return await records.review(
-            ctx.db, ctx.viewer, record_id, approve=approve, note=note, now=ctx.now
-        )
-
-    return _payload(*await attempt(work()))
+def _record(gid: strawberry.ID) -> str:
+    return ids.db_id(gid, expect="TrainingRecord", field="record")
 
 
 @strawberry.type
@@ -155,11 +145,10 @@ class RecordMutations:
     )
     async def submit_training_record(
         self, info: Info, input: SubmitTrainingRecordInput
-    ) -> TrainingRecordPayload:
+    ) -> SubmitTrainingRecordPayload:
         ctx = info.context
-
-        async def work() -> Any:
-            return await records.submit(
+        found, errors = await attempt(
+            lambda: records.submit(
                 ctx.db,
                 ctx.viewer,
                 _submission(input),
@@ -167,35 +156,31 @@ class RecordMutations:
                 max_document=ctx.settings.max_document,
                 now=ctx.now,
             )
-
-        return _payload(*await attempt(work()))
+        )
+        return SubmitTrainingRecordPayload(record=_shown(found), user_errors=errors)
 
     @strawberry.mutation(description="Administrators: approve a pending record.")
     async def approve_training_record(
         self, info: Info, input: ApproveTrainingRecordInput
-    ) -> TrainingRecordPayload:
-        return await _review(info, input.record, approve=True, note=input.note)
+    ) -> ApproveTrainingRecordPayload:
+        ctx = info.context
+        found, errors = await attempt(
+            lambda: records.review(
+                ctx.db, ctx.viewer, _record(input.record), approve=True, note=input.note,
+                now=ctx.now,
+            )
+        )  # fmt: skip
+        return ApproveTrainingRecordPayload(record=_shown(found), user_errors=errors)
 
     @strawberry.mutation(description="Administrators: decline a pending record, with a reason.")
     async def decline_training_record(
         self, info: Info, input: DeclineTrainingRecordInput
-    ) -> TrainingRecordPayload:
-        return await _review(info, input.record, approve=False, note=input.reason)
-
-    @strawberry.mutation(description="Mark your notifications read.")
-    async def mark_notifications_read(
-        self, info: Info, input: MarkNotificationsReadInput
-    ) -> MarkNotificationsReadPayload:
+    ) -> DeclineTrainingRecordPayload:
         ctx = info.context
-
-        async def work() -> int:
-            chosen = None
-            if not input.all:
-                chosen = [
-                    ids.db_id(i, expect="Notification", field=f"ids[{n}]")
-                    for n, i in enumerate(input.ids or [])
-                ]
-            return await notifications.mark_read(ctx.db, ctx.viewer, ids=chosen, now=ctx.now)
-
-        marked, errors = await attempt(work())
-        return MarkNotificationsReadPayload(marked=marked or 0, user_errors=errors)
+        found, errors = await attempt(
+            lambda: records.review(
+                ctx.db, ctx.viewer, _record(input.record), approve=False, note=input.reason,
+                now=ctx.now,
+            )
+        )  # fmt: skip
+        return DeclineTrainingRecordPayload(record=_shown(found), user_errors=errors)

@@ -1,10 +1,13 @@
+"""The people of an organization (`resolvers.users`)."""
+
 from __future__ import annotations
 
 import strawberry
 
 from graph.context import Info
+from graph.enums import Role
 from graph.errors import UserError, attempt
-from graph.types.user import Role, User
+from graph.types.user import User
 from resolvers import users
 
 
@@ -12,7 +15,7 @@ from resolvers import users
 class CreateUserInput:
     email: str
     name: str
-    role: Role = Role.LEARNER  # type: ignore[assignment]
+    role: Role = Role.LEARNER
 
 
 @strawberry.type
@@ -27,7 +30,7 @@ class UserMutations:
     async def create_user(self, info: Info, input: CreateUserInput) -> CreateUserPayload:
         ctx = info.context
         user, errors = await attempt(
-            users.create_user(
+            lambda: users.create_user(
                 ctx.db, ctx.viewer, email=input.email, name=input.name, role=input.role, now=ctx.now
             )
         )

@@ -9,24 +9,22 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import Status, TaskAction, TaskState
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaNodeProgress, Requirement
 from graph.types.node import Node, entity, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
-from resolvers import listing, status, tasks
+from resolvers import listing, tasks
 from resolvers.auth import owns_or_administers
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
+from resolvers.status import Timeline
 from store import assignments, records
 
 if TYPE_CHECKING:
     from graph.types.credential import Credential
     from graph.types.user import User
-
-CredentialStatus = strawberry.enum(status.Status, name="CredentialStatus")
-TaskState = strawberry.enum(tasks.TaskState)
-TaskAction = strawberry.enum(tasks.TaskAction, description="What the task's button does.")
 
 
 @strawberry.type(description="How much of the criteria is done, and the fewest steps left.")
@@ -133,7 +131,7 @@ class CredentialAssignment(Node):
         return self._available(info)
 
     @strawberry.field(description="At `asOf` (default now).")
-    def status(self, info: Info, as_of: datetime | None = None) -> CredentialStatus:
+    def status(self, info: Info, as_of: datetime | None = None) -> Status:
         ctx = info.context
         moment = ctx.when(as_of)
         ctx.lasts(moment, listing.next_change([self.record], moment.at))
@@ -184,5 +182,5 @@ class CredentialAssignment(Node):
         ctx.lasts(moment, start if start > moment.at else None)
         return self._timeline().can_start(moment.at)
 
-    def _timeline(self) -> status.Timeline:
+    def _timeline(self) -> Timeline:
         return timeline(self.record)

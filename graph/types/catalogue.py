@@ -9,6 +9,7 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import CourseKind, EnrollmentStatus
 from graph.types.node import Node, entity, node_type
 from resolvers.auth import owns_or_administers
 from store import courses as course_store
@@ -17,9 +18,6 @@ from store import labels as label_store
 
 if TYPE_CHECKING:
     from graph.types.user import User
-
-CourseKind = strawberry.enum(course_store.CourseKind, description="A course or a learning path.")
-EnrollmentStatus = strawberry.enum(enrollment_store.EnrollmentStatus)
 
 
 @entity

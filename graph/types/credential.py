@@ -9,6 +9,7 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import Status
 from graph.types.connection import Connection
 from graph.types.criteria import CriteriaNode, Requirement, node_of
 from graph.types.dashboard import CURRENT, ComplianceSummary
@@ -16,11 +17,10 @@ from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
 from resolvers import criteria, dashboard, periods, progress
 from resolvers.listing import Criteria, SortField
-from resolvers.status import Status
 from store import credentials
 
 if TYPE_CHECKING:
-    from graph.types.assignment import CredentialAssignment, CredentialStatus
+    from graph.types.assignment import CredentialAssignment
 
 
 @entity
@@ -90,8 +90,7 @@ class Credential(Node):
     async def assignments(
         self,
         info: Info,
-        status: Annotated[CredentialStatus, strawberry.lazy("graph.types.assignment")]
-        | None = None,
+        status: Status | None = None,
         as_of: datetime | None = None,
         current: Annotated[bool, strawberry.argument(description=CURRENT)] = False,
         first: int | None = None,

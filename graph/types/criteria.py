@@ -8,14 +8,11 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import Operator, RecordType, RequirementKind
 from graph.types.catalogue import Course, Label
 from graph.types.node import Node, entity
 from resolvers import criteria
 from resolvers.credentials import find_criteria_node
-
-Operator = strawberry.enum(criteria.Operator, name="CriteriaOperator")
-RequirementKind = strawberry.enum(criteria.RequirementKind)
-TrainingRecordType = strawberry.enum(criteria.RecordType, name="TrainingRecordType")
 
 
 @entity
@@ -23,7 +20,7 @@ TrainingRecordType = strawberry.enum(criteria.RecordType, name="TrainingRecordTy
 class Requirement(Node):
     kind: RequirementKind
     title: str
-    record_type: TrainingRecordType | None
+    record_type: RecordType | None
     leaf: strawberry.Private[criteria.Requirement]
 
     @classmethod

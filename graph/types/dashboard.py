@@ -8,10 +8,9 @@ from typing import Self
 import strawberry
 
 from graph.context import Info
-from graph.types.assignment import CredentialStatus
+from graph.enums import SortField, Status
 from graph.types.time import Period
 from resolvers.dashboard import Compliance
-from resolvers.listing import SortField
 
 CURRENT = (
     "Only the cycle of each learner and credential that is current at `asOf` (the latest that "
@@ -22,7 +21,7 @@ CURRENT = (
 
 @strawberry.type
 class StatusCount:
-    status: CredentialStatus
+    status: Status
     count: int
 
 
@@ -68,12 +67,12 @@ class ComplianceSummary:
             counted_at=result.as_of,
             live=live,
             total=result.summary.total,
-            not_yet_available=counts["NOT_YET_AVAILABLE"],
-            not_started=counts["NOT_STARTED"],
-            in_progress=counts["IN_PROGRESS"],
-            completed=counts["COMPLETED"],
-            overdue=counts["OVERDUE"],
-            expired=counts["EXPIRED"],
+            not_yet_available=counts[Status.NOT_YET_AVAILABLE],
+            not_started=counts[Status.NOT_STARTED],
+            in_progress=counts[Status.IN_PROGRESS],
+            completed=counts[Status.COMPLETED],
+            overdue=counts[Status.OVERDUE],
+            expired=counts[Status.EXPIRED],
             by_status=[StatusCount(status=s, count=n) for s, n in counts.items()],
             expiring_within=period,
             expiring_soon=result.summary.expiring_soon,
@@ -82,10 +81,7 @@ class ComplianceSummary:
         )
 
 
-AssignmentOrderField = strawberry.enum(SortField, name="AssignmentOrderField")
-
-
 @strawberry.input
 class AssignmentOrder:
-    field: AssignmentOrderField = AssignmentOrderField.DUE_DATE
+    field: SortField = SortField.DUE_DATE
     descending: bool = False

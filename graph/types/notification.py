@@ -7,13 +7,14 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import NotificationKind
 from graph.types.assignment import CredentialAssignment
 from graph.types.node import Node, entity
 from graph.types.record import TrainingRecord
 from resolvers import notifications as inbox
 from store import notifications
+from store.notifications import SubjectType
 
-NotificationKind = strawberry.enum(notifications.NotificationKind)
 NotificationSubject = Annotated[
     TrainingRecord | CredentialAssignment, strawberry.union("NotificationSubject")
 ]
@@ -44,5 +45,6 @@ class Notification(Node):
 
     @strawberry.field(description="The record or credential it is about.")
     async def subject(self, info: Info) -> NotificationSubject | None:
-        kinds = {"TrainingRecord": TrainingRecord, "CredentialAssignment": CredentialAssignment}
-        return await kinds[self.record.subject_type].load(info, self.record.subject_id)
+        if self.record.subject_type is SubjectType.TRAINING_RECORD:
+            return await TrainingRecord.load(info, self.record.subject_id)
+        return await CredentialAssignment.load(info, self.record.subject_id)

@@ -9,24 +9,18 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import LessonStatus, RecordStatus, RecordType
 from graph.types.catalogue import Label
-from graph.types.criteria import Requirement, TrainingRecordType
+from graph.types.criteria import Requirement
 from graph.types.node import Node, entity, node_type
 from resolvers import criteria
 from resolvers.auth import owns_or_administers
 from resolvers.cycles import Policy
-from resolvers.records import LessonStatus as LessonStatusValues
 from store import records as record_store
 
 if TYPE_CHECKING:
     from graph.types.assignment import CredentialAssignment
     from graph.types.user import User
-
-RecordStatus = strawberry.enum(record_store.RecordStatus, name="TrainingRecordStatus")
-LessonStatus = strawberry.enum(
-    LessonStatusValues,
-    description="Only an empty, PASSED, COMPLETED or NOT_APPLICABLE status counts.",
-)
 
 
 @strawberry.type(description="An uploaded file, verified by its bytes to be a PDF, PNG or JPEG.")
@@ -45,7 +39,7 @@ class Document:
 @entity
 @strawberry.type(description="Training done elsewhere, or a document such as a licence.")
 class TrainingRecord(Node):
-    type: TrainingRecordType
+    type: RecordType
     title: str
     provider: str | None
     clock_hours: float | None
@@ -69,9 +63,7 @@ class TrainingRecord(Node):
             provider=record.provider,
             clock_hours=record.clock_hours,
             description=record.description,
-            lesson_status=LessonStatusValues(record.lesson_status)
-            if record.lesson_status
-            else None,
+            lesson_status=LessonStatus(record.lesson_status) if record.lesson_status else None,
             completed_at=record.completed_at,
             issue_date=record.issue_date,
             end_date=record.end_date,

@@ -6,10 +6,9 @@ from typing import NewType, Self
 
 import strawberry
 
+from graph.enums import PeriodUnit
 from resolvers import periods
 from resolvers.errors import Code, invalid
-
-PeriodUnit = strawberry.enum(periods.PeriodUnit, description="Calendar unit of a period.")
 
 Long = NewType("Long", int)
 LONG = strawberry.scalar(
@@ -41,7 +40,7 @@ class PeriodInput:
 
     def to_period(self, field: str) -> periods.Period:
         try:
-            return periods.Period(self.amount, periods.PeriodUnit(self.unit))
+            return periods.Period(self.amount, self.unit)
         except ValueError as error:
             raise invalid(Code.OUT_OF_RANGE, f"{field}: {error}", f"{field}.amount") from error
 

@@ -7,25 +7,21 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
+from graph.enums import RecordStatus, RecordType, Role, Status
 from graph.types.catalogue import Enrollment
 from graph.types.connection import Connection
-from graph.types.criteria import TrainingRecordType
 from graph.types.dashboard import CURRENT
 from graph.types.node import Node, entity, node_type
 from graph.types.notification import Notification
 from graph.types.organization import Organization
-from graph.types.record import RecordStatus, TrainingRecord
+from graph.types.record import TrainingRecord
 from resolvers import enrollments, progress, records
 from resolvers import notifications as inbox
 from resolvers import users as user_resolvers
-from resolvers.status import Status
-from store import records as record_store
 from store import users
 
 if TYPE_CHECKING:
-    from graph.types.assignment import CredentialAssignment, CredentialStatus
-
-Role = strawberry.enum(users.Role, description="What a user may do in their organization.")
+    from graph.types.assignment import CredentialAssignment
 
 
 @entity
@@ -68,8 +64,7 @@ class User(Node):
     async def credentials(
         self,
         info: Info,
-        status: Annotated[CredentialStatus, strawberry.lazy("graph.types.assignment")]
-        | None = None,
+        status: Status | None = None,
         as_of: datetime | None = None,
         current: Annotated[bool, strawberry.argument(description=CURRENT)] = False,
         first: int | None = None,
@@ -97,7 +92,7 @@ class User(Node):
         self,
         info: Info,
         status: RecordStatus | None = None,
-        type: TrainingRecordType | None = None,
+        type: RecordType | None = None,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[TrainingRecord]:
@@ -106,8 +101,8 @@ class User(Node):
             ctx.db,
             ctx.viewer,
             learner=self.record,
-            status=record_store.RecordStatus(status) if status else None,
-            type=record_store.RecordType(type) if type else None,
+            status=status,
+            type=type,
             first=first,
             after=after,
         )

@@ -1,6 +1,6 @@
-from __future__ import annotations
+"""Getting, launching and progressing through courses (`resolvers.enrollments`)."""
 
-from typing import Any
+from __future__ import annotations
 
 import strawberry
 
@@ -9,6 +9,7 @@ from graph.context import Info
 from graph.errors import UserError, attempt
 from graph.types.catalogue import Enrollment
 from resolvers import enrollments
+from store.enrollments import Enrollment as StoredEnrollment
 
 
 @strawberry.input
@@ -19,10 +20,22 @@ class GetCourseInput:
     )
 
 
+@strawberry.type
+class GetCoursePayload:
+    enrollment: Enrollment | None
+    user_errors: list[UserError]
+
+
 @strawberry.input
 class LaunchCourseInput:
     enrollment: strawberry.ID
     assignment: strawberry.ID | None = None
+
+
+@strawberry.type
+class LaunchCoursePayload:
+    enrollment: Enrollment | None
+    user_errors: list[UserError]
 
 
 @strawberry.input
@@ -33,7 +46,7 @@ class ReportCourseProgressInput:
 
 
 @strawberry.type
-class EnrollmentPayload:
+class ReportCourseProgressPayload:
     enrollment: Enrollment | None
     user_errors: list[UserError]
 
@@ -42,64 +55,62 @@ def _assignment(gid: strawberry.ID | None) -> str | None:
     return ids.db_id(gid, expect="CredentialAssignment", field="assignment") if gid else None
 
 
-async def _payload(work: Any) -> EnrollmentPayload:
-    found, errors = await attempt(work)
-    return EnrollmentPayload(
-        enrollment=Enrollment.from_record(found) if found else None, user_errors=errors
-    )
+def _enrollment(gid: strawberry.ID) -> str:
+    return ids.db_id(gid, expect="Enrollment", field="enrollment")
+
+
+def _shown(found: StoredEnrollment | None) -> Enrollment | None:
+    return Enrollment.from_record(found) if found else None
 
 
 @strawberry.type
-class CourseMutations:
+class EnrollmentMutations:
     @strawberry.mutation(
         description="Your instance of a course: the one in your account if there is one "
         '("Launch"), else a new one ("Get Course").'
     )
-    async def get_course(self, info: Info, input: GetCourseInput) -> EnrollmentPayload:
+    async def get_course(self, info: Info, input: GetCourseInput) -> GetCoursePayload:
         ctx = info.context
-
-        async def work() -> Any:
-            return await enrollments.get_course(
+        found, errors = await attempt(
+            lambda: enrollments.get_course(
                 ctx.db,
                 ctx.viewer,
                 course_id=ids.db_id(input.course, expect="Course", field="course"),
                 assignment_id=_assignment(input.assignment),
                 now=ctx.now,
             )
-
-        return await _payload(work())
+        )
+        return GetCoursePayload(enrollment=_shown(found), user_errors=errors)
 
     @strawberry.mutation(description="Open the course player on your enrollment.")
-    async def launch_course(self, info: Info, input: LaunchCourseInput) -> EnrollmentPayload:
+    async def launch_course(self, info: Info, input: LaunchCourseInput) -> LaunchCoursePayload:
         ctx = info.context
-
-        async def work() -> Any:
-            return await enrollments.launch_course(
+        found, errors = await attempt(
+            lambda: enrollments.launch_course(
                 ctx.db,
                 ctx.viewer,
-                enrollment_id=ids.db_id(input.enrollment, expect="Enrollment", field="enrollment"),
+                enrollment_id=_enrollment(input.enrollment),
                 assignment_id=_assignment(input.assignment),
                 now=ctx.now,
             )
-
-        return await _payload(work())
+        )
+        return LaunchCoursePayload(enrollment=_shown(found), user_errors=errors)
 
     @strawberry.mutation(
         description="The course player's report. A completion updates your credentials at once."
     )
     async def report_course_progress(
         self, info: Info, input: ReportCourseProgressInput
-    ) -> EnrollmentPayload:
+    ) -> ReportCourseProgressPayload:
         ctx = info.context
-
-        async def work() -> Any:
-            return await enrollments.report_progress(
+        found, errors = await attempt(
+            lambda: enrollments.report_progress(
                 ctx.db,
                 ctx.viewer,
-                enrollment_id=ids.db_id(input.enrollment, expect="Enrollment", field="enrollment"),
+                enrollment_id=_enrollment(input.enrollment),
                 progress=input.progress,
                 completed=input.completed,
                 now=ctx.now,
             )
-
-        return await _payload(work())
+        )
+        return ReportCourseProgressPayload(enrollment=_shown(found), user_errors=errors)

@@ -1,0 +1,61 @@
+"""The API's enums are the domain's own, exposed as-is: each is registered here under its
+GraphQL name, so a field annotated with `Status` shows as `CredentialStatus` and a resolver
+receives and returns the very value the domain uses, with no translation in between. Import
+them from here: that is what registers them before a type uses them."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from resolvers.criteria import Operator, RequirementKind
+from resolvers.errors import Code
+from resolvers.listing import SortField
+from resolvers.periods import PeriodUnit
+from resolvers.records import LessonStatus
+from resolvers.status import Status
+from resolvers.tasks import TaskAction, TaskState
+from store.courses import CourseKind
+from store.enrollments import EnrollmentStatus
+from store.notifications import NotificationKind
+from store.records import RecordStatus, RecordType
+from store.users import Role
+
+__all__ = [
+    "Code",
+    "CourseKind",
+    "EnrollmentStatus",
+    "LessonStatus",
+    "NotificationKind",
+    "Operator",
+    "PeriodUnit",
+    "RecordStatus",
+    "RecordType",
+    "RequirementKind",
+    "Role",
+    "SortField",
+    "Status",
+    "TaskAction",
+    "TaskState",
+]
+
+EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
+    (Code, "ErrorCode", "Stable codes for every failure."),
+    (CourseKind, None, "A course or a learning path."),
+    (EnrollmentStatus, None, None),
+    (LessonStatus, None, "Only an empty, PASSED, COMPLETED or NOT_APPLICABLE status counts."),
+    (NotificationKind, None, None),
+    (Operator, "CriteriaOperator", None),
+    (PeriodUnit, None, "Calendar unit of a period."),
+    (RecordStatus, "TrainingRecordStatus", None),
+    (RecordType, "TrainingRecordType", None),
+    (RequirementKind, None, None),
+    (Role, None, "What a user may do in their organization."),
+    (SortField, "AssignmentOrderField", None),
+    (Status, "CredentialStatus", None),
+    (TaskAction, None, "What the task's button does."),
+    (TaskState, None, None),
+]
+for enum, name, description in EXPOSED:
+    strawberry.enum(enum, name=name, description=description)
