@@ -12,11 +12,11 @@ from strawberry.types import Info as StrawberryInfo
 
 from graph.freshness import Freshness, Moment
 from graph.gate import Prepared
+from graph.loaders import Loaders
 from graph.settings import Settings
 from resolvers.auth import Session, require_viewer
 from resolvers.clock import Clock, as_utc
 from resolvers.errors import DomainError
-from resolvers.loaders import Loaders
 from store.database import Database
 from store.users import User
 

@@ -13,13 +13,12 @@ from resolvers.criteria import Operator, RequirementKind
 from resolvers.errors import Code
 from resolvers.listing import SortField
 from resolvers.periods import PeriodUnit
-from resolvers.records import LessonStatus
 from resolvers.status import Status
 from resolvers.tasks import TaskAction, TaskState
 from store.courses import CourseKind
 from store.enrollments import EnrollmentStatus
 from store.notifications import NotificationKind
-from store.records import RecordStatus, RecordType
+from store.records import LessonStatus, RecordStatus, RecordType
 from store.users import Role
 
 __all__ = [

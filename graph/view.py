@@ -28,7 +28,6 @@ from graph.schema import Schema
 from graph.sharing import Answer, SharedAnswers
 from resolvers.auth import Session, authenticate
 from resolvers.errors import Code, DomainError
-from store import organizations
 from store.errors import Unavailable
 from store.users import Role
 
@@ -279,8 +278,6 @@ class GraphQLView(GraphQL[Context, None]):
                 sub_response.headers["ETag"] = key.tag(answer.until)
         if media.never_executed(request.scope, result.data, result.errors):
             sub_response.status_code = 400
-        if prepared is not None and prepared.kind is OperationType.MUTATION and session:
-            await organizations.touch(context.db, id=session.user.org_id)
         return result
 
     def _with_persisted_query(

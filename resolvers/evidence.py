@@ -22,8 +22,15 @@ from typing import Protocol, TypeGuard
 
 from resolvers.criteria import LeafState, Proof, RecordType, Requirement, RequirementKind
 from store.enrollments import Enrollment, EnrollmentStatus
+from store.records import LessonStatus, RecordStatus
 
-ACCEPTED_LESSON_STATUSES = {None, "", "PASSED", "COMPLETED", "NOT_APPLICABLE"}
+ACCEPTED_LESSON_STATUSES = {
+    None,
+    "",
+    LessonStatus.PASSED,
+    LessonStatus.COMPLETED,
+    LessonStatus.NOT_APPLICABLE,
+}
 
 
 class RecordFacts(Protocol):
@@ -79,7 +86,9 @@ def matches(record: RecordFacts, leaf: Requirement) -> bool:
 
 
 def counts(record: RecordFacts) -> bool:
-    return record.status == "APPROVED" and record.lesson_status in ACCEPTED_LESSON_STATUSES
+    return (
+        record.status == RecordStatus.APPROVED and record.lesson_status in ACCEPTED_LESSON_STATUSES
+    )
 
 
 @dataclass(frozen=True, slots=True)

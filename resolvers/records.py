@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from resolvers import criteria, documents
@@ -27,18 +26,10 @@ from store.assignments import Assignment
 from store.database import Database
 from store.errors import Conflict
 from store.notifications import NotificationKind, SubjectType
-from store.records import Record, RecordStatus, RecordType
+from store.records import LessonStatus, Record, RecordStatus, RecordType
 from store.users import User
 
 MAX_NOTE = 2_000
-
-
-class LessonStatus(StrEnum):
-    PASSED = "PASSED"
-    COMPLETED = "COMPLETED"
-    NOT_APPLICABLE = "NOT_APPLICABLE"
-    INCOMPLETE = "INCOMPLETE"
-    FAILED = "FAILED"
 
 
 @dataclass
@@ -106,7 +97,7 @@ async def submit(
         await notifications.notify(
             db,
             org_id=org_id,
-            user_ids=await notifications.admins_of(db, org_id=org_id),
+            user_ids=await users.admin_ids(db, org_id=org_id),
             kind=NotificationKind.RECORD_SUBMITTED,
             subject_type=SubjectType.TRAINING_RECORD,
             subject_id=record.id,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from resolvers.auth import can_see_user, require_admin
 from resolvers.errors import Code, DomainError
-from resolvers.loaders import Loaders
 from store import organizations, users
 from store.database import Database
 from store.errors import Conflict
@@ -105,6 +105,8 @@ async def find_for_token(db: Database, *, email: str, org_name: str | None = Non
     return found[0]
 
 
-async def visible_user(viewer: User, loaders: Loaders, id: str) -> User | None:
-    user = await loaders.users_by_id.load(id)
+async def visible_user(
+    viewer: User, load: Callable[[str], Awaitable[User | None]], id: str
+) -> User | None:
+    user = await load(id)
     return user if user is not None and can_see_user(viewer, user) else None

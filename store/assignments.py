@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.errors import BulkWriteError
 
+from store import organizations
 from store.database import Database
 from store.errors import boundary
 from store.ids import new, oid, oids, owned
@@ -184,7 +185,10 @@ async def insert_many(db: Database, *, cycles: list[Assignment]) -> list[Assignm
         if len(duplicate) != len(error.details["writeErrors"]):
             raise
         failed = {e["index"] for e in duplicate}
-    return [cycle for i, cycle in enumerate(cycles) if i not in failed]
+    inserted = [cycle for i, cycle in enumerate(cycles) if i not in failed]
+    for org_id in {cycle.org_id for cycle in inserted}:
+        await organizations.touch(db, id=org_id)
+    return inserted
 
 
 @boundary
@@ -238,7 +242,10 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
         {"orgId": oid(was.org_id), "_id": oid(was.id), "rev": was.rev or {"$in": [0, None]}},
         {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}},
     )
-    return result.modified_count == 1
+    if result.modified_count != 1:
+        return False
+    await organizations.touch(db, id=was.org_id)
+    return True
 
 
 @boundary

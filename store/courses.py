@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from store import organizations
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned
@@ -65,6 +66,7 @@ async def create(
         "createdAt": now,
     }
     result = await db.db.courses.insert_one(doc)  # a title already used raises `Conflict`
+    await organizations.touch(db, id=org_id)
     return Course.from_doc({**doc, "_id": result.inserted_id})
 
 

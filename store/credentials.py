@@ -13,6 +13,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from store import organizations
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, owned
@@ -117,6 +118,7 @@ async def create(
         "archivedAt": None,
     }
     result = await db.db.credentials.insert_one(doc)
+    await organizations.touch(db, id=org_id)
     return Credential.from_doc({**doc, "_id": result.inserted_id})
 
 
@@ -146,7 +148,7 @@ async def update(
         change,
         return_document=ReturnDocument.AFTER,
     )
-    return Credential.from_doc(doc) if doc else None
+    return await _changed(db, doc)
 
 
 @boundary
@@ -156,7 +158,15 @@ async def archive(db: Database, *, org_id: str, id: str, now: datetime) -> Crede
         [{"$set": {"archivedAt": {"$ifNull": ["$archivedAt", now]}, "updatedAt": now}}],
         return_document=ReturnDocument.AFTER,
     )
-    return Credential.from_doc(doc) if doc else None
+    return await _changed(db, doc)
+
+
+async def _changed(db: Database, doc: dict[str, Any] | None) -> Credential | None:
+    """The credential a write changed (None: it matched nothing), its organization touched."""
+    if doc is None:
+        return None
+    await organizations.touch(db, id=str(doc["orgId"]))
+    return Credential.from_doc(doc)
 
 
 @boundary

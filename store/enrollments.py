@@ -14,6 +14,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from store import organizations
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned
@@ -74,6 +75,16 @@ async def open_or_create(
         # A concurrent call inserted it between our lookup and insert: it is there now.
         doc = await db.db.enrollments.find_one(key)
     assert doc is not None, "the open instance another call inserted is never deleted"
+    changed = await _changed(db, doc)  # it may have been inserted
+    assert changed is not None
+    return changed
+
+
+async def _changed(db: Database, doc: dict[str, Any] | None) -> Enrollment | None:
+    """The enrollment a write changed (None: it matched nothing), its organization touched."""
+    if doc is None:
+        return None
+    await organizations.touch(db, id=str(doc["orgId"]))
     return Enrollment.from_doc(doc)
 
 
@@ -112,7 +123,7 @@ async def launch(db: Database, *, org_id: str, id: str, now: datetime) -> Enroll
         ],
         return_document=ReturnDocument.AFTER,
     )
-    return Enrollment.from_doc(doc) if doc else None
+    return await _changed(db, doc)
 
 
 @boundary
@@ -131,7 +142,7 @@ async def report(
         [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}],
         return_document=ReturnDocument.AFTER,
     )
-    return Enrollment.from_doc(doc) if doc else None
+    return await _changed(db, doc)
 
 
 @boundary

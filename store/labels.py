@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from store import organizations
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, owned
@@ -33,6 +34,7 @@ async def create(db: Database, *, org_id: str, name: str, now: datetime) -> Labe
     """Insert a label; a name already used (in any letter case) raises `Conflict`."""
     doc = {"orgId": oid(org_id), "name": name, "key": name.casefold(), "createdAt": now}
     result = await db.db.labels.insert_one(doc)
+    await organizations.touch(db, id=org_id)
     return Label(id=str(result.inserted_id), org_id=org_id, name=name, created_at=now)
 
 

@@ -48,5 +48,7 @@ async def delete(db: Database, *, id: str) -> None:
 
 @boundary
 async def touch(db: Database, *, id: str) -> None:
-    """Advance the organization's data version after a write, so cached answers go stale."""
+    """Advance the organization's data version: every store function that changed something of
+    the organization calls it after its write, so answers kept under the old version (ETags,
+    shared answers) go stale whoever wrote — a mutation, start-up repair or the CLI."""
     await db.db.organizations.update_one({"_id": oid(id)}, {"$inc": {"dataVersion": 1}})

@@ -13,9 +13,18 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from store import organizations
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned
+
+
+class LessonStatus(StrEnum):
+    PASSED = "PASSED"
+    COMPLETED = "COMPLETED"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    INCOMPLETE = "INCOMPLETE"
+    FAILED = "FAILED"
 
 
 class RecordType(StrEnum):
@@ -140,6 +149,7 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
     if stored["status"] != RecordStatus.PENDING.value:
         stored["settled"] = False
     result = await db.db.records.insert_one(stored)
+    await organizations.touch(db, id=str(stored["orgId"]))
     return Record.from_doc({**stored, "_id": result.inserted_id})
 
 
@@ -210,7 +220,10 @@ async def review(
         },
         return_document=ReturnDocument.AFTER,
     )
-    return Record.from_doc(doc) if doc else None
+    if doc is None:
+        return None
+    await organizations.touch(db, id=org_id)
+    return Record.from_doc(doc)
 
 
 def _query(

@@ -1,4 +1,5 @@
-"""Imports point one way: graph -> resolvers -> store."""
+"""The layers hold: imports point one way (graph -> resolvers -> store); only graph knows
+GraphQL; graph calls resolvers, never a store function; the clock is read in one place."""
 
 from __future__ import annotations
 
@@ -34,9 +35,59 @@ def test_imports_point_one_way(package):
     assert offenders == {}
 
 
-def test_store_knows_nothing_of_graphql():
-    for path in (ROOT / "store").rglob("*.py"):
+@pytest.mark.parametrize("package", ["resolvers", "store"])
+def test_only_graph_knows_graphql(package):
+    for path in (ROOT / package).rglob("*.py"):
         assert not imported_packages(path) & {"strawberry", "graphql"}, path
+
+
+# Where graph may call into store directly: the composition roots, which open the database and
+# start the embedded server that everything else is given, and the shape of a database id,
+# which global ids wrap.
+STORE_CALLERS = {
+    "graph/app.py": {"store.database.open_database"},
+    "graph/cli.py": {
+        "store.database.connect",
+        "store.database.open_database",
+        "store.embedded.acquire",
+        "store.embedded.supervise",
+    },
+    "graph/ids.py": {"store.ids.is_valid"},
+}
+
+
+def store_calls(path: Path) -> set[str]:
+    """The store functions a module calls (classes — types, enums, errors — are its to use)."""
+    tree = ast.parse(path.read_text())
+    modules: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] != "store":
+                continue
+            for alias in node.names:
+                if node.module == "store":
+                    modules[alias.asname or alias.name] = f"store.{alias.name}"
+                else:
+                    names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    called = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if func.value.id in modules and not func.attr[0].isupper():
+                called.add(f"{modules[func.value.id]}.{func.attr}")
+        elif isinstance(func, ast.Name) and func.id in names and not func.id[0].isupper():
+            called.add(names[func.id])
+    return called
+
+
+def test_graph_calls_resolvers_never_a_store_function():
+    calls = {
+        str(path.relative_to(ROOT)): store_calls(path) for path in (ROOT / "graph").rglob("*.py")
+    }
+    assert {path: found for path, found in calls.items() if found} == STORE_CALLERS
 
 
 def test_secantus_is_never_imported():

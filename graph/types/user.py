@@ -47,7 +47,7 @@ class User(Node):
     @classmethod
     async def load(cls, info: Info, db_id: str) -> Self | None:
         ctx = info.context
-        user = await user_resolvers.visible_user(ctx.viewer, ctx.loaders, db_id)
+        user = await user_resolvers.visible_user(ctx.viewer, ctx.loaders.users_by_id.load, db_id)
         return cls.from_record(user) if user else None
 
     @strawberry.field

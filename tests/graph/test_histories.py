@@ -30,12 +30,13 @@ from resolvers.cycles import Facts, timeline
 from resolvers.documents import IncomingFile
 from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
-from resolvers.records import LessonStatus, Submission
+from resolvers.records import Submission
 from resolvers.status import Status
 from store import assignments, credentials, scopes
 from store import enrollments as enrollment_store
 from store import records as record_store
 from store.courses import CourseKind
+from store.records import LessonStatus
 from store.users import Role
 from tests.helpers import PDF
 from tests.histories import (

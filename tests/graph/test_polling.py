@@ -86,6 +86,25 @@ async def test_a_learners_write_changes_the_administrators_tag(api, http, org):
     assert after.status_code == 200
 
 
+async def test_a_write_that_changes_nothing_keeps_the_tag(http, org):
+    """The data version advances where the store writes, and only when something changed: a
+    mutation that finds nothing to do, or is refused, leaves every poll's answer standing."""
+    token = org.token(org.admin)
+    before = (await post(http, LABELS, token)).headers["etag"]
+    nothing_unread = "mutation { markNotificationsRead(input: {all: true}) { marked } }"
+    marked = await post(http, nothing_unread, token)
+    assert marked.json()["data"]["markNotificationsRead"] == {"marked": 0}
+    assert (await post(http, LABELS, token, **{"If-None-Match": before})).status_code == 304
+
+    created = await post(http, CREATE_LABEL, token)
+    assert created.json()["data"]["createLabel"]["label"] is not None
+    between = (await post(http, LABELS, token)).headers["etag"]
+    assert between != before
+    refused = await post(http, CREATE_LABEL, token)  # the same name again
+    assert refused.json()["data"]["createLabel"]["label"] is None
+    assert (await post(http, LABELS, token, **{"If-None-Match": between})).status_code == 304
+
+
 async def test_a_clock_dependent_tag_moves_with_time(api, http, org, clock):
     c = await course(api, org, "C")
     cred = await credential(api, org, "A", {"course": c})
