@@ -54,7 +54,7 @@ async def assign(
     """Assign to each learner, once: an open or still valid cycle is returned as it is."""
     admin = require_admin(viewer)
     org_id = admin.org_id
-    (credential,) = await credentials.get_many(db, org_id=org_id, ids=[credential_id]) or (None,)
+    credential = await credentials.get(db, org_id=org_id, id=credential_id)
     if credential is None:
         raise invalid(Code.UNKNOWN_CREDENTIAL, "no such credential", "credential")
     if credential.archived_at is not None:
@@ -271,9 +271,7 @@ async def startable(
     Every learner action taken for an assignment (getting or launching a course, submitting a
     record) goes through here, so `NOT_STARTED_YET` means the same everywhere.
     """
-    (assignment,) = await assignments.get_many(db, org_id=learner.org_id, ids=[assignment_id]) or (
-        None,
-    )
+    assignment = await assignments.get(db, org_id=learner.org_id, id=assignment_id)
     if assignment is None or assignment.learner_id != learner.id:
         raise not_found("the assignment", field="assignment")
     if now < assignment.start_date:

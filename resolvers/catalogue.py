@@ -6,7 +6,7 @@ from datetime import datetime
 
 from resolvers.auth import require_admin
 from resolvers.errors import Code, invalid
-from resolvers.pages import Page, decode, encode, page_size
+from resolvers.pages import Page, encode, keyset
 from resolvers.text import required
 from store import courses, labels
 from store.courses import Course, CourseKind
@@ -45,7 +45,7 @@ async def create_course(
         raise invalid(
             Code.OUT_OF_RANGE, f"clockHours is between 0 and {MAX_CLOCK_HOURS}", "clockHours"
         )
-    if label_id is not None and not await labels.get_many(db, org_id=admin.org_id, ids=[label_id]):
+    if label_id is not None and await labels.get(db, org_id=admin.org_id, id=label_id) is None:
         raise invalid(Code.UNKNOWN_LABEL, "no such label", "label")
     if kind is CourseKind.COURSE and course_ids:
         raise invalid(Code.WRONG_COURSE_KIND, "only a learning path has courses", "courses")
@@ -91,8 +91,7 @@ async def _check_path(db: Database, org_id: str, course_ids: list[str]) -> None:
 async def course_page(
     db: Database, viewer: User, *, first: int | None, after: str | None
 ) -> Page[Course]:
-    size = page_size(first)
-    last = decode(after, parts=1)[0] if after is not None else None
+    size, last = keyset(first, after)
     fetched = await courses.list_page(db, org_id=viewer.org_id, after=last, limit=size + 1)
     total = await courses.count(db, org_id=viewer.org_id)
     return Page.of(fetched, size, total, lambda c: encode(c.id))

@@ -10,7 +10,7 @@ from resolvers import criteria
 from resolvers.auth import require_admin
 from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
 from resolvers.errors import Code, invalid, not_found
-from resolvers.pages import Page, decode, encode, page_size
+from resolvers.pages import Page, encode, keyset
 from resolvers.periods import Period
 from resolvers.progress import visible_credential
 from resolvers.text import bounded, required, url
@@ -222,7 +222,7 @@ async def update_credential(
 ) -> Credential:
     """Edit in place; criteria or period changes make a new version for future assignments."""
     admin = require_admin(viewer)
-    (current,) = await credentials.get_many(db, org_id=admin.org_id, ids=[id]) or (None,)
+    current = await credentials.get(db, org_id=admin.org_id, id=id)
     if current is None:
         raise not_found("the credential", field="id")
     if current.archived_at is not None:
@@ -278,8 +278,7 @@ async def credential_page(
     db: Database, viewer: User, *, include_archived: bool, first: int | None, after: str | None
 ) -> Page[Credential]:
     """Administrators page through all; a learner sees the credentials assigned to them."""
-    size = page_size(first)
-    last = decode(after, parts=1)[0] if after is not None else None
+    size, last = keyset(first, after)
     if viewer.is_admin:
         fetched = await credentials.list_page(
             db, org_id=viewer.org_id, include_archived=include_archived, after=last, limit=size + 1

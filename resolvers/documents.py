@@ -158,7 +158,7 @@ async def open_for(
     db: Database, viewer: User, record_id: str
 ) -> tuple[Document, AsyncIterator[bytes]] | None:
     """A record's document for the learner and their administrators; None for anyone else."""
-    (record,) = await records.get_many(db, org_id=viewer.org_id, ids=[record_id]) or (None,)
+    record = await records.get(db, org_id=viewer.org_id, id=record_id)
     if record is None or record.document is None:
         return None
     if not owns_or_administers(viewer, record.learner_id):

@@ -9,7 +9,7 @@ from resolvers.auth import require_learner_access, require_viewer
 from resolvers.cycles import window
 from resolvers.errors import Code, invalid, not_found
 from resolvers.evidence import Window
-from resolvers.pages import Page, decode, encode, page_size
+from resolvers.pages import Page, encode, keyset
 from store import courses, enrollments
 from store.courses import Course, CourseKind
 from store.database import Database
@@ -28,7 +28,7 @@ async def get_course(
     """The learner's instance of the course: the open one, else a completed one that still
     counts, else a new one ("Get Course" when there is none, "Launch" when there is)."""
     learner = require_viewer(viewer)
-    (course,) = await courses.get_many(db, org_id=learner.org_id, ids=[course_id]) or (None,)
+    course = await courses.get(db, org_id=learner.org_id, id=course_id)
     if course is None:
         raise invalid(Code.UNKNOWN_COURSE, "no such course", "course")
     window = await _assignment_window(db, learner, assignment_id, course, now)
@@ -72,12 +72,16 @@ async def _assignment_window(
 
 async def _own(db: Database, viewer: User | None, enrollment_id: str) -> tuple[User, Enrollment]:
     user = require_viewer(viewer)
-    (enrollment,) = await enrollments.get_many(db, org_id=user.org_id, ids=[enrollment_id]) or (
-        None,
-    )
+    enrollment = await enrollments.get(db, org_id=user.org_id, id=enrollment_id)
     if enrollment is None or enrollment.learner_id != user.id:
         raise not_found("the enrollment", field="enrollment")
     return user, enrollment
+
+
+async def _course_of(db: Database, learner: User, enrollment: Enrollment) -> Course:
+    course = await courses.get(db, org_id=learner.org_id, id=enrollment.course_id)
+    assert course is not None, "an enrollment's course is in its organization; none is deleted"
+    return course
 
 
 async def launch_course(
@@ -91,7 +95,7 @@ async def launch_course(
     """Open the course player; launched for an assignment, only once that may start."""
     learner, enrollment = await _own(db, viewer, enrollment_id)
     if assignment_id is not None:
-        (course,) = await courses.get_many(db, org_id=learner.org_id, ids=[enrollment.course_id])
+        course = await _course_of(db, learner, enrollment)
         await _assignment_window(db, learner, assignment_id, course, now)
     launched = await enrollments.launch(db, org_id=learner.org_id, id=enrollment.id, now=now)
     assert launched is not None
@@ -112,7 +116,7 @@ async def report_progress(
     learner, enrollment = await _own(db, viewer, enrollment_id)
     if not 0 <= progress <= 1:
         raise invalid(Code.OUT_OF_RANGE, "progress is between 0 and 1", "progress")
-    (course,) = await courses.get_many(db, org_id=learner.org_id, ids=[enrollment.course_id])
+    course = await _course_of(db, learner, enrollment)
     if course.kind is CourseKind.LEARNING_PATH:
         raise invalid(
             Code.PATH_COMPLETES_THROUGH_COURSES,
@@ -161,8 +165,7 @@ async def learner_enrollments(
     db: Database, viewer: User, learner: User | None, *, first: int | None, after: str | None
 ) -> Page[Enrollment]:
     learner = require_learner_access(viewer, learner)
-    size = page_size(first)
-    last = decode(after, parts=1)[0] if after is not None else None
+    size, last = keyset(first, after)
     fetched = await enrollments.page_for_learner(
         db, org_id=learner.org_id, learner_id=learner.id, after=last, limit=size + 1
     )

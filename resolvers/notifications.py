@@ -6,7 +6,7 @@ from datetime import datetime
 
 from resolvers.auth import require_viewer
 from resolvers.errors import Code, forbidden, invalid
-from resolvers.pages import Page, decode, encode, page_size
+from resolvers.pages import Page, encode, keyset
 from store import notifications
 from store.database import Database
 from store.notifications import Notification
@@ -26,8 +26,7 @@ async def inbox(
 ) -> Page[Notification]:
     if owner.id != viewer.id:
         raise forbidden("notifications are visible to their user only")
-    size = page_size(first)
-    last = decode(after, parts=1)[0] if after is not None else None
+    size, last = keyset(first, after)
     mine = {"org_id": viewer.org_id, "user_id": viewer.id}
     fetched = await notifications.page(
         db, **mine, unread_only=unread_only, after=last, limit=size + 1

@@ -47,6 +47,19 @@ def decode(cursor: str, *, parts: int) -> list[str]:
     return values
 
 
+def keyset(first: int | None, after: str | None) -> tuple[int, str | None]:
+    """A page by id: its size, and the id it continues after."""
+    return page_size(first), decode(after, parts=1)[0] if after is not None else None
+
+
+def dated_keyset(first: int | None, after: str | None) -> tuple[int, tuple[datetime, str] | None]:
+    """A page by a date then id: its size, and the (date, id) it continues after."""
+    if after is None:
+        return page_size(first), None
+    value, last_id = decode(after, parts=2)
+    return page_size(first), (decode_datetime(value), last_id)
+
+
 def decode_datetime(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)

@@ -11,7 +11,7 @@ from resolvers import kept, listing
 from resolvers.auth import require_admin, require_learner_access
 from resolvers.cycles import Assessment, Facts, Policy, timeline
 from resolvers.listing import Criteria, SortField
-from resolvers.pages import Page, decode, decode_datetime, encode, page_size
+from resolvers.pages import Page, dated_keyset, encode
 from resolvers.status import Status, Timeline
 from store import assignments
 from store.assignments import Assignment
@@ -92,11 +92,7 @@ async def assignment_page(
 ) -> Listed:
     """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`; kept
     between requests (`resolvers.kept`) when they are the organization's (`org_id`)."""
-    size = page_size(first)
-    key = None
-    if after is not None:
-        value, last_id = decode(after, parts=2)
-        key = (decode_datetime(value), last_id)
+    size, key = dated_keyset(first, after)
     scope = listing.scope_of(criteria)
     items, total, changes = kept.page(
         None if org_id is None else (org_id, scope),

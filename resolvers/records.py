@@ -18,7 +18,7 @@ from resolvers.auth import owns_or_administers, require_admin, require_viewer
 from resolvers.clock import within_range
 from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
-from resolvers.pages import Page, decode, decode_datetime, encode, page_size
+from resolvers.pages import Page, dated_keyset, encode
 from resolvers.text import bounded, required
 from store import courses, labels, notifications, organizations, records, users
 from store import documents as document_store
@@ -150,7 +150,7 @@ async def _validated(
     title = s.title if s.title is not None else (leaf.title if leaf else "")
     expected_label = await _default_label(db, org_id, leaf) if leaf else None
     label_id = s.label_id or expected_label
-    if s.label_id and not await labels.get_many(db, org_id=org_id, ids=[s.label_id]):
+    if s.label_id and await labels.get(db, org_id=org_id, id=s.label_id) is None:
         raise invalid(Code.UNKNOWN_LABEL, "no such label", "label")
     if leaf is not None:
         _check_match(s, leaf, expected_label)
@@ -220,7 +220,7 @@ async def _learner(db: Database, submitter: User, learner_id: str | None) -> Use
         return submitter
     if not submitter.is_admin:
         raise forbidden("a learner may only submit their own training")
-    (learner,) = await users.get_many(db, org_id=submitter.org_id, ids=[learner_id]) or (None,)
+    learner = await users.get(db, org_id=submitter.org_id, id=learner_id)
     if learner is None:
         raise invalid(Code.UNKNOWN_LEARNER, "no such learner", "learner")
     return learner
@@ -260,14 +260,14 @@ async def _default_label(db: Database, org_id: str, leaf: criteria.Requirement) 
         return leaf.label_id
     if leaf.course_id is None:
         return None
-    (course,) = await courses.get_many(db, org_id=org_id, ids=[leaf.course_id]) or (None,)
+    course = await courses.get(db, org_id=org_id, id=leaf.course_id)
     return course.label_id if course else None
 
 
 async def _resubmitted(db: Database, learner: User, record_id: str | None) -> Record | None:
     if record_id is None:
         return None
-    (previous,) = await records.get_many(db, org_id=learner.org_id, ids=[record_id]) or (None,)
+    previous = await records.get(db, org_id=learner.org_id, id=record_id)
     if previous is None or previous.learner_id != learner.id:
         raise not_found("the record", field="resubmits")
     if previous.status is not RecordStatus.DECLINED:
@@ -302,7 +302,7 @@ async def review(
         now=now,
     )
     if decided is None:
-        if await records.get_many(db, org_id=admin.org_id, ids=[record_id]):
+        if await records.get(db, org_id=admin.org_id, id=record_id) is not None:
             raise invalid(Code.ALREADY_REVIEWED, "this record has already been reviewed", "record")
         raise not_found("the record", field="record")
     await _decided(db, decided, now)
@@ -358,11 +358,7 @@ async def record_page(
     if learner is not None and not owns_or_administers(viewer, learner.id):
         raise forbidden("a learner may only see their own records")
     learner_id = learner.id if learner is not None else (None if viewer.is_admin else viewer.id)
-    size = page_size(first)
-    key = None
-    if after is not None:
-        at, last_id = decode(after, parts=2)
-        key = (decode_datetime(at), last_id)
+    size, key = dated_keyset(first, after)
     fetched = await records.page(
         db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type, after=key,
         limit=size + 1,

@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import new, oid, oids, owned
+from store.ids import new, oid, oids, owned, owned_one
 
 DUPLICATE_KEY = 11000
 
@@ -189,6 +189,12 @@ async def insert_many(db: Database, *, cycles: list[Assignment]) -> list[Assignm
     for org_id in {cycle.org_id for cycle in inserted}:
         await organizations.touch(db, id=org_id)
     return inserted
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Assignment | None:
+    doc = await owned_one(db.db.assignments, org_id=org_id, id=id)
+    return Assignment.from_doc(doc) if doc else None
 
 
 @boundary

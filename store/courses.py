@@ -10,7 +10,7 @@ from typing import Any
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids, owned
+from store.ids import oid, oids, owned, owned_one
 
 
 class CourseKind(StrEnum):
@@ -68,6 +68,12 @@ async def create(
     result = await db.db.courses.insert_one(doc)  # a title already used raises `Conflict`
     await organizations.touch(db, id=org_id)
     return Course.from_doc({**doc, "_id": result.inserted_id})
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Course | None:
+    doc = await owned_one(db.db.courses, org_id=org_id, id=id)
+    return Course.from_doc(doc) if doc else None
 
 
 @boundary

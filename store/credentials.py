@@ -16,7 +16,7 @@ from pymongo import ReturnDocument
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, owned
+from store.ids import oid, owned, owned_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +167,12 @@ async def _changed(db: Database, doc: dict[str, Any] | None) -> Credential | Non
         return None
     await organizations.touch(db, id=str(doc["orgId"]))
     return Credential.from_doc(doc)
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Credential | None:
+    doc = await owned_one(db.db.credentials, org_id=org_id, id=id)
+    return Credential.from_doc(doc) if doc else None
 
 
 @boundary

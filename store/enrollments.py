@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids, owned
+from store.ids import oid, oids, owned, owned_one
 
 
 class EnrollmentStatus(StrEnum):
@@ -86,6 +86,12 @@ async def _changed(db: Database, doc: dict[str, Any] | None) -> Enrollment | Non
         return None
     await organizations.touch(db, id=str(doc["orgId"]))
     return Enrollment.from_doc(doc)
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Enrollment | None:
+    doc = await owned_one(db.db.enrollments, org_id=org_id, id=id)
+    return Enrollment.from_doc(doc) if doc else None
 
 
 @boundary

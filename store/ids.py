@@ -30,6 +30,13 @@ def oids(values: Iterable[str]) -> list[ObjectId]:
     return [o for o in map(oid, values) if o is not None]
 
 
+async def owned_one(
+    collection: AsyncCollection[dict[str, Any]], *, org_id: str, id: str
+) -> dict[str, Any] | None:
+    """The organization's document with this id, if there is one."""
+    return await collection.find_one({"orgId": oid(org_id), "_id": oid(id)})
+
+
 async def owned(
     collection: AsyncCollection[dict[str, Any]], *, org_id: str, ids: Iterable[str]
 ) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, owned
+from store.ids import oid, owned, owned_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,12 @@ async def create(db: Database, *, org_id: str, name: str, now: datetime) -> Labe
     result = await db.db.labels.insert_one(doc)
     await organizations.touch(db, id=org_id)
     return Label(id=str(result.inserted_id), org_id=org_id, name=name, created_at=now)
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Label | None:
+    doc = await owned_one(db.db.labels, org_id=org_id, id=id)
+    return Label.from_doc(doc) if doc else None
 
 
 @boundary

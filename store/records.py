@@ -16,7 +16,7 @@ from pymongo import ReturnDocument
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, oids, owned
+from store.ids import oid, oids, owned, owned_one
 
 
 class LessonStatus(StrEnum):
@@ -166,6 +166,12 @@ async def by_idempotency_key(
             "idempotencyKey": key,
         }
     )
+    return Record.from_doc(doc) if doc else None
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Record | None:
+    doc = await owned_one(db.db.records, org_id=org_id, id=id)
     return Record.from_doc(doc) if doc else None
 
 

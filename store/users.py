@@ -10,7 +10,7 @@ from typing import Any
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, owned
+from store.ids import oid, owned, owned_one
 
 
 class Role(StrEnum):
@@ -62,6 +62,12 @@ async def create(
     return User(
         id=str(result.inserted_id), org_id=org_id, email=email, name=name, role=role, created_at=now
     )
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> User | None:
+    doc = await owned_one(db.db.users, org_id=org_id, id=id)
+    return User.from_doc(doc) if doc else None
 
 
 @boundary
