@@ -148,8 +148,9 @@ class Query:
 
     @strawberry.field(
         description="Administrators: the organization's cycles. Status, `dueBefore` (not "
-        "completed, due by then) and `expiringBefore` (valid, lapsing by then) are judged at "
-        "`asOf`; keyset-paginated in `orderBy` order.",
+        "completed, due by then: overdue and not yet available ones included) and "
+        "`expiringBefore` (valid, lapsing by then) are judged at `asOf`; keyset-paginated in "
+        "`orderBy` order (cycles without a validUntil last, first when descending).",
     )
     async def assignments(
         self,
@@ -168,12 +169,19 @@ class Query:
         ctx = info.context
         order = order_by or AssignmentOrder()
         moment = ctx.when(as_of)
+        credential_id = learner_id = None
+        if credential is not None:  # as complianceSummary: a filter names something that is
+            credential_id = ids.db_id(credential, expect="Credential", field="credential")
+            if await ctx.loaders.credentials_by_id.load(credential_id) is None:
+                raise not_found("the credential", field="credential")
+        if learner is not None:
+            learner_id = ids.db_id(learner, expect="User", field="learner")
+            if await ctx.loaders.users_by_id.load(learner_id) is None:
+                raise not_found("the learner", field="learner")
         criteria = Criteria(
             as_of=moment.at,
-            credential_id=ids.db_id(credential, expect="Credential", field="credential")
-            if credential
-            else None,
-            learner_id=ids.db_id(learner, expect="User", field="learner") if learner else None,
+            credential_id=credential_id,
+            learner_id=learner_id,
             status=Status(status) if status else None,
             due_before=as_utc(due_before, field="dueBefore") if due_before else None,
             expiring_before=as_utc(expiring_before, field="expiringBefore")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from resolvers.auth import require_admin
 from resolvers.errors import Code, invalid
-from resolvers.pages import Page, encode, keyset
+from resolvers.pages import Cursors, Page
 from resolvers.text import required
 from store import courses, labels
 from store.courses import Course, CourseKind
@@ -91,10 +91,11 @@ async def _check_path(db: Database, org_id: str, course_ids: list[str]) -> None:
 async def course_page(
     db: Database, viewer: User, *, first: int | None, after: str | None
 ) -> Page[Course]:
-    size, last = keyset(first, after)
+    cursors = Cursors("courses")
+    size, last = cursors.keyset(first, after)
     fetched = await courses.list_page(db, org_id=viewer.org_id, after=last, limit=size + 1)
     total = await courses.count(db, org_id=viewer.org_id)
-    return Page.of(fetched, size, total, lambda c: encode(c.id))
+    return Page.of(fetched, size, total, lambda c: cursors.encode(c.id))
 
 
 async def all_labels(db: Database, viewer: User) -> list[Label]:

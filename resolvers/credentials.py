@@ -10,7 +10,7 @@ from resolvers import criteria
 from resolvers.auth import require_admin
 from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
 from resolvers.errors import Code, invalid, not_found
-from resolvers.pages import Page, encode, keyset
+from resolvers.pages import Cursors, Page
 from resolvers.periods import Period
 from resolvers.progress import visible_credential
 from resolvers.text import bounded, required, url
@@ -278,7 +278,8 @@ async def credential_page(
     db: Database, viewer: User, *, include_archived: bool, first: int | None, after: str | None
 ) -> Page[Credential]:
     """Administrators page through all; a learner sees the credentials assigned to them."""
-    size, last = keyset(first, after)
+    cursors = Cursors("credentials", viewer.is_admin, include_archived)
+    size, last = cursors.keyset(first, after)
     if viewer.is_admin:
         fetched = await credentials.list_page(
             db, org_id=viewer.org_id, include_archived=include_archived, after=last, limit=size + 1
@@ -294,7 +295,7 @@ async def credential_page(
         mine = [c for c in mine if include_archived or c.archived_at is None]
         total = len(mine)
         fetched = [c for c in mine if last is None or c.id > last][: size + 1]
-    return Page.of(fetched, size, total, lambda c: encode(c.id))
+    return Page.of(fetched, size, total, lambda c: cursors.encode(c.id))
 
 
 async def find_criteria_node(db: Database, viewer: User, node_id: str) -> criteria.Node | None:

@@ -9,7 +9,7 @@ from resolvers.auth import require_learner_access, require_viewer
 from resolvers.cycles import window
 from resolvers.errors import Code, invalid, not_found
 from resolvers.evidence import Window
-from resolvers.pages import Page, encode, keyset
+from resolvers.pages import Cursors, Page
 from store import courses, enrollments
 from store.courses import Course, CourseKind
 from store.database import Database
@@ -165,9 +165,10 @@ async def learner_enrollments(
     db: Database, viewer: User, learner: User | None, *, first: int | None, after: str | None
 ) -> Page[Enrollment]:
     learner = require_learner_access(viewer, learner)
-    size, last = keyset(first, after)
+    cursors = Cursors("enrollments", learner.id)
+    size, last = cursors.keyset(first, after)
     fetched = await enrollments.page_for_learner(
         db, org_id=learner.org_id, learner_id=learner.id, after=last, limit=size + 1
     )
     total = await enrollments.count_for_learner(db, org_id=learner.org_id, learner_id=learner.id)
-    return Page.of(fetched, size, total, lambda e: encode(e.id))
+    return Page.of(fetched, size, total, lambda e: cursors.encode(e.id))

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from resolvers import listing
-from resolvers.listing import Criteria, Ranking, SortField, Summary, Tally
+from resolvers.listing import Criteria, Place, Ranking, SortField, Summary, Tally
 from resolvers.periods import Period
 from store.assignments import Assignment
 
 HELD = 64  # aggregates per process: a few per organization polled
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -115,7 +114,7 @@ def page(
     *,
     order: SortField,
     descending: bool,
-    after: tuple[datetime, str] | None,
+    after: Place | None,
     limit: int,
 ) -> tuple[list[Assignment], int, datetime | None]:
     """`listing.page` of the scope's cycles, and the first moment after the criteria's `asOf`
@@ -129,8 +128,7 @@ def page(
         members = {c.id: c for c in cycles}
         return _Kept(ranking, members, as_of, changes, None, reads_time=criteria.reads_time)
 
-    shape = replace(criteria, as_of=_EPOCH)  # the moment is checked against the kept span
-    key = None if scope is None else ("page", scope, shape, order)
+    key = None if scope is None else ("page", scope, criteria.shape, order)  # any moment
     kept = _find(key, cycles, as_of, build)
     assert isinstance(kept.aggregate, Ranking)
     items, total = kept.aggregate.page(descending=descending, after=after, limit=limit)

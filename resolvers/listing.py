@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from resolvers.cycles import timeline
@@ -82,6 +82,14 @@ class Criteria:
         return self.expiring_before is None or lapses_by(cycle, judged.status, self.expiring_before)
 
     @property
+    def shape(self) -> tuple[object, ...]:
+        """Which cycles it means, whatever the moment: what names a list."""
+        return (
+            self.learner_id, self.credential_id, self.status, self.due_before,
+            self.expiring_before, self.current,
+        )  # fmt: skip
+
+    @property
     def reads_time(self) -> bool:
         """Whether which cycles it admits changes as `as_of` moves."""
         return bool(self.status or self.due_before or self.expiring_before or self.current)
@@ -114,25 +122,33 @@ SORT_KEYS: dict[SortField, Callable[[Assignment], datetime | None]] = {
 }
 
 
+Place = tuple[bool, datetime, str]  # (lacks the value, the value, id): a total order
+_LACKING = datetime.min.replace(tzinfo=UTC)
+
+
+def place(value: datetime | None, cycle_id: str) -> Place:
+    """Where a cycle with this sort value goes: by value then id, and cycles that lack it (a
+    validUntil before completion) after all the others — first when descending."""
+    return value is None, value or _LACKING, cycle_id
+
+
 class Ranking:
     """The cycles the criteria admit, in `order` then id: pages of them with keyset cursors
-    and how many there are. Sorting by validUntil ranks only cycles that have one. Cycles
-    come and go one by one (`add`, `remove`), so a ranking can be kept up to date as cycles
-    change (`resolvers.kept`); a cycle's place depends only on the cycle."""
+    and how many there are — the same cycles whatever the order. Cycles come and go one by
+    one (`add`, `remove`), so a ranking can be kept up to date as cycles change
+    (`resolvers.kept`); a cycle's place depends only on the cycle."""
 
     def __init__(self, criteria: Criteria, order: SortField) -> None:
         self.criteria = criteria
         self.value_of = SORT_KEYS[order]
-        self.needs_value = order is SortField.VALID_UNTIL
-        self.keys: list[tuple[datetime, str]] = []
+        self.keys: list[Place] = []
         self.cycles: dict[str, Assignment] = {}
 
-    def key(self, cycle: Assignment) -> tuple[datetime, str] | None:
+    def key(self, cycle: Assignment) -> Place | None:
         """The cycle's place, or None when the criteria do not admit it."""
-        value = self.value_of(cycle)
-        if value is None or not self.criteria.admits(cycle):
+        if not self.criteria.admits(cycle):
             return None
-        return value, cycle.id
+        return place(self.value_of(cycle), cycle.id)
 
     def add(self, cycle: Assignment) -> None:
         key = self.key(cycle)
@@ -147,7 +163,7 @@ class Ranking:
             del self.cycles[cycle.id]
 
     def page(
-        self, *, descending: bool, after: tuple[datetime, str] | None, limit: int
+        self, *, descending: bool, after: Place | None, limit: int
     ) -> tuple[list[Assignment], int]:
         """Up to `limit` ranked cycles strictly after the `after` key, and how many in all."""
         if descending:
@@ -156,7 +172,7 @@ class Ranking:
         else:
             begin = 0 if after is None else bisect_right(self.keys, after)
             chosen = self.keys[begin : begin + limit]
-        return [self.cycles[cycle_id] for _, cycle_id in chosen], len(self.keys)
+        return [self.cycles[cycle_id] for _, _, cycle_id in chosen], len(self.keys)
 
     @classmethod
     def of(cls, cycles: Iterable[Assignment], criteria: Criteria, order: SortField) -> Ranking:
@@ -176,11 +192,11 @@ def page(
     *,
     order: SortField,
     descending: bool,
-    after: tuple[datetime, str] | None,
+    after: Place | None,
     limit: int,
 ) -> tuple[list[Assignment], int]:
-    """Up to `limit` admitted cycles sorted by `order` then id, strictly after the `after` key,
-    and how many are admitted in all."""
+    """Up to `limit` admitted cycles sorted by `order` then id, strictly after the `after`
+    place, and how many are admitted in all."""
     ranking = Ranking.of(cycles, criteria, order)
     return ranking.page(descending=descending, after=after, limit=limit)
 

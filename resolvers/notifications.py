@@ -6,7 +6,7 @@ from datetime import datetime
 
 from resolvers.auth import require_viewer
 from resolvers.errors import Code, forbidden, invalid
-from resolvers.pages import Page, encode, keyset
+from resolvers.pages import Cursors, Page
 from store import notifications
 from store.database import Database
 from store.notifications import Notification
@@ -26,13 +26,14 @@ async def inbox(
 ) -> Page[Notification]:
     if owner.id != viewer.id:
         raise forbidden("notifications are visible to their user only")
-    size, last = keyset(first, after)
+    cursors = Cursors("notifications", unread_only)
+    size, last = cursors.keyset(first, after)
     mine = {"org_id": viewer.org_id, "user_id": viewer.id}
     fetched = await notifications.page(
         db, **mine, unread_only=unread_only, after=last, limit=size + 1
     )
     total = await notifications.count(db, **mine, unread_only=unread_only)
-    return Page.of(fetched, size, total, lambda n: encode(n.id))
+    return Page.of(fetched, size, total, lambda n: cursors.encode(n.id))
 
 
 async def one(db: Database, viewer: User, id: str) -> Notification | None:

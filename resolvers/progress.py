@@ -11,7 +11,7 @@ from resolvers import kept, listing
 from resolvers.auth import require_admin, require_learner_access
 from resolvers.cycles import Assessment, Facts, Policy, timeline
 from resolvers.listing import Criteria, SortField
-from resolvers.pages import Page, dated_keyset, encode
+from resolvers.pages import Cursors, Page
 from resolvers.status import Status, Timeline
 from store import assignments
 from store.assignments import Assignment
@@ -92,7 +92,8 @@ async def assignment_page(
 ) -> Listed:
     """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`; kept
     between requests (`resolvers.kept`) when they are the organization's (`org_id`)."""
-    size, key = dated_keyset(first, after)
+    cursors = Cursors("assignments", criteria.shape, order, descending)
+    size, last = cursors.ranked_keyset(first, after)
     scope = listing.scope_of(criteria)
     items, total, changes = kept.page(
         None if org_id is None else (org_id, scope),
@@ -100,11 +101,11 @@ async def assignment_page(
         criteria,
         order=order,
         descending=descending,
-        after=key,
+        after=None if last is None else listing.place(*last),
         limit=size + 1,
     )
     value_of = listing.SORT_KEYS[order]
-    page = Page.of(items, size, total, lambda a: encode(value_of(a), a.id))  # type: ignore[arg-type]
+    page = Page.of(items, size, total, lambda a: cursors.encode(value_of(a), a.id))
     return Listed(page, changes)
 
 

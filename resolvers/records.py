@@ -18,7 +18,7 @@ from resolvers.auth import owns_or_administers, require_admin, require_viewer
 from resolvers.clock import within_range
 from resolvers.documents import IncomingFile
 from resolvers.errors import Code, forbidden, invalid, not_found
-from resolvers.pages import Page, dated_keyset, encode
+from resolvers.pages import Cursors, Page
 from resolvers.text import bounded, required
 from store import courses, labels, notifications, organizations, records, users
 from store import documents as document_store
@@ -358,7 +358,8 @@ async def record_page(
     if learner is not None and not owns_or_administers(viewer, learner.id):
         raise forbidden("a learner may only see their own records")
     learner_id = learner.id if learner is not None else (None if viewer.is_admin else viewer.id)
-    size, key = dated_keyset(first, after)
+    cursors = Cursors("records", learner_id, status, type)
+    size, key = cursors.dated_keyset(first, after)
     fetched = await records.page(
         db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type, after=key,
         limit=size + 1,
@@ -366,4 +367,4 @@ async def record_page(
     total = await records.count(
         db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type
     )
-    return Page.of(fetched, size, total, lambda r: encode(r.submitted_at, r.id))
+    return Page.of(fetched, size, total, lambda r: cursors.encode(r.submitted_at, r.id))

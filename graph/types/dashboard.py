@@ -46,7 +46,8 @@ class ComplianceSummary:
         description="Completed and valid at asOf, lapsing within expiringWithin."
     )
     due_soon: int = strawberry.field(
-        description="Not completed at asOf, due within expiringWithin."
+        description="Under way or not yet started at asOf — available and not yet due, so "
+        "not counted in `overdue` — and due within expiringWithin."
     )
     pending_records: int = strawberry.field(description="Training records awaiting review.")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from datetime import timedelta
 
 from resolvers import demo, tokens
 from tests.conftest import START
+from tests.helpers import course, credential, gid
 
 SUMMARY = """
 query($credential: ID, $asOf: DateTime, $within: PeriodInput) {
@@ -150,3 +153,88 @@ async def test_dashboards_are_for_administrators(api, org):
     for document in (SUMMARY, ASSIGNMENTS):
         body = await api.call(document, {}, token=org.token(org.learner))
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def pages_of(api, token, variables, size=3) -> tuple[list[dict], int]:
+    """Every node of the list, page by page."""
+    seen, after = [], None
+    while True:
+        page = (
+            await api.data(ASSIGNMENTS, {**variables, "first": size, "after": after}, token=token)
+        )["assignments"]
+        seen += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen, page["totalCount"]
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_every_order_lists_the_same_cycles(api, db, clock, settings):
+    """An order changes where a cycle is, never whether it is there: cycles without a
+    validUntil come after those with one, and first when descending."""
+    token = await demo_admin(db, clock, settings)
+    everyone, total = await pages_of(api, token, {})
+    assert total == len(everyone) == 10
+    for field in ("DUE_DATE", "START_DATE", "ASSIGNED_AT", "VALID_UNTIL"):
+        for descending in (False, True):
+            order = {"orderBy": {"field": field, "descending": descending}}
+            listed, count = await pages_of(api, token, order)
+            assert count == 10
+            assert sorted(n["id"] for n in listed) == sorted(n["id"] for n in everyone)
+    rising, _ = await pages_of(api, token, {"orderBy": {"field": "VALID_UNTIL"}})
+    lacking = [n["validUntil"] is None for n in rising]
+    assert lacking == sorted(lacking), "the cycles without one come last"
+    assert True in lacking
+    assert False in lacking
+    dated = [n["validUntil"] for n in rising if n["validUntil"]]
+    assert dated == sorted(dated)
+    falling, _ = await pages_of(
+        api, token, {"orderBy": {"field": "VALID_UNTIL", "descending": True}}
+    )
+    assert [n["id"] for n in falling] == [n["id"] for n in reversed(rising)]
+
+
+def forged(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+async def test_a_cursor_works_only_in_the_list_that_gave_it(api, db, clock, settings):
+    token = await demo_admin(db, clock, settings)
+    by_due = (await api.data(ASSIGNMENTS, {"first": 3}, token=token))["assignments"]
+    cursor = by_due["pageInfo"]["endCursor"]
+    assert (await api.data(ASSIGNMENTS, {"first": 3, "after": cursor}, token=token))["assignments"][
+        "edges"
+    ]
+    others = [
+        {"orderBy": {"field": "VALID_UNTIL", "descending": True}},
+        {"orderBy": {"field": "DUE_DATE", "descending": True}},
+        {"orderBy": {"field": "START_DATE"}},
+        {"status": "COMPLETED"},
+    ]
+    tag = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[0]
+    made_up = [
+        forged(tag, "2026-01-01T00:00:00", "0" * 24),  # no offset: not one of ours
+        forged(tag, "9999-01-01T00:00:00+00:00"),
+        forged(tag, None, None),
+        forged("another list", "2026-01-01T00:00:00+00:00", "0" * 24),
+        "not a cursor",
+    ]
+    for variables in [*({**o, "after": cursor} for o in others), *({"after": m} for m in made_up)]:
+        body = await api.call(ASSIGNMENTS, {"first": 3, **variables}, token=token)
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", variables
+
+
+async def test_a_filter_naming_nothing_visible_is_not_found(api, org, foreign_org):
+    """As complianceSummary does: another organization's credential or learner is not an
+    empty list but `NOT_FOUND`, the same answer as for an id that never existed."""
+    c = await course(api, foreign_org, "T")
+    theirs = (await credential(api, foreign_org, "Theirs", {"course": c}))["id"]
+    stranger = gid("User", foreign_org.learner.id)
+    token = org.token(org.admin)
+    for document, field in (
+        (f'{{ assignments(credential: "{theirs}") {{ totalCount }} }}', "credential"),
+        (f'{{ complianceSummary(credential: "{theirs}") {{ total }} }}', "credential"),
+        (f'{{ assignments(learner: "{stranger}") {{ totalCount }} }}', "learner"),
+    ):
+        error = (await api.call(document, token=token))["errors"][0]
+        assert error["extensions"]["code"] == "NOT_FOUND", document
+        assert error["extensions"]["field"] == field

@@ -197,7 +197,7 @@ def test_kept_answers_are_the_answers_computed_afresh(
         assert (items, total) == fresh
         if items:
             last = items[-1]
-            after = (listing.SORT_KEYS[order](last), last.id)
+            after = listing.place(listing.SORT_KEYS[order](last), last.id)
             following = kept.page(
                 scope, cycles, criteria, order=order, descending=descending, after=after, limit=3
             )
