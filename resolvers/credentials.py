@@ -247,6 +247,8 @@ async def update_credential(
             valid_for,
             now,
         )
+    if not fields and new_version is None:
+        return current  # an edit of nothing writes nothing
     updated = await credentials.update(
         db,
         org_id=admin.org_id,

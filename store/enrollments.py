@@ -111,8 +111,11 @@ async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> 
 
 @boundary
 async def launch(db: Database, *, org_id: str, id: str, now: datetime) -> Enrollment | None:
+    """Mark the instance launched; one launched before stays as it was (and is not written)."""
+    key = {"orgId": oid(org_id), "_id": oid(id)}
+    unlaunched = {"$or": [{"launchedAt": None}, {"status": EnrollmentStatus.NOT_STARTED.value}]}
     doc = await db.db.enrollments.find_one_and_update(
-        {"orgId": oid(org_id), "_id": oid(id)},
+        {**key, **unlaunched},
         [
             {
                 "$set": {
@@ -129,6 +132,9 @@ async def launch(db: Database, *, org_id: str, id: str, now: datetime) -> Enroll
         ],
         return_document=ReturnDocument.AFTER,
     )
+    if doc is None:
+        found = await db.db.enrollments.find_one(key)
+        return Enrollment.from_doc(found) if found else None
     return await _changed(db, doc)
 
 

@@ -2,33 +2,90 @@
 
 Every query and mutation is called by: nobody, a learner on their own data, a learner on another
 learner's data, an administrator, and an administrator of another organization. No response
-may carry another organization's data, a learner never sees another learner's, and nobody
-changes what they may not touch.
+may carry another organization's data and a learner never sees another learner's. Around every
+call by someone of the organization, the whole organization is compared before and after: what
+changed must be on the caller's role's allow-list below — so a role gate loosened anywhere (a
+learner let into an administrator's mutation) changes something not allowed and fails here.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from tests.generated import FIELDS, document, ids_for, world
 
+# Whose a document is: the caller's own, another person's, or the organization's.
+OWNER_FIELDS = {
+    "assignments": "learnerId",
+    "enrollments": "learnerId",
+    "records": "learnerId",
+    "notifications": "userId",
+    "users": "_id",
+}
+SHARED = ("labels", "courses", "credentials", "documents.files", "documents.chunks")
+VERSION = ("organizations", "org")  # the data version, advanced by any change
 
-async def snapshot(db, org_id: str, learner_id: str | None = None) -> str:
-    from bson import ObjectId
+# What a learner's call may change; anything else, nothing. Administrators may change anything
+# of their organization (no foreign organization changes, checked below).
+COURSE_PLAYER = {("enrollments", "self"), ("assignments", "self"), ("notifications", "self")}
+LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
+    "getCourse": COURSE_PLAYER,
+    "launchCourse": COURSE_PLAYER,
+    "reportCourseProgress": COURSE_PLAYER,
+    "submitTrainingRecord": {
+        ("records", "self"),
+        ("assignments", "self"),
+        ("notifications", "others"),  # the administrators are told
+        ("documents.files", "org"),
+        ("documents.chunks", "org"),
+    },
+    "markNotificationsRead": {("notifications", "self")},
+}
 
-    query: dict[str, Any] = {"orgId": ObjectId(org_id)}
-    if learner_id is not None:
-        query["learnerId"] = ObjectId(learner_id)
+
+# What a learner is refused outright: every mutation but theirs, and the organization-wide views.
+ADMINISTRATORS_ONLY = {
+    name for kind, name in FIELDS if kind == "mutation" and name not in LEARNER_MAY_CHANGE
+} | {"complianceSummary", "assignments"}
+
+
+async def snapshot(db, org_id: str) -> dict[tuple[str, str], str]:
+    """Every document of the organization, by (collection, id)."""
+    org = ObjectId(org_id)
     state = {}
-    for name in ("assignments", "enrollments", "records"):
-        state[name] = [doc async for doc in db.db[name].find(query).sort("_id", 1)]
-    if learner_id is None:
-        for name in ("labels", "courses", "credentials", "users"):
-            state[name] = [doc async for doc in db.db[name].find(query).sort("_id", 1)]
-    return json.dumps(state, default=str, sort_keys=True)
+    for name in (*OWNER_FIELDS, *SHARED[:3]):
+        async for doc in db.db[name].find({"orgId": org}):
+            state[(name, str(doc["_id"]))] = json.dumps(doc, default=str, sort_keys=True)
+    files = [doc async for doc in db.db["documents.files"].find({"metadata.orgId": org})]
+    for doc in files:
+        state[("documents.files", str(doc["_id"]))] = json.dumps(doc, default=str, sort_keys=True)
+    async for doc in db.db["documents.chunks"].find(
+        {"files_id": {"$in": [f["_id"] for f in files]}}
+    ):
+        state[("documents.chunks", str(doc["_id"]))] = json.dumps(doc, default=str)
+    doc = await db.db.organizations.find_one({"_id": org})
+    state[("organizations", org_id)] = json.dumps(doc, default=str, sort_keys=True)
+    return state
+
+
+def changed(
+    before: dict[tuple[str, str], str], after: dict[tuple[str, str], str], caller_id: str
+) -> set[tuple[str, str]]:
+    """(collection, whose) of every document added, removed or altered."""
+    found = set()
+    for key in before.keys() | after.keys():
+        if before.get(key) == after.get(key):
+            continue
+        name, _ = key
+        doc = json.loads(after.get(key) or before[key])
+        if name in OWNER_FIELDS:
+            found.add((name, "self" if doc[OWNER_FIELDS[name]] == caller_id else "others"))
+        else:
+            found.add((name, "org"))
+    return found
 
 
 @pytest.mark.parametrize(("kind", "field_name"), FIELDS, ids=[f"{k}.{n}" for k, n in FIELDS])
@@ -45,24 +102,35 @@ async def test_authorization_matrix(api, db, org, foreign_org, kind, field_name)
             assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", (query, error)
         return json.dumps(body)
 
+    async def within(role: str, caller, ids: dict[str, str]) -> str:
+        """A call by someone of the organization: what it changed is on the role's list."""
+        before = await snapshot(db, org.id)
+        text = await run(org.token(caller), ids)
+        found = changed(before, await snapshot(db, org.id), caller.id)
+        may = LEARNER_MAY_CHANGE.get(field_name, set()) if role == "learner" else found
+        assert found - {VERSION} <= may, f"a {role}'s {field_name} changed {found - may}"
+        assert (VERSION in found) == bool(found - {VERSION}), "the version moves with a change"
+        return text
+
     # Nobody: refused outright.
     text = await run(None, ids_for(made, "org", org.learner.id))
     assert "UNAUTHENTICATED" in text or field_name in ("__typename",), text
     assert "ORG-" not in text
 
     # A learner on their own data, and an administrator: no other organization's data.
-    for token, ids in (
-        (org.token(org.learner), ids_for(made, "org", org.learner.id)),
-        (org.token(org.admin), ids_for(made, "org", org.learner.id)),
-    ):
-        text = await run(token, ids)
+    for role, caller in (("learner", org.learner), ("admin", org.admin)):
+        text = await within(role, caller, ids_for(made, "org", org.learner.id))
         assert not any(marker in text for marker in foreign_markers), text
+        if role == "learner":  # refused at the door, not merely a call that did nothing
+            refused = [
+                e for e in json.loads(text).get("errors", []) if e.get("path") == [field_name]
+            ]
+            codes = [e["extensions"]["code"] for e in refused]
+            assert (codes == ["FORBIDDEN"]) == (field_name in ADMINISTRATORS_ONLY), codes
 
     # A learner on another learner's data: sees none of it, changes none of it.
-    before = await snapshot(db, org.id, other.id)
-    text = await run(org.token(org.learner), ids_for(made, "org", other.id))
+    text = await within("learner", org.learner, ids_for(made, "org", other.id))
     assert not any(str(marker) in text for marker in other_markers), text
-    assert await snapshot(db, org.id, other.id) == before
 
     # Another organization's administrator: sees and changes nothing of this one.
     before = await snapshot(db, org.id)
