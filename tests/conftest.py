@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.applications import Starlette
 from graph.app import create_app
 from graph.settings import Settings
 from resolvers import tokens, users
-from resolvers.clock import FrozenClock
+from resolvers.clock import Clock, FrozenClock
 from store import embedded
 from store.database import Database
 from store.users import Role, User
@@ -99,6 +100,45 @@ async def app(
 @pytest.fixture
 def db(app: Starlette) -> Database:
     return app.state.database
+
+
+@dataclass
+class Started:
+    """Another app, started (its start-up repair done), and a client talking to it."""
+
+    app: Starlette
+    http: httpx.AsyncClient
+
+    @property
+    def db(self) -> Database:
+        return self.app.state.database
+
+
+StartApp = Callable[..., AbstractAsyncContextManager[Started]]
+
+
+@pytest.fixture
+def start_app(settings: Settings, clock: FrozenClock) -> StartApp:
+    """`async with start_app(public_url=...) as started:` — an app over the test's database with
+    some settings overridden (or other `settings`, and another `clock`), as a restart or a
+    differently configured server would be."""
+
+    @asynccontextmanager
+    async def start(
+        base: Settings | None = None,
+        *,
+        clock: Clock = clock,
+        base_url: str = "http://credgraph.test",
+        **overrides: Any,
+    ) -> AsyncIterator[Started]:
+        app = create_app(replace(base or settings, **overrides), clock=clock)
+        async with app.router.lifespan_context(app):
+            await app.state.repair
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=base_url) as http:
+                yield Started(app, http)
+
+    return start
 
 
 @dataclass

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import httpx
-
-from graph.app import create_app
-
 ME = "{ me { email } }"
 
 
@@ -40,29 +34,27 @@ async def test_a_browser_visit_still_gets_graphiql(http):
     assert response.status_code == 200
 
 
-async def test_cors_allow_list_and_cached_preflight(settings, clock):
-    app = create_app(replace(settings, cors_origins=("https://dash.example",)), clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            preflight = {
-                "Origin": "https://dash.example",
-                "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "authorization, content-type, if-none-match",
-            }
-            allowed = await http.options("/graphql", headers=preflight)
-            assert allowed.status_code == 200
-            assert allowed.headers["access-control-allow-origin"] == "https://dash.example"
-            assert int(allowed.headers["access-control-max-age"]) >= 600
-            refused = await http.options(
-                "/graphql", headers={**preflight, "Origin": "https://evil.example"}
-            )
-            assert refused.status_code == 400
-            assert "access-control-allow-origin" not in refused.headers
-            simple = await http.post(
-                "/graphql",
-                json={"query": "{ __typename }"},
-                headers={"Origin": "https://dash.example"},
-            )
-            assert simple.headers["access-control-allow-origin"] == "https://dash.example"
-            assert "etag" in simple.headers["access-control-expose-headers"].lower()
+async def test_cors_allow_list_and_cached_preflight(start_app):
+    async with start_app(cors_origins=("https://dash.example",)) as started:
+        http = started.http
+        preflight = {
+            "Origin": "https://dash.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, if-none-match",
+        }
+        allowed = await http.options("/graphql", headers=preflight)
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://dash.example"
+        assert int(allowed.headers["access-control-max-age"]) >= 600
+        refused = await http.options(
+            "/graphql", headers={**preflight, "Origin": "https://evil.example"}
+        )
+        assert refused.status_code == 400
+        assert "access-control-allow-origin" not in refused.headers
+        simple = await http.post(
+            "/graphql",
+            json={"query": "{ __typename }"},
+            headers={"Origin": "https://dash.example"},
+        )
+        assert simple.headers["access-control-allow-origin"] == "https://dash.example"
+        assert "etag" in simple.headers["access-control-expose-headers"].lower()

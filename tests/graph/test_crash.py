@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
-
-from graph.app import create_app
 from resolvers import records as record_resolvers
 from tests.helpers import (
     APPROVE,
@@ -23,18 +20,19 @@ from tests.helpers import (
 )
 
 
+async def died(*args, **kwargs):
+    raise RuntimeError("the process died here")
+
+
 async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_restart(
-    api, org, settings, clock, monkeypatch
+    api, org, clock, start_app, monkeypatch
 ):
     bls, cpr, _, a = await cpr_setup(api, org)
     learner = org.token(org.learner)
     await take_course(api, learner, cpr, assignment=a["id"])
     record = (await submit(api, learner, document_input(label=bls, title="BLS")))["record"]
 
-    async def crash(*args, **kwargs):
-        raise RuntimeError("the process died here")
-
-    monkeypatch.setattr(record_resolvers, "settle", crash)
+    monkeypatch.setattr(record_resolvers, "settle", died)
     body = await api.call(APPROVE, {"record": record["id"]}, token=org.token(org.admin))
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert (await assignment(api, learner, a["id"]))["status"] == "IN_PROGRESS"
@@ -49,19 +47,12 @@ async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_rest
     )
 
     # The evidence was stored first; the restarted server's reconciliation finishes the work.
-    restarted = create_app(settings, clock=clock)
-    async with restarted.router.lifespan_context(restarted):
-        await restarted.state.repair
-        transport = httpx.ASGITransport(app=restarted)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.post(
-                "/graphql",
-                json=query,
-                headers={
-                    "Authorization": f"Bearer {learner}",
-                    "If-None-Match": stale.headers["etag"],
-                },
-            )
+    async with start_app() as restarted:
+        response = await restarted.http.post(
+            "/graphql",
+            json=query,
+            headers={"Authorization": f"Bearer {learner}", "If-None-Match": stale.headers["etag"]},
+        )
     assert response.status_code == 200, "the repair advanced the data version"
     node = response.json()["data"]["node"]
     assert node["status"] == "COMPLETED"
@@ -69,16 +60,13 @@ async def test_an_approval_interrupted_before_re_evaluation_is_completed_on_rest
 
 
 async def test_a_decision_the_learner_was_not_told_of_is_told_on_restart(
-    api, org, settings, clock, monkeypatch
+    api, org, clock, start_app, monkeypatch
 ):
     bls, *_ = await cpr_setup(api, org)
     learner = org.token(org.learner)
     record = (await submit(api, learner, document_input(label=bls, title="BLS")))["record"]
 
-    async def crash(*args, **kwargs):
-        raise RuntimeError("the process died here")
-
-    monkeypatch.setattr(record_resolvers.notifications, "notify", crash)
+    monkeypatch.setattr(record_resolvers.notifications, "notify", died)
     body = await api.call(APPROVE, {"record": record["id"]}, token=org.token(org.admin))
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     monkeypatch.undo()
@@ -89,9 +77,8 @@ async def test_a_decision_the_learner_was_not_told_of_is_told_on_restart(
     ]
     assert "RECORD_APPROVED" not in kinds
 
-    restarted = create_app(settings, clock=clock)
-    async with restarted.router.lifespan_context(restarted):
-        await restarted.state.repair
+    async with start_app():
+        pass  # a restart: its repair runs before it serves
     kinds = [
         e["node"]["kind"]
         for e in (await api.data(inbox, token=learner))["me"]["notifications"]["edges"]
@@ -104,10 +91,7 @@ async def test_the_learners_next_event_repairs_it_too(api, org, monkeypatch):
     learner = org.token(org.learner)
     record = (await submit(api, learner, document_input(label=bls, title="BLS")))["record"]
 
-    async def crash(*args, **kwargs):
-        raise RuntimeError("the process died here")
-
-    monkeypatch.setattr(record_resolvers, "settle", crash)
+    monkeypatch.setattr(record_resolvers, "settle", died)
     await api.call(APPROVE, {"record": record["id"]}, token=org.token(org.admin))
     monkeypatch.undo()
     await take_course(api, learner, cpr, assignment=a["id"])
@@ -115,7 +99,7 @@ async def test_the_learners_next_event_repairs_it_too(api, org, monkeypatch):
 
 
 async def test_an_extension_interrupted_before_re_evaluation_is_derived_on_restart(
-    api, org, settings, clock, monkeypatch
+    api, org, clock, start_app, monkeypatch
 ):
     """No cycle is open (the credential does not renew), so only the marker left on the
     evidence tells the start-up pass whom to settle."""
@@ -138,18 +122,14 @@ async def test_an_extension_interrupted_before_re_evaluation_is_derived_on_resta
     first = await assignment(api, learner, a["id"])
     assert first["status"] == "COMPLETED"
 
-    async def crash(*args, **kwargs):
-        raise RuntimeError("the process died here")
-
-    monkeypatch.setattr(record_resolvers, "settle", crash)
+    monkeypatch.setattr(record_resolvers, "settle", died)
     body = await done(0)
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     monkeypatch.undo()
     assert (await assignment(api, learner, a["id"]))["validUntil"] == first["validUntil"]
 
-    restarted = create_app(settings, clock=clock)
-    async with restarted.router.lifespan_context(restarted):
-        await restarted.state.repair
+    async with start_app():
+        pass  # a restart: its repair runs before it serves
     extended = await assignment(api, learner, a["id"])
     assert extended["completedAt"] == first["completedAt"]
     assert extended["validUntil"] == clock.now().replace(year=clock.now().year + 2).isoformat()

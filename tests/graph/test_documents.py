@@ -3,12 +3,8 @@ from the request's Host."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import httpx
 import pytest
 
-from graph.app import create_app
 from tests.helpers import JPEG, PDF, PNG, cpr_setup, document_input, submit
 
 
@@ -58,7 +54,7 @@ async def test_real_documents_are_accepted(api, http, org, content, kind):
     assert download.headers["content-disposition"].startswith("inline;")
 
 
-async def test_links_ignore_the_host_header_and_follow_the_public_url(api, org, settings, clock):
+async def test_links_ignore_the_host_header_and_follow_the_public_url(api, org, start_app):
     bls, *_ = await cpr_setup(api, org)
     fields = document_input(label=bls, title="BLS")
     forged = await api.http.post(
@@ -70,21 +66,17 @@ async def test_links_ignore_the_host_header_and_follow_the_public_url(api, org, 
     record = (await submit(api, org.token(org.learner), fields))["record"]
     assert record["document"]["url"] == f"/documents/{record['id']}"
 
-    public = create_app(
-        replace(settings, public_url="https://credentials.example.com"), clock=clock
-    )
-    async with public.router.lifespan_context(public):
-        transport = httpx.ASGITransport(app=public)
-        async with httpx.AsyncClient(transport=transport, base_url="http://evil.example") as http:
-            response = await http.post(
-                "/graphql",
-                json={
-                    "query": "query($id: ID!) { node(id: $id) { ... on TrainingRecord"
-                    " { document { url } } } }",
-                    "variables": {"id": record["id"]},
-                },
-                headers={"Authorization": f"Bearer {org.token(org.learner)}"},
-            )
+    public = start_app(public_url="https://credentials.example.com", base_url="http://evil.example")
+    async with public as started:
+        response = await started.http.post(
+            "/graphql",
+            json={
+                "query": "query($id: ID!) { node(id: $id) { ... on TrainingRecord"
+                " { document { url } } } }",
+                "variables": {"id": record["id"]},
+            },
+            headers={"Authorization": f"Bearer {org.token(org.learner)}"},
+        )
     url = response.json()["data"]["node"]["document"]["url"]
     assert url == f"https://credentials.example.com/documents/{record['id']}"
 

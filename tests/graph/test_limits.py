@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import httpx
-
-from graph.app import create_app
-
 
 def code(body: dict) -> str:
     return body["errors"][0]["extensions"]["code"]
@@ -81,15 +75,11 @@ async def test_body_size_is_limited(http, org, settings):
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_introspection_can_be_turned_off(settings, clock):
-    app = create_app(replace(settings, introspection=False), clock=clock)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-            response = await http.post(
-                "/graphql", json={"query": "{ __schema { types { name } } }"}
-            )
-            assert code(response.json()) == "GRAPHQL_VALIDATION_FAILED"
-            assert "introspection" in response.json()["errors"][0]["message"].lower()
-            typename = await http.post("/graphql", json={"query": "{ __typename }"})
-            assert typename.json() == {"data": {"__typename": "Query"}}
+async def test_introspection_can_be_turned_off(start_app):
+    async with start_app(introspection=False) as started:
+        http = started.http
+        response = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+        assert code(response.json()) == "GRAPHQL_VALIDATION_FAILED"
+        assert "introspection" in response.json()["errors"][0]["message"].lower()
+        typename = await http.post("/graphql", json={"query": "{ __typename }"})
+        assert typename.json() == {"data": {"__typename": "Query"}}
