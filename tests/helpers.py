@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import io
+from pathlib import Path
 from typing import Any
 
 import pypdf
@@ -298,3 +300,85 @@ async def submit(api, token, fields, content=PDF, name="bls-card.pdf", kind="app
         SUBMIT, {"input": fields}, {"variables.input.document": (name, content, kind)}, token=token
     )
     return data["submitTrainingRecord"]
+
+
+# --- the round-trip and query-plan tests' documents and data ---
+
+DEEP = """
+query {
+  me {
+    name
+    credentials(first: 100) {
+      totalCount
+      edges { node {
+        id status canStart expiresIn { seconds } completedAt validUntil
+        credential { name criteriaExpression
+          requirements { title label { name } course { title } } }
+        learner { email }
+        previous { id }
+        completion { progress nextSteps { title course { title kind courses { title } } } }
+        criteria { satisfied progress node { ... on CriteriaGroup { operator } }
+          children { satisfied progress node { ... on Requirement { title } }
+            children { satisfied progress } } }
+        tasks {
+          state action completedAt
+          requirement { title course { title kind courses { title } } label { name } }
+          enrollment { id status course { title } }
+        }
+      } }
+    }
+    enrollments { totalCount edges { node { status course { title } } } }
+  }
+}
+"""
+
+
+async def catalogue(api, org) -> dict:
+    """A label, a path of two courses and a course; the learner has done one and begun another."""
+    bls = await label(api, org, "BLS")
+    parts = [await course(api, org, f"Module {i}") for i in range(2)]
+    path = await course(api, org, "Path", kind="LEARNING_PATH", courses=parts, label=bls)
+    cpr = await course(api, org, "CPR", label=bls)
+    token = org.token(org.learner)
+    await take_course(api, token, cpr)
+    await take_course(api, token, parts[0], finish=False)
+    return {
+        "any": [
+            {"all": [{"course": cpr}, {"trainingRecord": {"label": bls}}]},
+            {"learningPath": path},
+        ]
+    }
+
+
+async def assign_more(api, org, criteria: dict, n: int) -> None:
+    for _ in range(n):
+        cred = await credential(api, org, "Credential", criteria)
+        await assign(api, org, cred["id"], [org.learner])
+
+
+DASHBOARD = """
+{
+  complianceSummary { total notStarted overdue pendingRecords }
+  assignments(first: 50) {
+    totalCount edges { node { status learner { name } credential { name } } }
+  }
+}
+"""
+
+
+# --- the checkout's source, for the tests that read it ---
+
+ROOT = Path(__file__).parent.parent
+PACKAGES = ("graph", "resolvers", "store")
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The top-level packages a module imports (relative imports aside)."""
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names

@@ -160,3 +160,15 @@ class Server:
     def stop(self, signum: int = signal.SIGTERM) -> int:
         self.process.send_signal(signum)
         return self.process.wait(timeout=30)
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's, driven by Playwright
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

@@ -9,7 +9,7 @@ import re
 import sys
 import tomllib
 
-from tests.test_layers import PACKAGES, ROOT, imported_packages
+from tests.helpers import PACKAGES, ROOT, imported_packages
 
 # Imported by a library on our behalf, or run as a program: invisible to a scan of our imports.
 INDIRECT = {

@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from tests.helpers import PACKAGES, ROOT, imported_packages
+
 FORBIDDEN = {"store": {"graph", "resolvers"}, "resolvers": {"graph"}}
-PACKAGES = ("graph", "resolvers", "store")
-
-
-def imported_packages(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -111,3 +100,29 @@ def test_the_clock_is_read_only_where_answers_account_for_it():
         if reading.search(path.read_text())
     }
     assert readers == CLOCK_READERS
+
+
+def test_enums_are_registered_in_one_place():
+    registering = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "graph").rglob("*.py")
+        if "strawberry.enum(" in path.read_text()
+    }
+    assert registering == {"graph/enums.py"}
+
+
+def test_test_modules_share_helpers_not_each_other():
+    """What tests share lives in tests/helpers.py (and the other helper modules) or fixtures:
+    a test module imported by another runs its tests twice and couples them."""
+    offenders = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        }
+        found = sorted(m for m in imported if m.split(".")[-1].startswith("test_"))
+        if found:
+            offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}

@@ -7,9 +7,9 @@ import os
 import re
 
 from resolvers.errors import Code
+from tests.helpers import ROOT
 from tests.readme import README, Runner, examples
 from tests.servers import CREDGRAPH, Server
-from tests.test_layers import ROOT
 
 
 def test_the_readme_examples_run_and_print_what_the_readme_shows(tmp_path, monkeypatch):

@@ -28,8 +28,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.graph.test_graphiql_browser import CHROMIUM, FLAGS
-from tests.servers import Server
+from tests.servers import CHROMIUM, FLAGS, Server
 
 ROOT = Path(__file__).parents[2]
 PAGE = ROOT / "graph" / "static" / "dashboard"

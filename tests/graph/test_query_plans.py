@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from resolvers import users
 from store.users import Role
-from tests.graph.test_round_trips import DASHBOARD, DEEP, assign_more, catalogue
-from tests.helpers import assign, course, credential
+from tests.helpers import DASHBOARD, DEEP, assign, assign_more, catalogue, course, credential
 
 NOT_EXPLAINED = {"lsid", "$db", "$readPreference", "$clusterTime", "txnNumber", "batchSize"}
 

@@ -6,58 +6,15 @@ from collections import Counter
 
 from resolvers import users
 from store.users import Role
-from tests.helpers import assign, course, credential, label, take_course
-
-DEEP = """
-query {
-  me {
-    name
-    credentials(first: 100) {
-      totalCount
-      edges { node {
-        id status canStart expiresIn { seconds } completedAt validUntil
-        credential { name criteriaExpression
-          requirements { title label { name } course { title } } }
-        learner { email }
-        previous { id }
-        completion { progress nextSteps { title course { title kind courses { title } } } }
-        criteria { satisfied progress node { ... on CriteriaGroup { operator } }
-          children { satisfied progress node { ... on Requirement { title } }
-            children { satisfied progress } } }
-        tasks {
-          state action completedAt
-          requirement { title course { title kind courses { title } } label { name } }
-          enrollment { id status course { title } }
-        }
-      } }
-    }
-    enrollments { totalCount edges { node { status course { title } } } }
-  }
-}
-"""
-
-
-async def catalogue(api, org) -> dict:
-    """A label, a path of two courses and a course; the learner has done one and begun another."""
-    bls = await label(api, org, "BLS")
-    parts = [await course(api, org, f"Module {i}") for i in range(2)]
-    path = await course(api, org, "Path", kind="LEARNING_PATH", courses=parts, label=bls)
-    cpr = await course(api, org, "CPR", label=bls)
-    token = org.token(org.learner)
-    await take_course(api, token, cpr)
-    await take_course(api, token, parts[0], finish=False)
-    return {
-        "any": [
-            {"all": [{"course": cpr}, {"trainingRecord": {"label": bls}}]},
-            {"learningPath": path},
-        ]
-    }
-
-
-async def assign_more(api, org, criteria: dict, n: int) -> None:
-    for _ in range(n):
-        cred = await credential(api, org, "Credential", criteria)
-        await assign(api, org, cred["id"], [org.learner])
+from tests.helpers import (
+    DASHBOARD,
+    DEEP,
+    assign,
+    assign_more,
+    catalogue,
+    course,
+    credential,
+)
 
 
 async def round_trips(api, org, commands) -> tuple[int, dict]:
@@ -108,16 +65,6 @@ async def test_the_counts(api, org, commands):
         ("find", "records"): 1,
         ("find", "labels"): 1,
     }, commands.targets
-
-
-DASHBOARD = """
-{
-  complianceSummary { total notStarted overdue pendingRecords }
-  assignments(first: 50) {
-    totalCount edges { node { status learner { name } credential { name } } }
-  }
-}
-"""
 
 
 async def test_a_dashboard_over_more_cycles_than_a_first_batch_costs_the_same(
