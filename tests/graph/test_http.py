@@ -114,11 +114,16 @@ async def test_unexpected_failure_is_masked_without_a_trace(http, org, monkeypat
 
 
 async def test_every_error_has_a_code(http, org):
-    documents = ["{ me { email ", "{ nope }", "{ me { email } }", CREATE]
-    for query in documents:
-        response = await http.post("/graphql", json={"query": query})
-        for error in response.json().get("errors", []):
-            assert error["extensions"]["code"]
+    """Each of these fails, anonymously, at a different stage: each error says which, by code."""
+    expected = {
+        "{ me { email ": "GRAPHQL_PARSE_FAILED",
+        "{ nope }": "GRAPHQL_VALIDATION_FAILED",
+        "{ me { email } }": "UNAUTHENTICATED",
+        CREATE: "UNAUTHENTICATED",
+    }
+    for query, code in expected.items():
+        errors = (await http.post("/graphql", json={"query": query})).json()["errors"]
+        assert [error["extensions"]["code"] for error in errors] == [code], query
 
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
