@@ -126,11 +126,12 @@ def supervise(server: EmbeddedServer, *, every: float = 1.0) -> threading.Event:
                         "the embedded database is gone; starting it on port %s", server.port
                     )
                     fresh = _start(server.data_dir, 30.0, port=server.port, durable=server.durable)
+                    # Under the lock, with the address it recorded: a `stop` waiting for the lock
+                    # then stops this database, not the one that died.
+                    server.pid, server._keeper = fresh.pid, fresh._keeper
                     EMBEDDED_RESTARTS.inc()
             except (EmbeddedError, OSError) as error:
                 log.error("could not restart the embedded database: %s", error)
-                continue
-            server.pid, server._keeper = fresh.pid, fresh._keeper
 
     server._supervisor = stop
     threading.Thread(target=watch, name="embedded-supervisor", daemon=True).start()

@@ -32,8 +32,8 @@ def doomed_database(tmp_path):
     """A database of its own, so the test can kill it without harming the session's."""
     server = embedded.acquire(tmp_path / "doomed", durable=True)
     yield server
-    if server.alive():
-        server.stop()
+    server.stop()  # whichever database the data directory now has, if any
+    assert not server.alive()
 
 
 async def test_database_death_is_reported_and_requests_fail_fast(
