@@ -62,6 +62,12 @@ def _plain(text: str) -> str:
     return text.replace("`", "")
 
 
+def _staff(raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) > 100_000:
+        raise argparse.ArgumentTypeError("expected a whole number from 0 to 100000")
+    return int(raw)
+
+
 def _add_flags(parser: argparse.ArgumentParser, *, serve_only: bool) -> None:
     for option in OPTIONS:
         if option.flag and option.serve_only is serve_only:
@@ -106,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="load the demo organization (once) and print an administrator's and a learner's token",
+    )
+    serve.add_argument(
+        "--demo-staff",
+        type=_staff,
+        default=demo.STAFF,
+        metavar="N",
+        help=f"how many staff the demo adds besides its named people (default {demo.STAFF}; "
+        "the first start only)",
     )
     serve.set_defaults(run=_serve, creates=True)
 
@@ -208,7 +222,12 @@ def _serve(args: argparse.Namespace) -> int:
         else:
             where = f"MongoDB at {_redacted(uri)}"
         with _reachable(settings):
-            banner = asyncio.run(_prepare(replace(settings, mongodb_uri=uri), load_demo=args.demo))
+            banner = asyncio.run(
+                _prepare(
+                    replace(settings, mongodb_uri=uri),
+                    staff=args.demo_staff if args.demo else None,
+                )
+            )
         port = sock.getsockname()[1]
         url = f"http://{_display_host(settings.host)}:{port}/graphql"
         workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
@@ -254,13 +273,13 @@ def _say(message: str) -> None:
     print(f"credgraph: {message}", file=sys.stderr, flush=True)
 
 
-async def _prepare(settings: Settings, *, load_demo: bool) -> Callable[[str], str] | None:
-    """Check the database and create its indexes; with `--demo`, load the demo once."""
+async def _prepare(settings: Settings, *, staff: int | None) -> Callable[[str], str] | None:
+    """Check the database and create its indexes; with `--demo` (`staff`), load the demo once."""
     async with connect(settings.mongodb_uri or "", seconds=settings.db_timeout) as db:
-        if not load_demo:
+        if staff is None:
             return None
         now = SystemClock().now()
-        loaded = await demo.load(db, now=now, progress=_say)
+        loaded = await demo.load(db, now=now, crowd=staff, progress=_say)
 
     def issue(user: User) -> str:
         return tokens.issue(user, secret=settings.secret, ttl=settings.token_ttl, now=now)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,9 +49,32 @@ async def delete(db: Database, *, id: str) -> None:
     await db.db.organizations.delete_one({"_id": oid(id)})
 
 
+_held: ContextVar[set[str] | None] = ContextVar("held_changes", default=None)
+
+
 @boundary
 async def touch(db: Database, *, id: str) -> None:
     """Advance the organization's data version: every store function that changed something of
     the organization calls it after its write, so answers kept under the old version (ETags,
-    shared answers) go stale whoever wrote — a mutation, start-up repair or the CLI."""
+    shared answers) go stale whoever wrote — a mutation, start-up repair or the CLI. Within
+    `changes_held`, once for all of them on the way out."""
+    held = _held.get()
+    if held is not None:
+        held.add(id)
+        return
     await db.db.organizations.update_one({"_id": oid(id)}, {"$inc": {"dataVersion": 1}})
+
+
+@asynccontextmanager
+async def changes_held(db: Database) -> AsyncIterator[None]:
+    """Hold the version's advances of a bulk of writes (loading the demo: thousands) and make
+    one per organization when the bulk ends — however it ends, since what was written before a
+    failure stays written."""
+    token = _held.set(set())
+    try:
+        yield
+    finally:
+        changed = _held.get() or set()
+        _held.reset(token)
+        for org_id in sorted(changed):
+            await touch(db, id=org_id)

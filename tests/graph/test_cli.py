@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,19 +22,20 @@ from tests.servers import (
 )
 
 
-def test_help_describes_every_command(tmp_path):
-    result = credgraph("--help", data_dir=tmp_path)
+def test_help_describes_every_command(tmp_path, capsys):
+    result = credgraph("--help", data_dir=tmp_path)  # the installed command
     assert result.returncode == 0
     for command in ("serve", "bootstrap", "token"):
         assert command in result.stdout
     for command, option in (
-        ("serve", "--demo"),
+        ("serve", "--demo-staff"),
         ("bootstrap", "--admin-email"),
         ("token", "EMAIL"),
     ):
-        result = credgraph(command, "--help", data_dir=tmp_path)
-        assert result.returncode == 0
-        assert option in result.stdout
+        with pytest.raises(SystemExit) as exited:  # the same parser, without a process each
+            cli.main([command, "--help"])
+        assert exited.value.code == 0
+        assert option in capsys.readouterr().out
 
 
 def test_bootstrap_then_token_print_working_tokens_alone(tmp_path):
@@ -48,6 +51,10 @@ def test_bootstrap_then_token_print_working_tokens_alone(tmp_path):
     assert fresh.returncode == 0, fresh.stderr
     assert JWT.fullmatch(fresh.stdout.strip())
     assert fresh.stderr == ""
+    again = credgraph(
+        "bootstrap", "--org", "Acme", "--admin-email", "b@acme.test", data_dir=data_dir
+    )
+    assert_one_line_failure(again, "already exists")
 
     secret = (data_dir / "secret").read_text().strip()
     for printed in (boot.stdout, fresh.stdout):
@@ -56,63 +63,49 @@ def test_bootstrap_then_token_print_working_tokens_alone(tmp_path):
     assert processes_using(data_dir) == [], "a CLI command must stop the database it started"
 
 
-def test_bootstrap_twice_fails_cleanly(tmp_path):
-    credgraph("bootstrap", "--org", "Acme", "--admin-email", "a@acme.test", data_dir=tmp_path)
-    again = credgraph(
-        "bootstrap", "--org", "Acme", "--admin-email", "b@acme.test", data_dir=tmp_path
-    )
-    assert_one_line_failure(again, "already exists")
+UNREACHABLE = {
+    "MONGODB_URI": "mongodb://user:hunter2@127.0.0.1:9/?directConnection=true",
+    "CREDGRAPH_DB_TIMEOUT": "1s",
+}
 
 
-def test_token_for_unknown_email_fails_cleanly(tmp_path):
-    assert_one_line_failure(
-        credgraph("token", "nobody@nowhere.test", data_dir=tmp_path), "nobody@nowhere.test"
-    )
-
-
-def test_bootstrap_with_an_invalid_email_fails_cleanly(tmp_path):
-    result = credgraph("bootstrap", "--org", "Acme", "--admin-email", "nope", data_dir=tmp_path)
-    assert_one_line_failure(result, "not an email address")
-
-
-def test_unusable_data_dir_fails_cleanly(tmp_path):
+def test_every_failure_is_one_clean_line(tmp_path):
+    """Each on a data directory of its own, all at once (each is a process, mostly waiting)."""
     blocker = tmp_path / "file"
     blocker.write_text("")
-    result = credgraph("token", "a@b.test", data_dir=blocker / "data")
-    assert_one_line_failure(result, "data directory")
-
-
-@pytest.mark.parametrize("command", [["token", "a@b.test"], ["serve", "--port", "0"]])
-def test_unreachable_mongodb_fails_cleanly(tmp_path, command):
-    result = credgraph(
-        *command,
-        data_dir=tmp_path,
-        MONGODB_URI="mongodb://user:hunter2@127.0.0.1:9/?directConnection=true",
-        CREDGRAPH_DB_TIMEOUT="1s",
-    )
-    assert_one_line_failure(result, "cannot use MongoDB at mongodb://user:***@127.0.0.1:9")
-    assert "hunter2" not in result.stderr
-
-
-def test_invalid_mongodb_uri_fails_cleanly(tmp_path):
-    result = credgraph("token", "a@b.test", data_dir=tmp_path, MONGODB_URI="http://example")
-    assert_one_line_failure(result, "MONGODB_URI")
-
-
-def test_port_in_use_fails_cleanly(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = credgraph("serve", "--port", str(port), data_dir=tmp_path)
-    assert_one_line_failure(result, f"port {port} on 127.0.0.1 is already in use")
-    assert processes_using(tmp_path) == []
+        cases = [
+            (["token", "nobody@nowhere.test"], {}, "nobody@nowhere.test"),
+            (["bootstrap", "--org", "Acme", "--admin-email", "nope"], {}, "not an email address"),
+            (["token", "a@b.test"], {"data_dir": blocker / "data"}, "data directory"),
+            (["token", "a@b.test"], UNREACHABLE, "cannot use MongoDB at mongodb://user:***@"),
+            (["serve", "--port", "0"], UNREACHABLE, "cannot use MongoDB at mongodb://user:***@"),
+            (["token", "a@b.test"], {"MONGODB_URI": "http://example"}, "MONGODB_URI"),
+            (["serve", "--port", str(port)], {}, f"port {port} on 127.0.0.1 is already in use"),
+        ]
+
+        def run(index: int) -> subprocess.CompletedProcess[str]:
+            command, extra = cases[index][:2]
+            own = tmp_path / f"case{index}"
+            own.mkdir()
+            return credgraph(*command, **{"data_dir": own, **extra})
+
+        with ThreadPoolExecutor(len(cases)) as pool:
+            results = list(pool.map(run, range(len(cases))))
+    for (command, _, fragment), result in zip(cases, results, strict=True):
+        assert_one_line_failure(result, fragment)
+        assert "hunter2" not in result.stderr, command
+    assert processes_using(tmp_path) == [], "a failed command leaves no database running"
 
 
-def test_serve_demo_shares_its_database_stops_cleanly_and_keeps_data(tmp_path):
+def test_serve_demo_loads_once_shares_its_database_stops_cleanly_and_keeps_data(tmp_path):
     data_dir = tmp_path / "data"
-    server = Server(data_dir, "--demo")
+    server = Server(data_dir, "--demo", "--demo-staff", "8")
     try:
+        assert "(loaded)" in server.wait_for(server.stdout, "Demo organization")
         admin_token = server.wait_for(server.stdout, "token:").split()[-1]
         learner_token = server.wait_for(server.stdout, "token:").split()[-1]
         assert "headers=" in server.wait_for(server.stdout, "/graphql?headers=")
@@ -133,27 +126,18 @@ def test_serve_demo_shares_its_database_stops_cleanly_and_keeps_data(tmp_path):
     assert code == 0
     assert processes_using(data_dir) == [], "no database process may outlive the server"
 
-    again = Server(data_dir)
+    again = Server(data_dir, "--demo")
     try:
+        assert "(already loaded)" in again.wait_for(again.stdout, "Demo organization")
         again.wait_until_healthy()
         body = again.me(admin_token)
         assert body["data"]["me"]["email"] == "ada.admin@northwind.example", body
+        token = credgraph("token", "ada.admin@northwind.example", data_dir=data_dir)
+        assert token.returncode == 0, "one demo organization, so the email is unambiguous"
     finally:
         code = again.stop(signal.SIGINT)
     assert code in (0, 130)
     assert processes_using(data_dir) == []
-
-
-def test_demo_loads_only_once(tmp_path):
-    data_dir = tmp_path / "data"
-    for expected in ("(loaded)", "(already loaded)"):
-        server = Server(data_dir, "--demo")
-        try:
-            assert expected in server.wait_for(server.stdout, "Demo organization")
-        finally:
-            server.stop()
-    token = credgraph("token", "ada.admin@northwind.example", data_dir=data_dir)
-    assert token.returncode == 0, "one demo organization, so the email is unambiguous"
 
 
 async def test_served_connections_send_small_answers_at_once():

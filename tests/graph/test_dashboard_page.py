@@ -159,7 +159,7 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Demo]:
     data_dir = tmp_path_factory.mktemp("dashboard")
-    server = Server(data_dir, "--demo")
+    server = Server(data_dir, "--demo", "--demo-staff", "24")
     server.wait_until_healthy()
     token = server.wait_for(server.stdout, "token:").split("token:", 1)[1].strip()
     running = Demo(data_dir, server, token)
