@@ -66,22 +66,25 @@ enrollments_by_id: Batch[Enrollment] = by_id(enrollments.get_many)
 records_by_id: Batch[Record] = by_id(records.get_many)
 
 
-async def enrollments_by_learner(
-    db: Database, org_id: str, learner_ids: Sequence[str]
-) -> list[list[Enrollment]]:
-    taken: dict[str, list[Enrollment]] = defaultdict(list)
-    for e in await enrollments.for_learners(db, org_id=org_id, learner_ids=list(learner_ids)):
-        taken[e.learner_id].append(e)
-    return [taken[learner_id] for learner_id in learner_ids]
+L = TypeVar("L", Enrollment, Record)
 
 
-async def records_by_learner(
-    db: Database, org_id: str, learner_ids: Sequence[str]
-) -> list[list[Record]]:
-    submitted: dict[str, list[Record]] = defaultdict(list)
-    for r in await records.for_learners(db, org_id=org_id, learner_ids=list(learner_ids)):
-        submitted[r.learner_id].append(r)
-    return [submitted[learner_id] for learner_id in learner_ids]
+def by_learner(
+    fetch: Callable[..., Awaitable[list[L]]],
+) -> Callable[[Database, str, Sequence[str]], Awaitable[list[list[L]]]]:
+    """A batch of a store's `for_learners`: each learner's, in the order it reads them."""
+
+    async def load(db: Database, org_id: str, learner_ids: Sequence[str]) -> list[list[L]]:
+        theirs: dict[str, list[L]] = defaultdict(list)
+        for found in await fetch(db, org_id=org_id, learner_ids=list(learner_ids)):
+            theirs[found.learner_id].append(found)
+        return [theirs[learner_id] for learner_id in learner_ids]
+
+    return load
+
+
+enrollments_by_learner = by_learner(enrollments.for_learners)
+records_by_learner = by_learner(records.for_learners)
 
 
 async def cycles_in_scope(

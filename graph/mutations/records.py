@@ -133,8 +133,16 @@ def _shown(found: StoredRecord | None) -> TrainingRecord | None:
     return TrainingRecord.from_record(found) if found else None
 
 
-def _record(gid: strawberry.ID) -> str:
-    return ids.db_id(gid, expect="TrainingRecord", field="record")
+async def _review(
+    info: Info, record: strawberry.ID, *, approve: bool, note: str | None
+) -> tuple[StoredRecord | None, list[UserError]]:
+    ctx = info.context
+    return await attempt(
+        lambda: records.review(
+            ctx.db, ctx.viewer, ids.db_id(record, expect="TrainingRecord", field="record"),
+            approve=approve, note=note, now=ctx.now,
+        )
+    )  # fmt: skip
 
 
 @strawberry.type
@@ -163,24 +171,12 @@ class RecordMutations:
     async def approve_training_record(
         self, info: Info, input: ApproveTrainingRecordInput
     ) -> ApproveTrainingRecordPayload:
-        ctx = info.context
-        found, errors = await attempt(
-            lambda: records.review(
-                ctx.db, ctx.viewer, _record(input.record), approve=True, note=input.note,
-                now=ctx.now,
-            )
-        )  # fmt: skip
+        found, errors = await _review(info, input.record, approve=True, note=input.note)
         return ApproveTrainingRecordPayload(record=_shown(found), user_errors=errors)
 
     @strawberry.mutation(description="Administrators: decline a pending record, with a reason.")
     async def decline_training_record(
         self, info: Info, input: DeclineTrainingRecordInput
     ) -> DeclineTrainingRecordPayload:
-        ctx = info.context
-        found, errors = await attempt(
-            lambda: records.review(
-                ctx.db, ctx.viewer, _record(input.record), approve=False, note=input.reason,
-                now=ctx.now,
-            )
-        )  # fmt: skip
+        found, errors = await _review(info, input.record, approve=False, note=input.reason)
         return DeclineTrainingRecordPayload(record=_shown(found), user_errors=errors)
