@@ -20,7 +20,7 @@ from graph.types.organization import Organization
 from graph.types.record import TrainingRecord
 from graph.types.time import PeriodInput
 from graph.types.user import User
-from resolvers import catalogue, credentials, dashboard, progress, records
+from resolvers import assignment_lists, catalogue, credentials, dashboard, records
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
 from resolvers.listing import Criteria, SortField
@@ -189,7 +189,7 @@ class Query:
             else None,
             current=current,
         )
-        listed = await progress.organization_assignments(
+        listed = await assignment_lists.organization_assignments(
             ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             criteria,

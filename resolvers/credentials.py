@@ -12,7 +12,6 @@ from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, R
 from resolvers.errors import Code, invalid, not_found
 from resolvers.pages import Cursors, Page
 from resolvers.periods import Period
-from resolvers.progress import visible_credential
 from resolvers.text import bounded, required, url
 from store import assignments, courses, credentials, labels
 from store.courses import CourseKind
@@ -310,3 +309,15 @@ async def find_criteria_node(db: Database, viewer: User, node_id: str) -> criter
             if node.id == node_id:
                 return node
     return None
+
+
+async def visible_credential(
+    db: Database, viewer: User, credential: Credential | None
+) -> Credential | None:
+    """Administrators see every credential; a learner, those assigned to them."""
+    if credential is None or viewer.is_admin:
+        return credential
+    mine = await assignments.credential_ids_for_learner(
+        db, org_id=viewer.org_id, learner_id=viewer.id
+    )
+    return credential if credential.id in mine else None

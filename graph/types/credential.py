@@ -15,9 +15,9 @@ from graph.types.criteria import CriteriaNode, Requirement, node_of
 from graph.types.dashboard import CURRENT, ComplianceSummary
 from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
-from resolvers import criteria, dashboard, periods, progress
+from resolvers import assignment_lists, credentials, criteria, dashboard, periods
 from resolvers.listing import Criteria, SortField
-from store import credentials
+from store import credentials as credential_store
 
 if TYPE_CHECKING:
     from graph.types.assignment import CredentialAssignment
@@ -34,10 +34,10 @@ class Credential(Node):
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
-    record: strawberry.Private[credentials.Credential]
+    record: strawberry.Private[credential_store.Credential]
 
     @classmethod
-    def from_record(cls, credential: credentials.Credential) -> Self:
+    def from_record(cls, credential: credential_store.Credential) -> Self:
         return cls(
             id=strawberry.ID(ids.encode("Credential", credential.id)),
             name=credential.name,
@@ -55,7 +55,7 @@ class Credential(Node):
     async def load(cls, info: Info, db_id: str) -> Self | None:
         ctx = info.context
         found = await ctx.loaders.credentials_by_id.load(db_id)
-        visible = await progress.visible_credential(ctx.db, ctx.viewer, found)
+        visible = await credentials.visible_credential(ctx.db, ctx.viewer, found)
         return cls.from_record(visible) if visible else None
 
     @property
@@ -104,7 +104,7 @@ class Credential(Node):
             status=Status(status) if status else None,
             current=current,
         )
-        listed = await progress.organization_assignments(
+        listed = await assignment_lists.organization_assignments(
             ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             criteria,

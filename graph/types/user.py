@@ -15,7 +15,7 @@ from graph.types.node import Node, entity, node_type
 from graph.types.notification import Notification
 from graph.types.organization import Organization
 from graph.types.record import TrainingRecord
-from resolvers import enrollments, progress, records
+from resolvers import assignment_lists, enrollments, records
 from resolvers import notifications as inbox
 from resolvers import users as user_resolvers
 from store import users
@@ -72,7 +72,7 @@ class User(Node):
     ) -> Connection[Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]]:
         ctx = info.context
         moment = ctx.when(as_of)
-        listed = await progress.learner_assignments(
+        listed = await assignment_lists.learner_assignments(
             ctx.loaders.cycles_in_scope.load,
             ctx.viewer,
             self.record,
