@@ -11,10 +11,15 @@ learner let into an administrator's mutation) changes something not allowed and 
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from bson import ObjectId
 
+from graph.settings import Settings
+from tests.conftest import MAX_DOCUMENT, SECRET, Org, make_org
 from tests.generated import FIELDS, document, ids_for, world
 
 # Whose a document is: the caller's own, another person's, or the organization's.
@@ -88,9 +93,50 @@ def changed(
     return found
 
 
+@pytest.fixture(scope="module")
+def settings(mongodb_uri, tmp_path_factory) -> Settings:
+    """One database name for the module: each case starts from the same world, copied in."""
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("authorization"),
+        secret=SECRET,
+        mongodb_uri=mongodb_uri,
+        database=f"test_authorization_{uuid.uuid4().hex[:12]}",
+        max_document=MAX_DOCUMENT,
+    )
+
+
+@dataclass
+class World:
+    org: Org
+    foreign_org: Org
+    made: dict[str, Any]
+    documents: dict[str, list[dict[str, Any]]]
+
+
+_built: list[World] = []  # the world, built through the API by the first case
+
+
+@pytest.fixture
+async def seeded(api, db, settings, clock) -> World:
+    """Two organizations where every learner has data, as the first case built them through
+    the API: later cases copy its documents in (the app dropped the database after each)."""
+    if not _built:
+        org = await make_org(db, settings, clock, "Acme Health")
+        foreign_org = await make_org(db, settings, clock, "Other Clinic")
+        made = await world(api, org, foreign_org)
+        names = await db.db.list_collection_names()
+        documents = {name: [doc async for doc in db.db[name].find()] for name in names}
+        _built.append(World(org, foreign_org, made, documents))
+        return _built[0]
+    for name, docs in _built[0].documents.items():
+        if docs:
+            await db.db[name].insert_many(docs)
+    return _built[0]
+
+
 @pytest.mark.parametrize(("kind", "field_name"), FIELDS, ids=[f"{k}.{n}" for k, n in FIELDS])
-async def test_authorization_matrix(api, db, org, foreign_org, kind, field_name):
-    made = await world(api, org, foreign_org)
+async def test_authorization_matrix(api, db, seeded, kind, field_name):
+    org, foreign_org, made = seeded.org, seeded.foreign_org, seeded.made
     other = org.other_learner
     foreign_markers = ["FOREIGN-", "otherclinic.test", "Other Clinic"]
     other_markers = [other.email, other.name, *made["org"]["learners"][other.id].values()]
