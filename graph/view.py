@@ -26,6 +26,7 @@ from graph.errors import UNAVAILABLE_MESSAGE, error_response, parse_failure_code
 from graph.gate import Prepared
 from graph.schema import Schema
 from graph.sharing import Answer, SharedAnswers
+from resolvers import writes
 from resolvers.auth import Session, authenticate
 from resolvers.errors import Code, DomainError
 from store.errors import Unavailable
@@ -266,7 +267,10 @@ class GraphQLView(GraphQL[Context, None]):
         if prepared is not None and prepared.kind is OperationType.QUERY:
             sub_response.headers.update(CACHE_HEADERS)
         key = _key(request, request_data, prepared, session)
-        if key is None:
+        if prepared is not None and prepared.kind is OperationType.MUTATION:
+            async with writes.one_change(context.db):
+                result = (await execute()).result
+        elif key is None:
             result = (await execute()).result
         else:
             held = key.unchanged(request.headers.get("if-none-match"), context.started)
