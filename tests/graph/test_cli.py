@@ -47,13 +47,15 @@ def test_bootstrap_then_token_print_working_tokens_alone(tmp_path):
     assert JWT.fullmatch(boot.stdout.strip())
     assert "Acme" in boot.stderr
 
-    fresh = credgraph("token", "boss@acme.test", data_dir=data_dir)
+    # Two commands at once on one data directory: one starts the database, the other joins it.
+    with ThreadPoolExecutor(2) as pool:
+        token = pool.submit(credgraph, "token", "boss@acme.test", data_dir=data_dir)
+        twice = ["bootstrap", "--org", "Acme", "--admin-email", "b@acme.test"]
+        again = pool.submit(credgraph, *twice, data_dir=data_dir).result()
+        fresh = token.result()
     assert fresh.returncode == 0, fresh.stderr
     assert JWT.fullmatch(fresh.stdout.strip())
     assert fresh.stderr == ""
-    again = credgraph(
-        "bootstrap", "--org", "Acme", "--admin-email", "b@acme.test", data_dir=data_dir
-    )
     assert_one_line_failure(again, "already exists")
 
     secret = (data_dir / "secret").read_text().strip()

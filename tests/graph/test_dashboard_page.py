@@ -4,54 +4,36 @@
 Over HTTP: the page and its assets (same origin only) are served, under a strict
 Content-Security-Policy, and are package data. In Debian's Chromium (skipped without it unless
 `CREDGRAPH_REQUIRE_BROWSER=1`, as in `test_graphiql_browser`), against a live `serve --demo`:
-the counts match the API, a write shows within a polling interval, unchanged polls are 304s, and
-the last answer stays on screen while the server is unavailable (a 503 with `Retry-After`, a
-refused connection, a real restart).
+the counts match the API, a write shows within a polling interval and unchanged polls are 304s
+(outages: `test_dashboard_outages`).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import itertools
-import json
-import os
 import time
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from tests.servers import CHROMIUM, FLAGS, Server
+from tests.dashboards import (
+    EVERY,
+    FIGURES,
+    MARGIN,
+    SUMMARY,
+    Demo,
+    browser,
+    opened,
+    serving_demo,
+)
 
 ROOT = Path(__file__).parents[2]
 PAGE = ROOT / "graph" / "static" / "dashboard"
-FIGURES = (
-    "total",
-    "notYetAvailable",
-    "notStarted",
-    "inProgress",
-    "completed",
-    "overdue",
-    "expired",
-    "expiringSoon",
-    "dueSoon",
-    "pendingRecords",
-)
-WITHIN = "expiringWithin: {amount: 60, unit: DAY}"  # as the page asks
-SUMMARY = f"{{ complianceSummary({WITHIN}) {{ {' '.join(FIGURES)} }} }}"
-EVERY = 1  # seconds: the page is opened with `&every=1`
-MARGIN = 2.5  # seconds a change may take beyond one polling interval
-browser = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CREDGRAPH_REQUIRE_BROWSER"),
-    reason="no /usr/bin/chromium (apt install chromium); CI requires it",
-)
 
 
 class _References(HTMLParser):
@@ -124,98 +106,9 @@ def test_the_page_is_package_data():
 # ---- in Chromium ---------------------------------------------------------------------------
 
 
-@dataclass
-class Demo:
-    """A live `credgraph serve --demo` that a test may stop and start again on its port."""
-
-    data_dir: Path
-    server: Server
-    token: str
-    port: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.port = str(urlsplit(self.server.base).port)
-
-    @property
-    def base(self) -> str:
-        return self.server.base
-
-    def restart(self) -> None:
-        self.server = Server(self.data_dir, port=self.port)
-        self.server.wait_until_healthy()
-
-    def data(self, query: str, variables: dict | None = None) -> dict:
-        response = httpx.post(
-            self.server.url,
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-        )
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Iterator[Demo]:
-    data_dir = tmp_path_factory.mktemp("dashboard")
-    server = Server(data_dir, "--demo", "--demo-staff", "24")
-    server.wait_until_healthy()
-    token = server.wait_for(server.stdout, "token:").split("token:", 1)[1].strip()
-    running = Demo(data_dir, server, token)
-    yield running
-    if running.server.process.poll() is None:
-        running.server.stop()
-
-
-@dataclass
-class Seen:
-    """What the page did: its `/graphql` answers (with a phase label), and what it must not."""
-
-    polls: list[tuple[str, int]] = field(default_factory=list)
-    phase: str = "start"
-    elsewhere: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-
-    def statuses(self, phase: str) -> list[int]:
-        return [status for label, status in self.polls if label == phase]
-
-
-@contextmanager
-def opened(demo: Demo) -> Iterator[tuple[object, Seen]]:
-    """A Chromium page whose network reaches nothing but the server."""
-    from playwright.sync_api import sync_playwright
-
-    own = urlsplit(demo.base).netloc
-    seen = Seen()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = chromium.new_page(locale="en-US", viewport={"width": 1600, "height": 1000})
-
-        def route(request_route) -> None:
-            if urlsplit(request_route.request.url).netloc in (own, ""):
-                request_route.continue_()
-            else:
-                seen.elsewhere.append(request_route.request.url)
-                request_route.abort()
-
-        def answered(response) -> None:  # the polls, not the one-off ask for the name
-            if '"operationName":"Dashboard"' in (response.request.post_data or ""):
-                seen.polls.append((seen.phase, response.status))
-
-        def console(message) -> None:
-            if "Content Security Policy" in message.text:
-                seen.refused.append(message.text)
-
-        page.route("**/*", route)
-        page.on("response", answered)
-        page.on("console", console)
-        try:
-            yield page, seen
-        finally:
-            chromium.close()
-    assert seen.elsewhere == [], "the page asked for something beyond the server"
-    assert seen.refused == [], "the page broke its own Content-Security-Policy"
+    yield from serving_demo(tmp_path_factory)
 
 
 @browser
@@ -240,7 +133,7 @@ def test_without_a_valid_token_the_page_says_how_to_get_one(demo):
 
 
 @browser
-def test_the_dashboard_shows_writes_polls_conditionally_and_outlasts_outages(demo):
+def test_the_dashboard_shows_a_write_within_an_interval_and_polls_conditionally(demo):
     from playwright.sync_api import expect
 
     before = demo.data(SUMMARY)["complianceSummary"]
@@ -308,59 +201,6 @@ def test_the_dashboard_shows_writes_polls_conditionally_and_outlasts_outages(dem
         expect(board).to_have_attribute("data-renders", "2")
         assert page.get_by_test_id("lastChanged").get_attribute("datetime") != changed_at
         assert 200 in seen.statuses("write")
-
-        # The server answers 503 with Retry-After: the last answer stays, the status says so,
-        # and the page waits as long as it was told.
-        seen.phase = "503"
-        refusals: list[float] = []
-
-        def unavailable(request_route) -> None:
-            refusals.append(time.monotonic())
-            request_route.fulfill(
-                status=503,
-                headers={"Retry-After": "2", "Content-Type": "application/json"},
-                body=json.dumps(
-                    {"errors": [{"message": "down", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
-                ),
-            )
-
-        page.route("**/graphql", unavailable)
-        expect(connection).to_contain_text("unavailable", timeout=within)
-        expect(connection).to_contain_text("retrying in 2 s")
-        page.wait_for_timeout(4500)
-        gaps = [later - earlier for earlier, later in itertools.pairwise(refusals)]
-        assert gaps, refusals
-        assert min(gaps) >= 1.8, f"Retry-After: 2 not honoured: {gaps}"
-        expect(total).to_have_text(f"{after['total']:,}")
-        expect(rows.first).to_contain_text(newcomer)
-        page.unroute("**/graphql", unavailable)
-        expect(connection).to_contain_text("Live", timeout=(2 + MARGIN) * 1000)
-        expect(connection).not_to_contain_text("unavailable")
-
-        # The connection is refused (a network error), then the server really stops and
-        # starts again: the answer stays on screen throughout, and the page comes back.
-        seen.phase = "down"
-
-        def refused(request_route) -> None:
-            request_route.abort("connectionrefused")
-
-        page.route("**/graphql", refused)
-        expect(connection).to_contain_text("unavailable", timeout=within)
-        expect(connection).to_contain_text("network error")
-        page.unroute("**/graphql", refused)
-        expect(connection).to_contain_text("Live", timeout=(4 + MARGIN) * 1000)
-
-        demo.server.stop()
-        expect(connection).to_contain_text("unavailable", timeout=within)
-        expect(total).to_have_text(f"{after['total']:,}")
-        expect(rows.first).to_contain_text(newcomer)
-        page.wait_for_timeout(1500)
-        demo.restart()
-        seen.phase = "back"
-        expect(connection).to_contain_text("Live", timeout=30_000)
-        expect(total).to_have_text(f"{after['total']:,}")
-        assert seen.statuses("back")
-        assert set(seen.statuses("back")) <= {200, 304}
 
 
 @browser
