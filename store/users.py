@@ -92,7 +92,8 @@ async def disable(db: Database, *, org_id: str, id: str, now: datetime) -> bool:
     )
     if result.matched_count != 1:
         return False
-    await organizations.touch(db, id=org_id)
+    if result.modified_count:
+        await organizations.touch(db, id=org_id)
     return True
 
 
