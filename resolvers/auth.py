@@ -25,7 +25,8 @@ async def authenticate(
 ) -> Session | None:
     """The caller; None without a token; `UNAUTHENTICATED` for a token that fails.
 
-    A token stops working as soon as its user is disabled or deleted, whatever its expiry.
+    A token stops working as soon as its user is deactivated or deleted, or signed out
+    everywhere (`revokeUserTokens`: a later token generation), whatever its expiry.
     """
     token = tokens.bearer(authorization)
     if token is None:
@@ -33,7 +34,9 @@ async def authenticate(
     claims = tokens.verify(token, secret=secret, now=now)
     found = await users.get_with_version(db, org_id=claims.org_id, id=claims.user_id)
     if found is None or found[0].disabled_at is not None:
-        raise unauthenticated("the token's user no longer exists or has been disabled")
+        raise unauthenticated("the token's user no longer exists or has been deactivated")
+    if claims.generation != found[0].token_generation:
+        raise unauthenticated("the token was revoked; ask for a new one")
     return Session(user=found[0], data_version=found[1])
 
 

@@ -23,6 +23,7 @@ class Claims:
     user_id: str
     org_id: str
     expires_at: datetime
+    generation: int  # the user's token generation when it was issued (`revokeUserTokens`)
 
 
 def issue(user: User, *, secret: str, ttl: timedelta, now: datetime) -> str:
@@ -32,6 +33,7 @@ def issue(user: User, *, secret: str, ttl: timedelta, now: datetime) -> str:
         "org": user.org_id,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
+        "gen": user.token_generation,
     }
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
@@ -62,7 +64,10 @@ def verify(token: str, *, secret: str, now: datetime) -> Claims:
         raise unauthenticated("the token is malformed") from error
     if expires_at <= now:
         raise unauthenticated("the token has expired; ask for a new one (`credgraph token EMAIL`)")
-    return Claims(user_id=payload["sub"], org_id=payload["org"], expires_at=expires_at)
+    generation = payload.get("gen", 0)  # tokens from before generations were generation 0
+    if not isinstance(generation, int) or isinstance(generation, bool):
+        raise unauthenticated("the token is malformed")
+    return Claims(payload["sub"], payload["org"], expires_at, generation)
 
 
 def bearer(authorization: str | None) -> str | None:

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from resolvers.auth import can_see_user, require_admin
-from resolvers.errors import Code, DomainError
+from resolvers.auth import can_see_user, require_admin, require_viewer
+from resolvers.errors import Code, DomainError, invalid, not_found
 from store import organizations, users
 from store.database import Database
 from store.errors import Conflict
@@ -64,6 +64,40 @@ async def create_user(
     return await _insert(db, admin.org_id, validate_new_user(email, name, role), now)
 
 
+async def deactivate_user(
+    db: Database, viewer: User | None, user_id: str, *, now: datetime
+) -> User:
+    """Administrators: switch a user off — their tokens stop at once, their history stays."""
+    admin = require_admin(viewer)
+    if user_id == admin.id:
+        raise invalid(Code.CANNOT_DEACTIVATE_SELF, "you cannot deactivate yourself", "user")
+    return await _disabled(db, admin, user_id, at=now)
+
+
+async def reactivate_user(db: Database, viewer: User | None, user_id: str) -> User:
+    """Administrators: switch a deactivated user back on (their old tokens work again only if
+    still unexpired and not revoked)."""
+    return await _disabled(db, require_admin(viewer), user_id, at=None)
+
+
+async def _disabled(db: Database, admin: User, user_id: str, *, at: datetime | None) -> User:
+    found = await users.set_disabled(db, org_id=admin.org_id, id=user_id, at=at)
+    if found is None:
+        raise not_found("the user", field="user")
+    return found
+
+
+async def revoke_user_tokens(db: Database, viewer: User | None, user_id: str) -> User:
+    """Sign a user out everywhere: yourself, or (administrators) anyone of the organization."""
+    caller = require_viewer(viewer)
+    if user_id != caller.id:
+        require_admin(caller)
+    found = await users.revoke_tokens(db, org_id=caller.org_id, id=user_id)
+    if found is None:
+        raise not_found("the user", field="user")
+    return found
+
+
 async def bootstrap(
     db: Database, *, org_name: str, admin_email: str, admin_name: str | None, now: datetime
 ) -> tuple[Organization, User]:
@@ -101,7 +135,7 @@ async def find_for_token(db: Database, *, email: str, org_name: str | None = Non
             f"{email} belongs to users in {len(found)} organizations; name one with --org",
         )
     if found[0].disabled_at is not None:
-        raise DomainError(Code.FORBIDDEN, f"{email} has been disabled")
+        raise DomainError(Code.FORBIDDEN, f"{email} has been deactivated")
     return found[0]
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from store import organizations
 from store.database import Database
 from store.errors import boundary
@@ -27,6 +29,7 @@ class User:
     role: Role
     created_at: datetime
     disabled_at: datetime | None = None
+    token_generation: int = 0  # a token issued for an earlier generation is refused
 
     @property
     def is_admin(self) -> bool:
@@ -42,6 +45,7 @@ class User:
             role=Role(doc["role"]),
             created_at=doc["createdAt"],
             disabled_at=doc.get("disabledAt"),
+            token_generation=doc.get("tokenGeneration", 0),
         )
 
 
@@ -85,16 +89,34 @@ async def find_by_email(db: Database, *, email: str, org_id: str | None = None) 
 
 
 @boundary
-async def disable(db: Database, *, org_id: str, id: str, now: datetime) -> bool:
-    """Revoke a user: their tokens stop working at once. False when there is no such user."""
-    result = await db.db.users.update_one(
-        {"orgId": oid(org_id), "_id": oid(id)}, {"$set": {"disabledAt": now}}
+async def set_disabled(db: Database, *, org_id: str, id: str, at: datetime | None) -> User | None:
+    """Deactivate a user at `at` (their tokens stop working at once), or reactivate one (None);
+    None when there is no such user. A user already so is left as they were."""
+    key = {"orgId": oid(org_id), "_id": oid(id)}
+    unchanged = {"disabledAt": {"$ne": None}} if at is not None else {"disabledAt": None}
+    change = {"$set": {"disabledAt": at}} if at is not None else {"$unset": {"disabledAt": ""}}
+    doc = await db.db.users.find_one_and_update(
+        {**key, "$nor": [unchanged]}, change, return_document=ReturnDocument.AFTER
     )
-    if result.matched_count != 1:
-        return False
-    if result.modified_count:
-        await organizations.touch(db, id=org_id)
-    return True
+    if doc is None:
+        found = await db.db.users.find_one(key)
+        return User.from_doc(found) if found else None
+    await organizations.touch(db, id=org_id)
+    return User.from_doc(doc)
+
+
+@boundary
+async def revoke_tokens(db: Database, *, org_id: str, id: str) -> User | None:
+    """Sign a user out everywhere: every token issued so far stops working."""
+    doc = await db.db.users.find_one_and_update(
+        {"orgId": oid(org_id), "_id": oid(id)},
+        {"$inc": {"tokenGeneration": 1}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        return None
+    await organizations.touch(db, id=org_id)
+    return User.from_doc(doc)
 
 
 @boundary

@@ -139,6 +139,7 @@ def ids_for(made: dict[str, Any], who: str, learner_id: str) -> dict[str, str]:
         "label": side["label"],
         "credential": side["credential"],
         "learner": mine["learner"],
+        "user": mine["learner"],
         "assignment": mine["assignment"],
         "enrollment": mine["enrollment"],
         "record": mine["record"],

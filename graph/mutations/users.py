@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
+from graph import ids
 from graph.context import Info
 from graph.enums import Role
 from graph.errors import UserError, attempt
 from graph.types.user import User
 from resolvers import users
+from store.users import User as StoredUser
 
 
 @strawberry.input
@@ -24,6 +26,47 @@ class CreateUserPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class DeactivateUserInput:
+    user: strawberry.ID
+
+
+@strawberry.type
+class DeactivateUserPayload:
+    user: User | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class ReactivateUserInput:
+    user: strawberry.ID
+
+
+@strawberry.type
+class ReactivateUserPayload:
+    user: User | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class RevokeUserTokensInput:
+    user: strawberry.ID
+
+
+@strawberry.type
+class RevokeUserTokensPayload:
+    user: User | None
+    user_errors: list[UserError]
+
+
+def _user(gid: strawberry.ID) -> str:
+    return ids.db_id(gid, expect="User", field="user")
+
+
+def _shown(found: StoredUser | None) -> User | None:
+    return User.from_record(found) if found else None
+
+
 @strawberry.type
 class UserMutations:
     @strawberry.mutation(description="Add a learner or administrator to your organization.")
@@ -35,3 +78,39 @@ class UserMutations:
             )
         )
         return CreateUserPayload(user=User.from_record(user) if user else None, user_errors=errors)
+
+    @strawberry.mutation(
+        description="Administrators: switch a user off. Their tokens stop working at once and "
+        "they can no longer sign in; their credentials and records stay."
+    )
+    async def deactivate_user(
+        self, info: Info, input: DeactivateUserInput
+    ) -> DeactivateUserPayload:
+        ctx = info.context
+        user, errors = await attempt(
+            lambda: users.deactivate_user(ctx.db, ctx.viewer, _user(input.user), now=ctx.now)
+        )
+        return DeactivateUserPayload(user=_shown(user), user_errors=errors)
+
+    @strawberry.mutation(description="Administrators: switch a deactivated user back on.")
+    async def reactivate_user(
+        self, info: Info, input: ReactivateUserInput
+    ) -> ReactivateUserPayload:
+        ctx = info.context
+        user, errors = await attempt(
+            lambda: users.reactivate_user(ctx.db, ctx.viewer, _user(input.user))
+        )
+        return ReactivateUserPayload(user=_shown(user), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Sign a user out everywhere: every token issued so far stops working. "
+        "Yourself, or (administrators) anyone of the organization."
+    )
+    async def revoke_user_tokens(
+        self, info: Info, input: RevokeUserTokensInput
+    ) -> RevokeUserTokensPayload:
+        ctx = info.context
+        user, errors = await attempt(
+            lambda: users.revoke_user_tokens(ctx.db, ctx.viewer, _user(input.user))
+        )
+        return RevokeUserTokensPayload(user=_shown(user), user_errors=errors)

@@ -31,6 +31,10 @@ class User(Node):
     name: str
     role: Role
     created_at: datetime
+    deactivated_at: datetime | None = strawberry.field(
+        description="When an administrator switched the user off (`deactivateUser`); null while "
+        "active."
+    )
     record: strawberry.Private[users.User]
 
     @classmethod
@@ -41,6 +45,7 @@ class User(Node):
             name=user.name,
             role=user.role,
             created_at=user.created_at,
+            deactivated_at=user.disabled_at,
             record=user,
         )
 

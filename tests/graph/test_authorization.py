@@ -48,6 +48,7 @@ LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
         ("documents.chunks", "org"),
     },
     "markNotificationsRead": {("notifications", "self")},
+    "revokeUserTokens": {("users", "self")},  # signing oneself out everywhere
 }
 
 
