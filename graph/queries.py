@@ -7,7 +7,7 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.enums import RecordStatus, RecordType, Status
+from graph.enums import RecordStatus, RecordType, Role, Status
 from graph.types.assignment import CredentialAssignment
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
@@ -21,6 +21,7 @@ from graph.types.record import TrainingRecord
 from graph.types.time import PeriodInput
 from graph.types.user import User
 from resolvers import assignment_lists, catalogue, credentials, dashboard, records
+from resolvers import users as user_resolvers
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
 from resolvers.listing import Criteria, SortField
@@ -200,6 +201,26 @@ class Query:
         )
         ctx.lasts(moment, listed.changes)
         return Connection.of(listed.page, CredentialAssignment.from_record)
+
+    @strawberry.field(
+        description="Administrators: the organization's people, oldest first; `search` finds "
+        "a part of a name or email in any letter case. Deactivated users only when asked."
+    )
+    async def users(
+        self,
+        info: Info,
+        search: str | None = None,
+        role: Role | None = None,
+        include_deactivated: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[User]:
+        ctx = info.context
+        page = await user_resolvers.user_page(
+            ctx.db, ctx.viewer, search=search, role=role,
+            include_deactivated=include_deactivated, first=first, after=after,
+        )  # fmt: skip
+        return Connection.of(page, User.from_record)
 
     @strawberry.field(description="The course catalogue: courses and learning paths.")
     async def courses(

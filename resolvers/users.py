@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from resolvers.auth import can_see_user, require_admin, require_viewer
 from resolvers.errors import Code, DomainError, invalid, not_found
+from resolvers.pages import Cursors, Page
 from store import organizations, users
 from store.database import Database
 from store.errors import Conflict
@@ -27,10 +29,14 @@ class NewUser:
     role: Role
 
 
-def validate_new_user(email: str, name: str, role: Role) -> NewUser:
-    """Normalised fields, or the first problem as a `DomainError` naming its field."""
-    email = email.strip().lower()
-    name = " ".join(name.split())
+def normal_email(email: str) -> str:
+    """One spelling per address: Unicode compatibility forms folded (a full-width letter is its
+    ASCII one) and letter case folded, so look-alike duplicates meet as equals."""
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+def validate_email(email: str) -> str:
+    email = normal_email(email)
     if not email:
         raise DomainError(Code.REQUIRED, "an email is required", field="email")
     if len(email) > MAX_EMAIL:
@@ -39,11 +45,21 @@ def validate_new_user(email: str, name: str, role: Role) -> NewUser:
         )
     if not EMAIL.fullmatch(email):
         raise DomainError(Code.INVALID_EMAIL, f"{email!r} is not an email address", field="email")
+    return email
+
+
+def validate_name(name: str) -> str:
+    name = " ".join(name.split())
     if not name:
         raise DomainError(Code.REQUIRED, "a name is required", field="name")
     if len(name) > MAX_NAME:
         raise DomainError(Code.TOO_LONG, f"a name has at most {MAX_NAME} characters", field="name")
-    return NewUser(email=email, name=name, role=role)
+    return name
+
+
+def validate_new_user(email: str, name: str, role: Role) -> NewUser:
+    """Normalised fields, or the first problem as a `DomainError` naming its field."""
+    return NewUser(email=validate_email(email), name=validate_name(name), role=role)
 
 
 async def _insert(db: Database, org_id: str, new: NewUser, now: datetime) -> User:
@@ -62,6 +78,63 @@ async def create_user(
 ) -> User:
     admin = require_admin(viewer)
     return await _insert(db, admin.org_id, validate_new_user(email, name, role), now)
+
+
+async def user_page(
+    db: Database,
+    viewer: User | None,
+    *,
+    search: str | None,
+    role: Role | None,
+    include_deactivated: bool,
+    first: int | None,
+    after: str | None,
+) -> Page[User]:
+    """Administrators: the organization's people, found by name or email, oldest first."""
+    admin = require_admin(viewer)
+    where = users.UserFilter(
+        admin.org_id, (search or "").strip() or None, role, include_deactivated
+    )
+    cursors = Cursors("users", where)
+    size, last = cursors.keyset(first, after)
+    fetched = await users.page(db, where, after=last, limit=size + 1)
+    return Page.of(fetched, size, await users.count(db, where), lambda u: cursors.encode(u.id))
+
+
+async def update_user(
+    db: Database,
+    viewer: User | None,
+    user_id: str,
+    *,
+    name: str | None,
+    email: str | None,
+    role: Role | None,
+) -> User:
+    """Administrators: a user's name, email or role (not their own role: an organization keeps
+    the administrator who is changing it)."""
+    admin = require_admin(viewer)
+    fields: dict[str, object] = {}
+    if name is not None:
+        fields["name"] = validate_name(name)
+    if email is not None:
+        fields["email"] = validate_email(email)
+    if role is not None:
+        if user_id == admin.id and role is not admin.role:
+            raise invalid(Code.OWN_ROLE, "you cannot change your own role", "role")
+        fields["role"] = role.value
+    try:
+        found = (
+            await users.update(db, org_id=admin.org_id, id=user_id, fields=fields)
+            if fields
+            else await users.get(db, org_id=admin.org_id, id=user_id)
+        )
+    except Conflict as error:
+        raise invalid(
+            Code.EMAIL_TAKEN, f"{email} already belongs to a user here", "email"
+        ) from error
+    if found is None:
+        raise not_found("the user", field="user")
+    return found
 
 
 async def deactivate_user(
@@ -119,7 +192,7 @@ async def bootstrap(
 
 async def find_for_token(db: Database, *, email: str, org_name: str | None = None) -> User:
     """The one user a `credgraph token EMAIL [--org NAME]` call means."""
-    email = email.strip().lower()
+    email = normal_email(email)
     org_id = None
     if org_name is not None:
         orgs = await organizations.find_by_name(db, name=org_name)

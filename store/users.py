@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -137,3 +138,54 @@ async def admin_ids(db: Database, *, org_id: str) -> list[str]:
     user of the organization (3,000 users: 59 ms per submission)."""
     cursor = db.db.users.find({"orgId": oid(org_id), "role": Role.ADMIN.value}, {"disabledAt": 1})
     return [str(doc["_id"]) async for doc in cursor if doc.get("disabledAt") is None]
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    """Which of an organization's users a list means."""
+
+    org_id: str
+    search: str | None = None  # in the name or email, any letter case
+    role: Role | None = None
+    include_deactivated: bool = False
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {"orgId": oid(self.org_id)}
+        if self.role is not None:
+            query["role"] = self.role.value
+        if self.search:
+            term = {"$regex": re.escape(self.search), "$options": "i"}
+            query["$or"] = [{"name": term}, {"email": term}]
+        if not self.include_deactivated:
+            query["disabledAt"] = None
+        return query
+
+
+@boundary
+async def page(db: Database, where: UserFilter, *, after: str | None, limit: int) -> list[User]:
+    query = where.query()
+    if after is not None:
+        query["_id"] = {"$gt": oid(after)}
+    cursor = db.db.users.find(query).sort("_id", 1).limit(limit)
+    return [User.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count(db: Database, where: UserFilter) -> int:
+    return await db.db.users.count_documents(where.query())
+
+
+@boundary
+async def update(db: Database, *, org_id: str, id: str, fields: dict[str, Any]) -> User | None:
+    """Change a user's fields; None when there is no such user. An email another user of the
+    organization has raises `Conflict`."""
+    key = {"orgId": oid(org_id), "_id": oid(id)}
+    before = await db.db.users.find_one_and_update(
+        key, {"$set": fields}, return_document=ReturnDocument.BEFORE
+    )
+    if before is None:
+        return None
+    after = {**before, **fields}
+    if after != before:
+        await organizations.touch(db, id=org_id)
+    return User.from_doc(after)

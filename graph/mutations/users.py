@@ -26,6 +26,20 @@ class CreateUserPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input(description="Only the fields given change.")
+class UpdateUserInput:
+    user: strawberry.ID
+    name: str | None = None
+    email: str | None = None
+    role: Role | None = strawberry.field(default=None, description="Not your own.")
+
+
+@strawberry.type
+class UpdateUserPayload:
+    user: User | None
+    user_errors: list[UserError]
+
+
 @strawberry.input
 class DeactivateUserInput:
     user: strawberry.ID
@@ -78,6 +92,17 @@ class UserMutations:
             )
         )
         return CreateUserPayload(user=User.from_record(user) if user else None, user_errors=errors)
+
+    @strawberry.mutation(description="Administrators: a user's name, email or role.")
+    async def update_user(self, info: Info, input: UpdateUserInput) -> UpdateUserPayload:
+        ctx = info.context
+        user, errors = await attempt(
+            lambda: users.update_user(
+                ctx.db, ctx.viewer, _user(input.user), name=input.name, email=input.email,
+                role=input.role,
+            )
+        )  # fmt: skip
+        return UpdateUserPayload(user=_shown(user), user_errors=errors)
 
     @strawberry.mutation(
         description="Administrators: switch a user off. Their tokens stop working at once and "

@@ -55,7 +55,7 @@ LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
 # What a learner is refused outright: every mutation but theirs, and the organization-wide views.
 ADMINISTRATORS_ONLY = {
     name for kind, name in FIELDS if kind == "mutation" and name not in LEARNER_MAY_CHANGE
-} | {"complianceSummary", "assignments"}
+} | {"complianceSummary", "assignments", "users"}
 
 
 async def snapshot(db, org_id: str) -> dict[tuple[str, str], str]:
