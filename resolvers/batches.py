@@ -92,17 +92,18 @@ async def cycles_in_scope(
 ) -> list[list[Assignment]]:
     """Every cycle of each scope — (credential, learner), (None, None) for the organization —
     read once however many summaries, lists and counts are computed from it: the learners
-    asked for in one read, the organization (whole or by credential) from its copy."""
+    asked for in one read, the organization (whole or by credential) from its copy, without
+    the cycles of deactivated people (a learner's own history stays theirs to list)."""
     learner_ids = [learner for _, learner in asked if learner is not None]
     theirs: dict[str, list[Assignment]] = defaultdict(list)
     if learner_ids:
         for cycle in await assignments.for_learners(db, org_id=org_id, learner_ids=learner_ids):
             theirs[cycle.learner_id].append(cycle)
-    everyone = (
-        await scopes.of_organization(db, org_id=org_id)
-        if any(learner is None for _, learner in asked)
-        else []
-    )
+    everyone: list[Assignment] = []
+    if any(learner is None for _, learner in asked):  # deactivated people leave the counts
+        away = await users.deactivated_ids(db, org_id=org_id)
+        cycles = await scopes.of_organization(db, org_id=org_id)
+        everyone = [c for c in cycles if c.learner_id not in away] if away else cycles
     return [
         theirs[learner]
         if learner is not None

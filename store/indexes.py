@@ -29,6 +29,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "users": [
         _index("orgId", "email", name="org_email", unique=True),
         _index("orgId", "role", name="org_role"),
+        _index("orgId", "disabledAt", name="org_deactivated"),  # who leaves the counts
     ],
     "labels": [_index("orgId", "key", name="org_name", unique=True)],
     "courses": [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -189,3 +189,14 @@ async def update(db: Database, *, org_id: str, id: str, fields: dict[str, Any]) 
     if after != before:
         await organizations.touch(db, id=org_id)
     return User.from_doc(after)
+
+
+_EVER = datetime(1900, 1, 1, tzinfo=UTC)  # before any deactivation: a range the index serves
+
+
+@boundary
+async def deactivated_ids(db: Database, *, org_id: str) -> set[str]:
+    """The organization's deactivated users (a range on the indexed `disabledAt`: only they
+    are read, however many are active)."""
+    cursor = db.db.users.find({"orgId": oid(org_id), "disabledAt": {"$gte": _EVER}}, {"_id": 1})
+    return {str(doc["_id"]) async for doc in cursor}

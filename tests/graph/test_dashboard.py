@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from resolvers import demo, tokens
 from tests.conftest import START
-from tests.helpers import course, credential, gid
+from tests.helpers import assign, course, credential, gid
 
 SUMMARY = """
 query($credential: ID, $asOf: DateTime, $within: PeriodInput) {
@@ -238,3 +238,26 @@ async def test_a_filter_naming_nothing_visible_is_not_found(api, org, foreign_or
         error = (await api.call(document, token=token))["errors"][0]
         assert error["extensions"]["code"] == "NOT_FOUND", document
         assert error["extensions"]["field"] == field
+
+
+async def test_deactivated_people_leave_the_counts_and_lists_and_come_back(api, org):
+    c = await course(api, org, "C")
+    cred = await credential(api, org, "C", {"course": c})
+    await assign(api, org, cred["id"], [org.learner, org.other_learner])
+    admin = org.token(org.admin)
+    switch = "mutation($u: ID!) {{ {0}(input: {{user: $u}}) {{ userErrors {{ code }} }} }}"
+    lee = {"u": gid("User", org.learner.id)}
+
+    async def counted() -> tuple[int, int, list[str]]:
+        summary = (await api.data(SUMMARY, {}, token=admin))["complianceSummary"]
+        listed = (await api.data(ASSIGNMENTS, {}, token=admin))["assignments"]
+        names = [edge["node"]["learner"]["name"] for edge in listed["edges"]]
+        return summary["total"], listed["totalCount"], names
+
+    assert await counted() == (2, 2, ["Lee Learner", "Olu Other"])
+    await api.data(switch.format("deactivateUser"), lee, token=admin)
+    assert await counted() == (1, 1, ["Olu Other"])
+    theirs = "query($u: ID!) { assignments(learner: $u) { totalCount } }"
+    assert (await api.data(theirs, lee, token=admin))["assignments"]["totalCount"] == 1
+    await api.data(switch.format("reactivateUser"), lee, token=admin)
+    assert await counted() == (2, 2, ["Lee Learner", "Olu Other"])
