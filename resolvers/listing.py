@@ -186,21 +186,6 @@ class Ranking:
         return ranking
 
 
-def page(
-    cycles: Iterable[Assignment],
-    criteria: Criteria,
-    *,
-    order: SortField,
-    descending: bool,
-    after: Place | None,
-    limit: int,
-) -> tuple[list[Assignment], int]:
-    """Up to `limit` admitted cycles sorted by `order` then id, strictly after the `after`
-    place, and how many are admitted in all."""
-    ranking = Ranking.of(cycles, criteria, order)
-    return ranking.page(descending=descending, after=after, limit=limit)
-
-
 @dataclass(frozen=True, slots=True)
 class Summary:
     by_status: dict[Status, int]
@@ -251,10 +236,6 @@ class Tally:
         for cycle in cycles:
             tally.add(cycle)
         return tally
-
-
-def summary(cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime) -> Summary:
-    return Tally.of(cycles, as_of=as_of, horizon=horizon).summary
 
 
 def moments(cycle: Assignment) -> tuple[datetime | None, ...]:

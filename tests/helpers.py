@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import io
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,8 @@ import pypdf
 from PIL import Image
 
 from graph import ids
+from resolvers.listing import Criteria, Place, Ranking, SortField, Summary, Tally
+from store.assignments import Assignment
 
 CREATE_LABEL = """
 mutation($input: CreateLabelInput!) {
@@ -382,3 +386,23 @@ def imported_packages(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+# --- lists and summaries computed afresh: what kept ones are checked against ---
+
+
+def fresh_page(
+    cycles: Iterable[Assignment],
+    criteria: Criteria,
+    *,
+    order: SortField,
+    descending: bool,
+    after: Place | None,
+    limit: int,
+) -> tuple[list[Assignment], int]:
+    ranking = Ranking.of(cycles, criteria, order)
+    return ranking.page(descending=descending, after=after, limit=limit)
+
+
+def fresh_summary(cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime) -> Summary:
+    return Tally.of(cycles, as_of=as_of, horizon=horizon).summary

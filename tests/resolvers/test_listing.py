@@ -18,6 +18,7 @@ from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
 from store.assignments import Assignment, Successor
+from tests.helpers import fresh_page, fresh_summary
 
 MICROSECOND = timedelta(microseconds=1)
 
@@ -86,7 +87,7 @@ periods = st.builds(
 
 def answers(cycles: list[Assignment], at: datetime, ahead: Period) -> tuple:
     lists = [
-        listing.page(
+        fresh_page(
             cycles, Criteria(as_of=at, status=status, current=current),
             order=SortField.DUE_DATE, descending=False, after=None, limit=100,
         )
@@ -94,7 +95,7 @@ def answers(cycles: list[Assignment], at: datetime, ahead: Period) -> tuple:
         for current in (False, True)
     ]  # fmt: skip
     statuses = [timeline(cycle).status(at) for cycle in cycles]
-    return listing.summary(cycles, as_of=at, horizon=ahead.after(at)), lists, statuses
+    return fresh_summary(cycles, as_of=at, horizon=ahead.after(at)), lists, statuses
 
 
 @settings(max_examples=300, deadline=None)
@@ -186,12 +187,12 @@ def test_kept_answers_are_the_answers_computed_afresh(
         if not writes and moment is None:
             cycles = [replace(cycle) for cycle in cycles]  # the organization read whole again
         summary, changes = kept.summary(scope, cycles, as_of=at, horizon=ahead)
-        assert summary == listing.summary(cycles, as_of=at, horizon=ahead.after(at))
+        assert summary == fresh_summary(cycles, as_of=at, horizon=ahead.after(at))
         criteria = Criteria(as_of=at, **shape)
         items, total, page_changes = kept.page(
             scope, cycles, criteria, order=order, descending=descending, after=None, limit=4
         )
-        fresh = listing.page(
+        fresh = fresh_page(
             cycles, criteria, order=order, descending=descending, after=None, limit=4
         )
         assert (items, total) == fresh
@@ -201,14 +202,14 @@ def test_kept_answers_are_the_answers_computed_afresh(
             following = kept.page(
                 scope, cycles, criteria, order=order, descending=descending, after=after, limit=3
             )
-            assert following[:2] == listing.page(
+            assert following[:2] == fresh_page(
                 cycles, criteria, order=order, descending=descending, after=after, limit=3
             )
         for until in (changes, page_changes):  # each holds until the moment it names
             assert until is None or until > at
         if changes is not None:
             assert (
-                listing.summary(
+                fresh_summary(
                     cycles, as_of=changes - MICROSECOND, horizon=ahead.after(changes - MICROSECOND)
                 )
                 == summary
@@ -216,8 +217,6 @@ def test_kept_answers_are_the_answers_computed_afresh(
         if page_changes is not None:
             before = replace(criteria, as_of=page_changes - MICROSECOND)
             assert (
-                listing.page(
-                    cycles, before, order=order, descending=descending, after=None, limit=4
-                )
+                fresh_page(cycles, before, order=order, descending=descending, after=None, limit=4)
                 == fresh
             )
