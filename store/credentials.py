@@ -148,7 +148,8 @@ async def update(
         change,
         return_document=ReturnDocument.AFTER,
     )
-    return await _changed(db, doc)
+    doc = await organizations.changed(db, doc)
+    return Credential.from_doc(doc) if doc else None
 
 
 @boundary
@@ -158,15 +159,8 @@ async def archive(db: Database, *, org_id: str, id: str, now: datetime) -> Crede
         [{"$set": {"archivedAt": {"$ifNull": ["$archivedAt", now]}, "updatedAt": now}}],
         return_document=ReturnDocument.AFTER,
     )
-    return await _changed(db, doc)
-
-
-async def _changed(db: Database, doc: dict[str, Any] | None) -> Credential | None:
-    """The credential a write changed (None: it matched nothing), its organization touched."""
-    if doc is None:
-        return None
-    await organizations.touch(db, id=str(doc["orgId"]))
-    return Credential.from_doc(doc)
+    doc = await organizations.changed(db, doc)
+    return Credential.from_doc(doc) if doc else None
 
 
 @boundary

@@ -75,16 +75,7 @@ async def open_or_create(
         # A concurrent call inserted it between our lookup and insert: it is there now.
         doc = await db.db.enrollments.find_one(key)
     assert doc is not None, "the open instance another call inserted is never deleted"
-    changed = await _changed(db, doc)  # it may have been inserted
-    assert changed is not None
-    return changed
-
-
-async def _changed(db: Database, doc: dict[str, Any] | None) -> Enrollment | None:
-    """The enrollment a write changed (None: it matched nothing), its organization touched."""
-    if doc is None:
-        return None
-    await organizations.touch(db, id=str(doc["orgId"]))
+    await organizations.changed(db, doc)  # it may have been inserted
     return Enrollment.from_doc(doc)
 
 
@@ -135,7 +126,8 @@ async def launch(db: Database, *, org_id: str, id: str, now: datetime) -> Enroll
     if doc is None:
         found = await db.db.enrollments.find_one(key)
         return Enrollment.from_doc(found) if found else None
-    return await _changed(db, doc)
+    doc = await organizations.changed(db, doc)
+    return Enrollment.from_doc(doc) if doc else None
 
 
 @boundary
@@ -154,7 +146,8 @@ async def report(
         [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}],
         return_document=ReturnDocument.AFTER,
     )
-    return await _changed(db, doc)
+    doc = await organizations.changed(db, doc)
+    return Enrollment.from_doc(doc) if doc else None
 
 
 @boundary

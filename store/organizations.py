@@ -65,6 +65,14 @@ async def touch(db: Database, *, id: str) -> None:
     await db.db.organizations.update_one({"_id": oid(id)}, {"$inc": {"dataVersion": 1}})
 
 
+async def changed(db: Database, doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The document a write returned as changed (None: it matched nothing), its organization's
+    version advanced: the tail of every conditional write that hands back what it changed."""
+    if doc is not None:
+        await touch(db, id=str(doc["orgId"]))
+    return doc
+
+
 @asynccontextmanager
 async def changes_held(db: Database) -> AsyncIterator[None]:
     """Hold the version's advances of a bulk of writes (loading the demo: thousands) and make

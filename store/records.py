@@ -226,10 +226,8 @@ async def review(
         },
         return_document=ReturnDocument.AFTER,
     )
-    if doc is None:
-        return None
-    await organizations.touch(db, id=org_id)
-    return Record.from_doc(doc)
+    doc = await organizations.changed(db, doc)
+    return Record.from_doc(doc) if doc else None
 
 
 def _query(

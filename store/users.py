@@ -94,16 +94,20 @@ async def set_disabled(db: Database, *, org_id: str, id: str, at: datetime | Non
     """Deactivate a user at `at` (their tokens stop working at once), or reactivate one (None);
     None when there is no such user. A user already so is left as they were."""
     key = {"orgId": oid(org_id), "_id": oid(id)}
-    unchanged = {"disabledAt": {"$ne": None}} if at is not None else {"disabledAt": None}
-    change = {"$set": {"disabledAt": at}} if at is not None else {"$unset": {"disabledAt": ""}}
-    doc = await db.db.users.find_one_and_update(
-        {**key, "$nor": [unchanged]}, change, return_document=ReturnDocument.AFTER
+    to_change: dict[str, Any]  # only an active user is deactivated, only a deactivated one back
+    change: dict[str, Any]
+    if at is not None:
+        to_change, change = {"disabledAt": None}, {"$set": {"disabledAt": at}}
+    else:
+        to_change, change = {"disabledAt": {"$ne": None}}, {"$unset": {"disabledAt": ""}}
+    doc = await organizations.changed(
+        db,
+        await db.db.users.find_one_and_update(
+            {**key, **to_change}, change, return_document=ReturnDocument.AFTER
+        ),
     )
-    if doc is None:
-        found = await db.db.users.find_one(key)
-        return User.from_doc(found) if found else None
-    await organizations.touch(db, id=org_id)
-    return User.from_doc(doc)
+    found = doc or await db.db.users.find_one(key)
+    return User.from_doc(found) if found else None
 
 
 @boundary
@@ -114,10 +118,8 @@ async def revoke_tokens(db: Database, *, org_id: str, id: str) -> User | None:
         {"$inc": {"tokenGeneration": 1}},
         return_document=ReturnDocument.AFTER,
     )
-    if doc is None:
-        return None
-    await organizations.touch(db, id=org_id)
-    return User.from_doc(doc)
+    doc = await organizations.changed(db, doc)
+    return User.from_doc(doc) if doc else None
 
 
 @boundary
