@@ -63,8 +63,9 @@ def _plain(text: str) -> str:
 
 
 def _staff(raw: str) -> int:
+    """`--demo-staff`, refused in one line as a bad setting is."""
     if not raw.strip().isdigit() or int(raw) > 100_000:
-        raise argparse.ArgumentTypeError("expected a whole number from 0 to 100000")
+        raise ConfigError(f"--demo-staff={raw!r}: expected a whole number from 0 to 100000")
     return int(raw)
 
 
@@ -115,8 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--demo-staff",
-        type=_staff,
-        default=demo.STAFF,
+        default=str(demo.STAFF),
         metavar="N",
         help=f"how many staff the demo adds besides its named people (default {demo.STAFF}; "
         "the first start only)",
@@ -205,6 +205,7 @@ def _token(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     _exit_on_sigterm()
+    staff = _staff(args.demo_staff) if args.demo else None
     settings = _settings(args)
     logs.configure(json_lines=settings.json_logs)
     sock = _bind(settings.host, settings.port)
@@ -225,7 +226,7 @@ def _serve(args: argparse.Namespace) -> int:
             banner = asyncio.run(
                 _prepare(
                     replace(settings, mongodb_uri=uri),
-                    staff=args.demo_staff if args.demo else None,
+                    staff=staff,
                 )
             )
         port = sock.getsockname()[1]

@@ -87,6 +87,7 @@ def test_every_failure_is_one_clean_line(tmp_path):
             (["serve", "--port", "0"], UNREACHABLE, "cannot use MongoDB at mongodb://user:***@"),
             (["token", "a@b.test"], {"MONGODB_URI": "http://example"}, "MONGODB_URI"),
             (["serve", "--port", str(port)], {}, f"port {port} on 127.0.0.1 is already in use"),
+            (["serve", "--demo", "--demo-staff", "x"], {}, "--demo-staff='x': expected a whole"),
         ]
 
         def run(index: int) -> subprocess.CompletedProcess[str]:
