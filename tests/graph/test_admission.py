@@ -29,7 +29,7 @@ async def test_one_at_work_one_waiting_the_rest_refused(arriving, served):
     outcomes = await asyncio.gather(*tasks)
     assert outcomes.count("served") == served
     assert outcomes.count("refused") == arriving - served
-    assert (admission.free, len(admission.queue)) == (1, 0)
+    assert (admission.slots.locked(), admission.waiting) == (False, 0)  # no slot lost
 
 
 async def test_a_freed_slot_goes_to_the_one_waiting_not_to_a_newcomer():
@@ -64,4 +64,4 @@ async def test_those_who_give_up_waiting_lose_no_slot():
     assert await holder == "served"
     with pytest.raises(asyncio.CancelledError):
         await cancelled
-    assert (admission.free, len(admission.queue)) == (1, 0)
+    assert (admission.slots.locked(), admission.waiting) == (False, 0)  # no slot lost
