@@ -6,21 +6,14 @@ needs `User`) without the modules importing each other.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
-
-from graph.context import Info
 
 
 @strawberry.interface(description="An object with a global id, resolvable through `node(id:)`.")
 class Node:
     id: strawberry.ID
-
-
-class Loadable(Protocol):
-    @classmethod
-    async def load(cls, info: Info, db_id: str) -> Any: ...
 
 
 T = TypeVar("T", bound=type)
