@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,11 +31,24 @@ class Key:
     audience: str  # a user's id, or `org:<id>` for an answer every administrator shares
     data_version: int
     media: str
+    digest: str = field(init=False)  # of all the above: computed once, whatever the moments
+
+    def __post_init__(self) -> None:
+        material = json.dumps(
+            [self.query, self.operation_name, self.variables, self.audience,
+             self.data_version, self.media],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )  # fmt: skip
+        object.__setattr__(self, "digest", hashlib.sha256(material.encode()).hexdigest())
 
     def tag(self, until: datetime | None) -> str:
-        """The ETag of this answer, true until `until` (None: until the data changes)."""
+        """The ETag of this answer, true until `until` (None: until the data changes). The
+        moment is inside the hash too, so a client cannot move it on by editing the tag."""
         moment = "" if until is None else f".{(until - EPOCH) // MICROSECOND:x}"
-        return f'"{self._digest(moment)}{moment}"'
+        signed = hashlib.sha256(f"{self.digest}{moment}".encode()).hexdigest()[:32]
+        return f'"{signed}{moment}"'
 
     def unchanged(self, if_none_match: str | None, now: datetime) -> str | None:
         """The client's tag when it names this very answer and its moment is still ahead.
@@ -50,16 +63,6 @@ class Key:
             if (until is None or now < until) and tag == self.tag(until):
                 return tag
         return None
-
-    def _digest(self, moment: str) -> str:
-        material = json.dumps(
-            [self.query, self.operation_name, self.variables, self.audience,
-             self.data_version, self.media, moment],
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )  # fmt: skip
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 class PersistedQueries:

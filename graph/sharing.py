@@ -43,7 +43,7 @@ class SharedAnswers:
         self, key: Key, moment: datetime, execute: Callable[[], Awaitable[Answer]]
     ) -> Answer:
         """The answer for `key` at `moment`: kept, joined in flight, or executed here."""
-        name = key.tag(None)
+        name = key.digest
         kept = self.kept.get(name)
         if kept is not None and kept.good_at(moment):
             self.kept.move_to_end(name)

@@ -123,6 +123,20 @@ async def test_a_clock_dependent_tag_moves_with_time(api, http, org, clock):
     assert seconds == first_seconds - 1
 
 
+async def test_a_tag_whose_moment_is_moved_on_is_no_tag_of_ours(api, http, org, clock):
+    """The moment a tag is good until is inside its hash: editing it to a later one (to keep
+    a 304 coming) makes a tag the server never gave."""
+    c = await course(api, org, "C")
+    cred = await credential(api, org, "A", {"course": c})
+    await assign(api, org, cred["id"], [org.learner])
+    token = org.token(org.learner)
+    tag = (await post(http, EXPIRES, token)).headers["etag"]
+    signed, moment = tag.strip('"').split(".")
+    later = f'"{signed}.{int(moment, 16) + 10**9:x}"'  # a thousand seconds more
+    clock.advance(timedelta(seconds=1))
+    assert (await post(http, EXPIRES, token, **{"If-None-Match": later})).status_code == 200
+
+
 async def test_an_explicit_as_of_keeps_the_tag_stable(api, http, org, clock):
     c = await course(api, org, "C")
     cred = await credential(api, org, "A", {"course": c})
