@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as StrawberryInfo
@@ -14,11 +15,10 @@ from graph.freshness import Freshness, Moment
 from graph.gate import Prepared
 from graph.loaders import Loaders
 from graph.settings import Settings
-from resolvers.auth import Session, require_viewer
+from resolvers.auth import Caller, Session, require_viewer
 from resolvers.clock import Clock, as_utc
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, role_required
 from store.database import Database
-from store.users import User
 
 
 @dataclass
@@ -66,11 +66,14 @@ class Context:
         return Freshness(self._now)
 
     @property
-    def viewer(self) -> User:
+    def viewer(self) -> Caller:
         """The authenticated caller; `UNAUTHENTICATED` (with the token's fault) otherwise."""
         if self.auth_error is not None:
             raise self.auth_error
-        return require_viewer(self.session.user if self.session else None)
+        caller = require_viewer(self.session.caller if self.session else None)
+        if not caller.may_query and self.prepared and self.prepared.kind is OperationType.QUERY:
+            raise role_required("this API token may run no query: only a READ token may")
+        return caller
 
     @cached_property
     def loaders(self) -> Loaders:

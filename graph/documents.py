@@ -29,7 +29,7 @@ async def document(request: Request) -> Response:
         )
         if session is None:
             return error_response(401, Code.UNAUTHENTICATED, "a valid bearer token is required")
-        viewer = session.user
+        viewer = session.caller
         _, record_id = ids.decode(request.path_params["record_id"], expect="TrainingRecord")
         found = await documents.open_for(state.database, viewer, record_id)
     except DomainError as error:

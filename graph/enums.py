@@ -15,6 +15,7 @@ from resolvers.listing import SortField
 from resolvers.periods import PeriodUnit
 from resolvers.status import Status
 from resolvers.tasks import TaskAction, TaskState
+from store.api_tokens import Scope
 from store.courses import CourseKind
 from store.enrollments import EnrollmentStatus
 from store.notifications import NotificationKind
@@ -33,6 +34,7 @@ __all__ = [
     "RecordType",
     "RequirementKind",
     "Role",
+    "Scope",
     "SortField",
     "Status",
     "TaskAction",
@@ -50,7 +52,19 @@ EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
     (RecordStatus, "TrainingRecordStatus", None),
     (RecordType, "TrainingRecordType", None),
     (RequirementKind, None, None),
-    (Role, None, "What a user may do in their organization."),
+    (
+        Role,
+        None,
+        "What a user may do in their organization: a MANAGER is a learner who also sees and "
+        "acts for the members of the groups they manage.",
+    ),
+    (
+        Scope,
+        "ApiTokenScope",
+        "What an API token may do: READ runs every organization-wide query (no mutation); "
+        "COURSE_PLAYER reports course progress for any learner; RECORDS_WRITE submits "
+        "training records on learners' behalf.",
+    ),
     (SortField, "AssignmentOrderField", None),
     (Status, "CredentialStatus", None),
     (TaskAction, None, "What the task's button does."),

@@ -19,6 +19,7 @@ from store.courses import Course
 from store.credentials import Credential
 from store.database import Database
 from store.enrollments import Enrollment
+from store.groups import Group
 from store.labels import Label
 from store.organizations import Organization
 from store.records import Record
@@ -40,6 +41,7 @@ def _bound(
 @dataclass
 class Loaders:
     users_by_id: DataLoader[str, User | None]
+    groups_by_id: DataLoader[str, Group | None]
     organizations_by_id: DataLoader[str, Organization | None]
     labels_by_id: DataLoader[str, Label | None]
     courses_by_id: DataLoader[str, Course | None]
@@ -73,6 +75,7 @@ class Loaders:
 
         return cls(
             users_by_id=_bound(batches.users_by_id, db, org_id),
+            groups_by_id=_bound(batches.groups_by_id, db, org_id),
             organizations_by_id=_bound(batches.organizations_by_id, db, org_id),
             labels_by_id=_bound(batches.labels_by_id, db, org_id),
             courses_by_id=courses_by_id,

@@ -8,19 +8,23 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.enums import RecordStatus, RecordType, Role, Status
+from graph.types.api_token import ApiToken
 from graph.types.assignment import CredentialAssignment
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential
 from graph.types.criteria import CriteriaGroup, Requirement
 from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
+from graph.types.group import Group
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
 from graph.types.record import TrainingRecord
 from graph.types.time import PeriodInput
 from graph.types.user import User
-from resolvers import assignment_lists, catalogue, credentials, dashboard, records
+from resolvers import api_tokens as token_resolvers
+from resolvers import assignment_lists, auth, catalogue, credentials, dashboard, records
+from resolvers import groups as group_resolvers
 from resolvers import users as user_resolvers
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
@@ -53,9 +57,9 @@ class Query:
             raise not_found(f"the {type_name}", field="id")
         return found
 
-    @strawberry.field(description="The caller.")
+    @strawberry.field(description="The caller (a person: an API token is no one).")
     def me(self, info: Info) -> User:
-        return User.from_record(info.context.viewer)
+        return User.from_record(auth.require_person(info.context.viewer))
 
     @strawberry.field(
         description="Administrators: the organization's credentials; learners: those assigned "
@@ -203,24 +207,47 @@ class Query:
         return Connection.of(listed.page, CredentialAssignment.from_record)
 
     @strawberry.field(
-        description="Administrators: the organization's people, oldest first; `search` finds "
-        "a part of a name or email in any letter case. Deactivated users only when asked."
+        description="Administrators (and READ tokens): the organization's people; managers: "
+        "the members of their groups. Oldest first; `search` finds a part of a name or email "
+        "in any letter case; `group` keeps a group's members. Deactivated users only when asked."
     )
     async def users(
         self,
         info: Info,
         search: str | None = None,
         role: Role | None = None,
+        group: strawberry.ID | None = None,
         include_deactivated: bool = False,
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[User]:
         ctx = info.context
+        group_id = ids.db_id(group, expect="Group", field="group") if group else None
         page = await user_resolvers.user_page(
-            ctx.db, ctx.viewer, search=search, role=role,
+            ctx.db, ctx.viewer, search=search, role=role, group_id=group_id,
             include_deactivated=include_deactivated, first=first, after=after,
         )  # fmt: skip
         return Connection.of(page, User.from_record)
+
+    @strawberry.field(
+        description="Every group for administrators (and READ tokens); for anyone else, the "
+        "groups they manage or belong to. Oldest first."
+    )
+    async def groups(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Group]:
+        ctx = info.context
+        page = await group_resolvers.group_page(ctx.db, ctx.viewer, first=first, after=after)
+        return Connection.of(page, Group.from_record)
+
+    @strawberry.field(
+        description="Administrators: the organization's API tokens, oldest first (revoked "
+        "ones on request). Secrets are never shown again."
+    )
+    async def api_tokens(self, info: Info, include_revoked: bool = False) -> list[ApiToken]:
+        ctx = info.context
+        found = await token_resolvers.listed(ctx.db, ctx.viewer, include_revoked=include_revoked)
+        return [ApiToken.from_record(t) for t in found]
 
     @strawberry.field(description="The course catalogue: courses and learning paths.")
     async def courses(

@@ -30,7 +30,6 @@ from resolvers import writes
 from resolvers.auth import Session, authenticate
 from resolvers.errors import Code, DomainError
 from store.errors import Unavailable
-from store.users import Role
 
 GRAPHIQL = (Path(__file__).parent / "static" / "graphiql.html").read_text()
 
@@ -90,17 +89,16 @@ def _key(
     session: Session | None,
 ) -> polling.Key | None:
     """What a query's answer is made of (`graph.polling`); None but for a caller's query.
-    The audience is the caller, or every administrator of the organization when nothing in
+    The audience is the caller, or all who answer alike (`Caller.audience`) when nothing in
     the query depends on which of them asks — one answer they can share (`graph.sharing`)."""
     if session is None or prepared is None or prepared.kind is not OperationType.QUERY:
         return None
-    user = session.user
-    shared = user.role is Role.ADMIN and not prepared.personal
+    caller = session.caller
     return polling.Key(
         query=data.query or "",
         operation_name=data.operation_name,
         variables=data.variables,
-        audience=f"org:{user.org_id}" if shared else user.id,
+        audience=caller.id if prepared.personal else caller.audience,
         data_version=session.data_version,
         media=media.of(request.scope),
     )
@@ -248,7 +246,7 @@ class GraphQLView(GraphQL[Context, None]):
         logs.note(
             request.scope,
             operation=_operation_label(request_data.operation_name, prepared),
-            organization=session.user.org_id if session else "",
+            organization=session.caller.org_id if session else "",
         )
         if registering is not None and session is not None and request_data.query:
             self.persisted.put(registering, request_data.query)

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from resolvers import kept, listing
-from resolvers.auth import require_admin, require_learner_access
+from resolvers.auth import Caller, require_learner_access, require_reader
+from resolvers.errors import not_found
 from resolvers.listing import Criteria, SortField
 from resolvers.pages import Cursors, Page
 from resolvers.status import Status
@@ -32,15 +33,20 @@ async def assignment_page(
     first: int | None,
     after: str | None,
     org_id: str | None = None,
+    within: frozenset[str] | None = None,
 ) -> Listed:
-    """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of`; kept
-    between requests (`resolvers.kept`) when they are the organization's (`org_id`)."""
+    """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of` (and to
+    the learners `within`, a manager's); kept between requests (`resolvers.kept`) when they
+    are the organization's (`org_id`)."""
     cursors = Cursors("assignments", criteria.shape, order, descending)
     size, last = cursors.ranked_keyset(first, after)
     scope = listing.scope_of(criteria)
+    found = await cycles(scope)
+    if within is not None:
+        found = [c for c in found if c.learner_id in within]
     items, total, changes = kept.page(
-        None if org_id is None else (org_id, scope),
-        await cycles(scope),
+        None if org_id is None else (org_id, scope, within),
+        found,
         criteria,
         order=order,
         descending=descending,
@@ -54,7 +60,7 @@ async def assignment_page(
 
 async def learner_assignments(
     cycles: listing.LoadScope,
-    viewer: User,
+    viewer: Caller,
     learner: User | None,
     *,
     status: Status | None,
@@ -71,7 +77,7 @@ async def learner_assignments(
 
 async def organization_assignments(
     cycles: listing.LoadScope,
-    viewer: User,
+    viewer: Caller,
     criteria: Criteria,
     *,
     order: SortField,
@@ -79,8 +85,11 @@ async def organization_assignments(
     first: int | None,
     after: str | None,
 ) -> Listed:
-    """Administrators: every cycle in the organization, filtered and sorted."""
-    admin = require_admin(viewer)
+    """Every cycle in the organization (a manager's members' only), filtered and sorted."""
+    caller = require_reader(viewer)
+    within = caller.within
+    if within is not None and criteria.learner_id is not None and criteria.learner_id not in within:
+        raise not_found("the learner", field="learner")
     return await assignment_page(
         cycles,
         criteria,
@@ -88,5 +97,6 @@ async def organization_assignments(
         descending=descending,
         first=first,
         after=after,
-        org_id=admin.org_id,
+        org_id=caller.org_id,
+        within=within,
     )

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from resolvers.auth import require_admin
+from resolvers.auth import Caller, require_admin
 from resolvers.chains import derive
 from resolvers.clock import LATEST, RANGE
 from resolvers.cycles import Policy
@@ -42,7 +42,7 @@ ATTEMPTS = 5
 
 async def assign(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     *,
     credential_id: str,
     learner_ids: Sequence[str],

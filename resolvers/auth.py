@@ -1,22 +1,107 @@
-"""Who is calling, and what they may do: every resolver's permission checks go through here."""
+"""Who is calling, and what they may do: every resolver's permission checks go through here.
+
+A caller is a person — a learner, a manager (who also sees and acts for the members of the
+groups they manage) or an administrator — or an organization's API token, which acts only
+within its scopes. Every check below refuses a token unless it names the token's scope, so a
+new resolver is closed to integrations until it says otherwise.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from resolvers import tokens
 from resolvers.errors import forbidden, not_found, role_required, unauthenticated
-from store import users
+from store import api_tokens, groups, users
+from store.api_tokens import ApiToken, Scope
 from store.database import Database
-from store.users import User
+from store.users import Role, User
+
+LAST_USE_EVERY = timedelta(minutes=1)  # how stale an API token's `lastUsedAt` may be
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A person, or an API token (`user` None, `token` set)."""
+
+    org_id: str
+    user: User | None = None
+    token: ApiToken | None = None
+    members: frozenset[str] = field(default=frozenset())  # a manager's: whom they manage
+
+    @classmethod
+    def person(cls, user: User, members: frozenset[str] = frozenset()) -> Caller:
+        return cls(user.org_id, user=user, members=members)
+
+    @property
+    def id(self) -> str:
+        if self.user is not None:
+            return self.user.id
+        assert self.token is not None, "a caller is a user or a token"
+        return self.token.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and self.user.role is Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.user is not None and self.user.role is Role.MANAGER
+
+    def has(self, scope: Scope) -> bool:
+        return self.token is not None and scope in self.token.scopes
+
+    @property
+    def reads_organization(self) -> bool:
+        """Whether every learner's data is the caller's to read: administrators and `READ`."""
+        return self.is_admin or self.has(Scope.READ)
+
+    def sees(self, learner_id: str) -> bool:
+        """Whether a learner's credentials, records and courses are the caller's to read
+        (loaders already keep to one organization)."""
+        return (
+            self.reads_organization
+            or (self.user is not None and self.user.id == learner_id)
+            or learner_id in self.members
+        )
+
+    @property
+    def sees_all_credentials(self) -> bool:
+        """Whether every credential's definition is the caller's to read (a learner sees those
+        assigned to them)."""
+        return self.reads_organization or self.is_manager
+
+    @property
+    def may_query(self) -> bool:
+        """Whether the caller may run queries at all: an API token only with `READ`."""
+        return self.token is None or Scope.READ in self.token.scopes
+
+    @property
+    def within(self) -> frozenset[str] | None:
+        """The learners an organization-wide view narrows to: a manager's members (None: all)."""
+        return None if self.reads_organization else self.members
+
+    def manages(self, learner_id: str) -> bool:
+        """Whether the caller may decide for a learner (approve their records …)."""
+        return self.is_admin or learner_id in self.members
+
+    @property
+    def audience(self) -> str:
+        """Who else gets the same answer to a query that does not ask who is calling: every
+        administrator of the organization alike, every `READ` token alike, else nobody."""
+        if self.is_admin:
+            return f"org:{self.org_id}"
+        if self.token is not None:
+            return f"org:{self.org_id}:{'+'.join(sorted(self.token.scopes))}"
+        return self.id
 
 
 @dataclass(frozen=True, slots=True)
 class Session:
     """The caller, and their organization's data version when they were looked up."""
 
-    user: User
+    caller: Caller
     data_version: int
 
 
@@ -25,50 +110,96 @@ async def authenticate(
 ) -> Session | None:
     """The caller; None without a token; `UNAUTHENTICATED` for a token that fails.
 
-    A token stops working as soon as its user is deactivated or deleted, or signed out
-    everywhere (`revokeUserTokens`: a later token generation), whatever its expiry.
+    A person's token stops working as soon as they are deactivated or deleted, or signed out
+    everywhere (`revokeUserTokens`: a later token generation), whatever its expiry; an API
+    token as soon as it is revoked.
     """
     token = tokens.bearer(authorization)
     if token is None:
         return None
+    if tokens.is_api_secret(token):
+        return await _integration(db, token, now=now)
     claims = tokens.verify(token, secret=secret, now=now)
     found = await users.get_with_version(db, org_id=claims.org_id, id=claims.user_id)
     if found is None or found[0].disabled_at is not None:
         raise unauthenticated("the token's user no longer exists or has been deactivated")
-    if claims.generation != found[0].token_generation:
+    user, version = found
+    if claims.generation != user.token_generation:
         raise unauthenticated("the token was revoked; ask for a new one")
-    return Session(user=found[0], data_version=found[1])
+    members: frozenset[str] = frozenset()
+    if user.role is Role.MANAGER:
+        managed = await groups.managed_by(db, org_id=user.org_id, manager_id=user.id)
+        members = frozenset(m for group in managed for m in group.member_ids)
+    return Session(Caller.person(user, members), version)
 
 
-def require_viewer(viewer: User | None) -> User:
-    if viewer is None:
+async def _integration(db: Database, secret: str, *, now: datetime) -> Session:
+    found = await api_tokens.by_secret(db, secret_hash=tokens.secret_hash(secret))
+    if found is None:
+        raise unauthenticated("no such API token")
+    token, version = found
+    if token.revoked_at is not None:
+        raise unauthenticated("the API token was revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise unauthenticated("the API token has expired")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USE_EVERY:
+        await api_tokens.used(db, id=token.id, at=now)
+    return Session(Caller(token.org_id, token=token), version)
+
+
+def require_viewer(caller: Caller | None) -> Caller:
+    if caller is None:
         raise unauthenticated()
-    return viewer
+    return caller
 
 
-def require_admin(viewer: User | None) -> User:
-    user = require_viewer(viewer)
-    if not user.is_admin:
+def require_person(caller: Caller | None) -> User:
+    """A signed-in person: API tokens are refused what their scopes do not name."""
+    found = require_viewer(caller)
+    if found.user is None:
+        raise role_required("an API token may do only what its scopes allow")
+    return found.user
+
+
+def require_admin(caller: Caller | None) -> User:
+    user = require_person(caller)
+    if user.role is not Role.ADMIN:
         raise role_required("only an administrator may do this")
     return user
 
 
-def can_see_user(viewer: User, user: User) -> bool:
-    """Administrators see their organization; learners see themselves and administrators."""
-    if viewer.org_id != user.org_id:
+def require_reader(caller: Caller | None) -> Caller:
+    """Organization-wide views: administrators and `READ` tokens see everyone, managers their
+    members (each view narrows to `Caller.members` itself), learners nothing."""
+    found = require_viewer(caller)
+    if not (found.reads_organization or found.is_manager):
+        raise role_required("only an administrator or a manager may see this")
+    return found
+
+
+def require_reviewer(caller: Caller | None) -> User:
+    """Administrators and managers: who may decide for learners (`Caller.manages` says whom)."""
+    user = require_person(caller)
+    if user.role is Role.LEARNER:
+        raise role_required("only an administrator or a manager may do this")
+    return user
+
+
+def can_see_user(caller: Caller, user: User) -> bool:
+    """Administrators and `READ` see their organization; managers their members; everyone
+    themselves and the administrators."""
+    if caller.org_id != user.org_id:
         return False
-    return viewer.is_admin or user.id == viewer.id or user.is_admin
+    return caller.sees(user.id) or user.role is Role.ADMIN
 
 
-def owns_or_administers(viewer: User, learner_id: str) -> bool:
-    """Whether `viewer` may see a learner's own data (loaders already keep to one organization)."""
-    return viewer.is_admin or viewer.id == learner_id
-
-
-def require_learner_access(viewer: User, learner: User | None, *, field: str | None = None) -> User:
-    """A learner's own data is theirs and their administrators'; others are told it is absent."""
-    if learner is None or learner.org_id != viewer.org_id:
+def require_learner_access(
+    caller: Caller, learner: User | None, *, field: str | None = None
+) -> User:
+    """A learner's data is theirs, their managers' and administrators'; others are told it is
+    absent or not theirs."""
+    if learner is None or learner.org_id != caller.org_id:
         raise not_found("the learner", field=field)
-    if not viewer.is_admin and learner.id != viewer.id:
+    if not caller.sees(learner.id):
         raise forbidden("a learner may only act on their own data")
     return learner

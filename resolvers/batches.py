@@ -16,6 +16,7 @@ from store import (
     courses,
     credentials,
     enrollments,
+    groups,
     labels,
     organizations,
     records,
@@ -27,6 +28,7 @@ from store.courses import Course
 from store.credentials import Credential
 from store.database import Database
 from store.enrollments import Enrollment
+from store.groups import Group
 from store.labels import Label
 from store.organizations import Organization
 from store.records import Record
@@ -57,6 +59,7 @@ async def _own_organization(db: Database, *, org_id: str, ids: list[str]) -> lis
 
 
 users_by_id: Batch[User] = by_id(users.get_many)
+groups_by_id: Batch[Group] = by_id(groups.get_many)
 organizations_by_id: Batch[Organization] = by_id(_own_organization)
 labels_by_id: Batch[Label] = by_id(labels.get_many)
 courses_by_id: Batch[Course] = by_id(courses.get_many)

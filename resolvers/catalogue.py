@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers.auth import require_admin
+from resolvers.auth import Caller, require_admin
 from resolvers.errors import Code, invalid
 from resolvers.pages import Cursors, Page
 from resolvers.text import required
@@ -13,13 +13,12 @@ from store.courses import Course, CourseKind
 from store.database import Database
 from store.errors import Conflict
 from store.labels import Label
-from store.users import User
 
 MAX_PATH_COURSES = 100
 MAX_CLOCK_HOURS = 10_000
 
 
-async def create_label(db: Database, viewer: User | None, *, name: str, now: datetime) -> Label:
+async def create_label(db: Database, viewer: Caller | None, *, name: str, now: datetime) -> Label:
     admin = require_admin(viewer)
     name = required(name, field="name", limit=100)
     try:
@@ -30,7 +29,7 @@ async def create_label(db: Database, viewer: User | None, *, name: str, now: dat
 
 async def create_course(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     *,
     title: str,
     kind: CourseKind,
@@ -89,7 +88,7 @@ async def _check_path(db: Database, org_id: str, course_ids: list[str]) -> None:
 
 
 async def course_page(
-    db: Database, viewer: User, *, first: int | None, after: str | None
+    db: Database, viewer: Caller, *, first: int | None, after: str | None
 ) -> Page[Course]:
     cursors = Cursors("courses")
     size, last = cursors.keyset(first, after)
@@ -98,5 +97,5 @@ async def course_page(
     return Page.of(fetched, size, total, lambda c: cursors.encode(c.id))
 
 
-async def all_labels(db: Database, viewer: User) -> list[Label]:
+async def all_labels(db: Database, viewer: Caller) -> list[Label]:
     return await labels.list_all(db, org_id=viewer.org_id)

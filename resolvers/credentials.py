@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from resolvers import criteria
-from resolvers.auth import require_admin
+from resolvers.auth import Caller, require_admin
 from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
 from resolvers.errors import Code, invalid, not_found
 from resolvers.pages import Cursors, Page
@@ -18,7 +18,6 @@ from store.courses import CourseKind
 from store.credentials import Credential
 from store.database import Database
 from store.ids import new
-from store.users import User
 
 MAX_REQUIREMENTS = 200
 UNSET: Any = object()
@@ -197,7 +196,7 @@ def _version(
 
 
 async def create_credential(
-    db: Database, viewer: User | None, spec: CredentialSpec, *, now: datetime
+    db: Database, viewer: Caller | None, spec: CredentialSpec, *, now: datetime
 ) -> Credential:
     admin = require_admin(viewer)
     fields = await _definition(db, admin.org_id, spec)
@@ -217,7 +216,7 @@ async def create_credential(
 
 
 async def update_credential(
-    db: Database, viewer: User | None, id: str, spec: CredentialSpec, *, now: datetime
+    db: Database, viewer: Caller | None, id: str, spec: CredentialSpec, *, now: datetime
 ) -> Credential:
     """Edit in place; criteria or period changes make a new version for future assignments."""
     admin = require_admin(viewer)
@@ -265,7 +264,7 @@ async def update_credential(
 
 
 async def archive_credential(
-    db: Database, viewer: User | None, id: str, *, now: datetime
+    db: Database, viewer: Caller | None, id: str, *, now: datetime
 ) -> Credential:
     """Hide it from new assignments; existing assignments keep running."""
     admin = require_admin(viewer)
@@ -276,12 +275,13 @@ async def archive_credential(
 
 
 async def credential_page(
-    db: Database, viewer: User, *, include_archived: bool, first: int | None, after: str | None
+    db: Database, viewer: Caller, *, include_archived: bool, first: int | None, after: str | None
 ) -> Page[Credential]:
-    """Administrators page through all; a learner sees the credentials assigned to them."""
-    cursors = Cursors("credentials", viewer.is_admin, include_archived)
+    """Administrators and managers page through all; a learner sees those assigned to them."""
+    everything = viewer.sees_all_credentials
+    cursors = Cursors("credentials", everything, include_archived)
     size, last = cursors.keyset(first, after)
-    if viewer.is_admin:
+    if everything:
         fetched = await credentials.list_page(
             db, org_id=viewer.org_id, include_archived=include_archived, after=last, limit=size + 1
         )
@@ -299,7 +299,7 @@ async def credential_page(
     return Page.of(fetched, size, total, lambda c: cursors.encode(c.id))
 
 
-async def find_criteria_node(db: Database, viewer: User, node_id: str) -> criteria.Node | None:
+async def find_criteria_node(db: Database, viewer: Caller, node_id: str) -> criteria.Node | None:
     """A requirement or group of any version of a credential the viewer may see."""
     found = await credentials.containing_node(db, org_id=viewer.org_id, node_id=node_id)
     if found is None or await visible_credential(db, viewer, found) is None:
@@ -312,10 +312,10 @@ async def find_criteria_node(db: Database, viewer: User, node_id: str) -> criter
 
 
 async def visible_credential(
-    db: Database, viewer: User, credential: Credential | None
+    db: Database, viewer: Caller, credential: Credential | None
 ) -> Credential | None:
-    """Administrators see every credential; a learner, those assigned to them."""
-    if credential is None or viewer.is_admin:
+    """Administrators and managers see every credential; a learner, those assigned to them."""
+    if credential is None or viewer.sees_all_credentials:
         return credential
     mine = await assignments.credential_ids_for_learner(
         db, org_id=viewer.org_id, learner_id=viewer.id

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from resolvers import assignments, catalogue, credentials, enrollments
+from resolvers.auth import Caller
 from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import Operator, RecordType
 from resolvers.periods import Period, PeriodUnit
@@ -61,14 +62,15 @@ async def load(
     existing = await organizations.find_by_name(db, name=ORG_NAME)
     if existing:
         org_id = existing[0].id
-        (admin,) = await users.find_by_email(db, email=ADMIN[0], org_id=org_id)
+        (found,) = await users.find_by_email(db, email=ADMIN[0], org_id=org_id)
         (learner,) = await users.find_by_email(db, email=LEARNERS[0][0], org_id=org_id)
-        return Demo(ORG_NAME, admin, learner, created=False)
+        return Demo(ORG_NAME, found, learner, created=False)
     progress(f"loading the demo organization {ORG_NAME!r} (the first start only) …")
     async with organizations.changes_held(db):  # one advance of the version, not thousands
-        _, admin = await bootstrap(
+        _, administrator = await bootstrap(
             db, org_name=ORG_NAME, admin_email=ADMIN[0], admin_name=ADMIN[1], now=now
         )
+        admin = Caller.person(administrator)
         people = [
             await create_user(db, admin, email=email, name=name, role=Role.LEARNER, now=now)
             for email, name in LEARNERS
@@ -76,10 +78,10 @@ async def load(
         cpr, infection, courses = await _credentials(db, admin, people, now)
         progress(f"adding {crowd} staff in every status …")
         await _crowd(db, admin, crowd, (cpr, infection), courses, now)
-    return Demo(ORG_NAME, admin, people[0], created=True)
+    return Demo(ORG_NAME, administrator, people[0], created=True)
 
 
-async def _course(db: Database, admin: User, title: str, hours: float, now: datetime) -> str:
+async def _course(db: Database, admin: Caller, title: str, hours: float, now: datetime) -> str:
     made = await catalogue.create_course(
         db,
         admin,
@@ -94,7 +96,7 @@ async def _course(db: Database, admin: User, title: str, hours: float, now: date
 
 
 async def _credentials(
-    db: Database, admin: User, people: list[User], now: datetime
+    db: Database, admin: Caller, people: list[User], now: datetime
 ) -> tuple[str, str, dict[str, str]]:
     lee, maria, sam, priya, tom, ana = people
     bls = await catalogue.create_label(db, admin, name="BLS", now=now)
@@ -178,13 +180,13 @@ async def _credentials(
 
     async def finish(learner: User, course_id: str, when: datetime) -> None:
         got = await enrollments.get_course(
-            db, learner, course_id=course_id, assignment_id=None, now=when
+            db, Caller.person(learner), course_id=course_id, assignment_id=None, now=when
         )
         await enrollments.launch_course(
-            db, learner, enrollment_id=got.id, assignment_id=None, now=when
+            db, Caller.person(learner), enrollment_id=got.id, assignment_id=None, now=when
         )
-        await enrollments.report_progress(
-            db, learner, enrollment_id=got.id, progress=1.0, completed=True, now=when
+        await enrollments.report_progress(  # as the course player would
+            db, admin, enrollment_id=got.id, progress=1.0, completed=True, now=when
         )
 
     # Ana completed Infection Prevention 14 months ago: it has expired.
@@ -253,7 +255,7 @@ LAST = ["Adams", "Brown", "Costa", "Diaz", "Evans", "Fox", "Garcia", "Huang", "I
 
 async def _crowd(
     db: Database,
-    admin: User,
+    admin: Caller,
     size: int,
     credential_ids: tuple[str, str],
     course_ids: dict[str, str],
@@ -288,12 +290,20 @@ async def _crowd(
         if index % 4 == 0:
             for course in ("hygiene", "precautions"):
                 got = await enrollments.get_course(
-                    db, person, course_id=course_ids[course], assignment_id=None, now=now - DAY
+                    db,
+                    Caller.person(person),
+                    course_id=course_ids[course],
+                    assignment_id=None,
+                    now=now - DAY,
                 )
                 await enrollments.report_progress(
-                    db, person, enrollment_id=got.id, progress=1.0, completed=True, now=now - DAY
+                    db, admin, enrollment_id=got.id, progress=1.0, completed=True, now=now - DAY
                 )
         elif index % 4 == 1:
             await enrollments.get_course(
-                db, person, course_id=course_ids["cpr"], assignment_id=None, now=now - DAY
+                db,
+                Caller.person(person),
+                course_id=course_ids["cpr"],
+                assignment_id=None,
+                now=now - DAY,
             )

@@ -19,12 +19,11 @@ from typing import IO
 import pypdf
 from PIL import Image
 
-from resolvers.auth import owns_or_administers
+from resolvers.auth import Caller
 from resolvers.errors import Code, invalid
 from store import documents, records
 from store.database import Database
 from store.records import Document
-from store.users import User
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -155,13 +154,13 @@ async def store(db: Database, *, org_id: str, file: IncomingFile, limit: int) ->
 
 
 async def open_for(
-    db: Database, viewer: User, record_id: str
+    db: Database, viewer: Caller, record_id: str
 ) -> tuple[Document, AsyncIterator[bytes]] | None:
     """A record's document for the learner and their administrators; None for anyone else."""
     record = await records.get(db, org_id=viewer.org_id, id=record_id)
     if record is None or record.document is None:
         return None
-    if not owns_or_administers(viewer, record.learner_id):
+    if not viewer.sees(record.learner_id):
         return None
     chunks = await documents.chunks(db, org_id=viewer.org_id, file_id=record.document.file_id)
     return (record.document, chunks) if chunks is not None else None

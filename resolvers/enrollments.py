@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from resolvers.assignments import settle, startable
-from resolvers.auth import require_learner_access, require_viewer
+from resolvers.auth import Caller, require_learner_access, require_person, require_viewer
 from resolvers.cycles import window
-from resolvers.errors import Code, invalid, not_found
+from resolvers.errors import Code, invalid, not_found, role_required
 from resolvers.evidence import Window
 from resolvers.pages import Cursors, Page
-from store import courses, enrollments
+from store import courses, enrollments, organizations
+from store.api_tokens import Scope
 from store.courses import Course, CourseKind
 from store.database import Database
 from store.enrollments import Enrollment
@@ -19,7 +20,7 @@ from store.users import User
 
 async def get_course(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     *,
     course_id: str,
     assignment_id: str | None,
@@ -27,7 +28,7 @@ async def get_course(
 ) -> Enrollment:
     """The learner's instance of the course: the open one, else a completed one that still
     counts, else a new one ("Get Course" when there is none, "Launch" when there is)."""
-    learner = require_viewer(viewer)
+    learner = require_person(viewer)
     course = await courses.get(db, org_id=learner.org_id, id=course_id)
     if course is None:
         raise invalid(Code.UNKNOWN_COURSE, "no such course", "course")
@@ -70,23 +71,45 @@ async def _assignment_window(
     return window(assignment)
 
 
-async def _own(db: Database, viewer: User | None, enrollment_id: str) -> tuple[User, Enrollment]:
-    user = require_viewer(viewer)
+async def _own(db: Database, viewer: Caller | None, enrollment_id: str) -> tuple[User, Enrollment]:
+    user = require_person(viewer)
     enrollment = await enrollments.get(db, org_id=user.org_id, id=enrollment_id)
     if enrollment is None or enrollment.learner_id != user.id:
         raise not_found("the enrollment", field="enrollment")
     return user, enrollment
 
 
-async def _course_of(db: Database, learner: User, enrollment: Enrollment) -> Course:
-    course = await courses.get(db, org_id=learner.org_id, id=enrollment.course_id)
+async def _reported(db: Database, viewer: Caller | None, enrollment_id: str) -> Enrollment:
+    """The enrollment a progress report is for. Progress comes from the course player (an
+    administrator, or a `COURSE_PLAYER` token, for any learner); a learner reports their own
+    only where the organization allows it (`selfReportedProgress`) — else any learner could
+    complete a course, and so a credential, by saying so."""
+    caller = require_viewer(viewer)
+    player = caller.is_admin or caller.has(Scope.COURSE_PLAYER)
+    if not player and caller.user is None:
+        raise role_required("an API token may do only what its scopes allow")
+    enrollment = await enrollments.get(db, org_id=caller.org_id, id=enrollment_id)
+    if enrollment is None or not (player or enrollment.learner_id == caller.id):
+        raise not_found("the enrollment", field="enrollment")
+    if not player:
+        org = await organizations.get(db, id=caller.org_id)
+        if org is None or not org.self_reported_progress:
+            raise role_required(
+                "course progress is reported by the course player (a COURSE_PLAYER token); "
+                "this organization does not take learners' own reports"
+            )
+    return enrollment
+
+
+async def _course_of(db: Database, org_id: str, enrollment: Enrollment) -> Course:
+    course = await courses.get(db, org_id=org_id, id=enrollment.course_id)
     assert course is not None, "an enrollment's course is in its organization; none is deleted"
     return course
 
 
 async def launch_course(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     *,
     enrollment_id: str,
     assignment_id: str | None,
@@ -95,7 +118,7 @@ async def launch_course(
     """Open the course player; launched for an assignment, only once that may start."""
     learner, enrollment = await _own(db, viewer, enrollment_id)
     if assignment_id is not None:
-        course = await _course_of(db, learner, enrollment)
+        course = await _course_of(db, learner.org_id, enrollment)
         await _assignment_window(db, learner, assignment_id, course, now)
     launched = await enrollments.launch(db, org_id=learner.org_id, id=enrollment.id, now=now)
     assert launched is not None
@@ -105,7 +128,7 @@ async def launch_course(
 
 async def report_progress(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     *,
     enrollment_id: str,
     progress: float,
@@ -113,10 +136,11 @@ async def report_progress(
     now: datetime,
 ) -> Enrollment:
     """The course player's report; a completion re-evaluates the learner's credentials."""
-    learner, enrollment = await _own(db, viewer, enrollment_id)
+    enrollment = await _reported(db, viewer, enrollment_id)
+    org_id, learner_id = enrollment.org_id, enrollment.learner_id
     if not 0 <= progress <= 1:
         raise invalid(Code.OUT_OF_RANGE, "progress is between 0 and 1", "progress")
-    course = await _course_of(db, learner, enrollment)
+    course = await _course_of(db, org_id, enrollment)
     if course.kind is CourseKind.LEARNING_PATH:
         raise invalid(
             Code.PATH_COMPLETES_THROUGH_COURSES,
@@ -124,21 +148,23 @@ async def report_progress(
             "enrollment",
         )
     updated = await enrollments.report(
-        db, org_id=learner.org_id, id=enrollment.id, progress=progress, completed=completed, now=now
+        db, org_id=org_id, id=enrollment.id, progress=progress, completed=completed, now=now
     )
     if updated is None:
         raise invalid(Code.ALREADY_COMPLETED, "this instance is already completed", "enrollment")
-    await _sync_paths(db, learner, course.id, now)
-    await settle(db, org_id=learner.org_id, learner_ids=[learner.id], now=now)
+    await _sync_paths(db, org_id, learner_id, course.id, now)
+    await settle(db, org_id=org_id, learner_ids=[learner_id], now=now)
     return updated
 
 
-async def _sync_paths(db: Database, learner: User, course_id: str, now: datetime) -> None:
+async def _sync_paths(
+    db: Database, org_id: str, learner_id: str, course_id: str, now: datetime
+) -> None:
     """Bring the learner's open path instances that contain the course up to date."""
-    paths = await courses.paths_containing(db, org_id=learner.org_id, course_id=course_id)
+    paths = await courses.paths_containing(db, org_id=org_id, course_id=course_id)
     if not paths:
         return
-    mine = await enrollments.for_learners(db, org_id=learner.org_id, learner_ids=[learner.id])
+    mine = await enrollments.for_learners(db, org_id=org_id, learner_ids=[learner_id])
     for path in paths:
         instance = next(
             (e for e in mine if e.course_id == path.id and e.completed_at is None), None
@@ -153,7 +179,7 @@ async def _sync_paths(db: Database, learner: User, course_id: str, now: datetime
         ]
         await enrollments.report(
             db,
-            org_id=learner.org_id,
+            org_id=org_id,
             id=instance.id,
             progress=sum(shares) / len(shares),
             completed=all(share == 1.0 for share in shares),
@@ -162,7 +188,7 @@ async def _sync_paths(db: Database, learner: User, course_id: str, now: datetime
 
 
 async def learner_enrollments(
-    db: Database, viewer: User, learner: User | None, *, first: int | None, after: str | None
+    db: Database, viewer: Caller, learner: User | None, *, first: int | None, after: str | None
 ) -> Page[Enrollment]:
     learner = require_learner_access(viewer, learner)
     cursors = Cursors("enrollments", learner.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers.auth import require_viewer
+from resolvers.auth import Caller, require_person
 from resolvers.errors import Code, forbidden, invalid
 from resolvers.pages import Cursors, Page
 from store import notifications
@@ -17,7 +17,7 @@ MAX_IDS = 500
 
 async def inbox(
     db: Database,
-    viewer: User,
+    viewer: Caller,
     owner: User,
     *,
     unread_only: bool,
@@ -36,16 +36,16 @@ async def inbox(
     return Page.of(fetched, size, total, lambda n: cursors.encode(n.id))
 
 
-async def one(db: Database, viewer: User, id: str) -> Notification | None:
+async def one(db: Database, viewer: Caller, id: str) -> Notification | None:
     return await notifications.get(db, org_id=viewer.org_id, user_id=viewer.id, id=id)
 
 
 async def mark_read(
-    db: Database, viewer: User | None, *, ids: list[str] | None, now: datetime
+    db: Database, viewer: Caller | None, *, ids: list[str] | None, now: datetime
 ) -> int:
     """Mark the caller's notifications read: these (at most `MAX_IDS`), or all when `ids` is
     None."""
-    user = require_viewer(viewer)
+    user = require_person(viewer)
     if ids is not None and len(ids) > MAX_IDS:
         raise invalid(Code.TOO_MANY, f"mark at most {MAX_IDS} at once, or all", "ids")
     return await notifications.mark_read(db, org_id=user.org_id, user_id=user.id, ids=ids, now=now)

@@ -1,7 +1,9 @@
 """Training records: submission (with a document), review, and who may see what.
 
-A learner's submission waits for review and notifies every administrator; an administrator's
-submission for a learner is approved at once. Approval re-evaluates the learner's credentials.
+A learner's submission waits for review and tells whoever reviews it: the learner's managers,
+and the administrators when the learner has none (or the organization wants them told always).
+A reviewer's submission for a learner is approved at once; an integration's (`RECORDS_WRITE`)
+waits for review like a learner's. Approval re-evaluates the learner's credentials.
 """
 
 from __future__ import annotations
@@ -14,20 +16,21 @@ from typing import Any
 
 from resolvers import criteria, documents
 from resolvers.assignments import settle, startable
-from resolvers.auth import owns_or_administers, require_admin, require_viewer
+from resolvers.auth import Caller, require_reviewer, require_viewer
 from resolvers.clock import within_range
 from resolvers.documents import IncomingFile
-from resolvers.errors import Code, forbidden, invalid, not_found
+from resolvers.errors import Code, forbidden, invalid, not_found, role_required
 from resolvers.pages import Cursors, Page
 from resolvers.text import bounded, required
-from store import courses, labels, notifications, records, users
+from store import courses, groups, labels, notifications, organizations, records, users
 from store import documents as document_store
+from store.api_tokens import Scope
 from store.assignments import Assignment
 from store.database import Database
 from store.errors import Conflict
 from store.notifications import NotificationKind, SubjectType
 from store.records import LessonStatus, Record, RecordStatus, RecordType
-from store.users import User
+from store.users import Role, User
 
 MAX_NOTE = 2_000
 
@@ -53,7 +56,7 @@ class Submission:
 
 async def submit(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     submission: Submission,
     file: IncomingFile | None,
     *,
@@ -62,6 +65,8 @@ async def submit(
 ) -> Record:
     """Validate everything, store the document, then the record; on any failure, neither."""
     submitter = require_viewer(viewer)
+    if submitter.user is None and not submitter.has(Scope.RECORDS_WRITE):
+        raise role_required("an API token may do only what its scopes allow")
     org_id = submitter.org_id
     key = submission.idempotency_key
     if key is not None:
@@ -97,7 +102,7 @@ async def submit(
         await notifications.notify(
             db,
             org_id=org_id,
-            user_ids=await users.admin_ids(db, org_id=org_id),
+            user_ids=await _reviewers(db, org_id, record.learner_id, submitter.id),
             kind=NotificationKind.RECORD_SUBMITTED,
             subject_type=SubjectType.TRAINING_RECORD,
             subject_id=record.id,
@@ -106,6 +111,23 @@ async def submit(
     else:
         await _decided(db, record, now)
     return record
+
+
+async def _reviewers(db: Database, org_id: str, learner_id: str, submitter_id: str) -> list[str]:
+    """Who is told of a submission: the learner's active managers (not the submitter), and the
+    administrators when there is none or the organization asks (`alwaysNotifyAdministrators`)."""
+    named = {m for g in await groups.of_member(db, org_id=org_id, member_id=learner_id)
+             for m in g.manager_ids} - {submitter_id}  # fmt: skip
+    managers = [
+        u.id
+        for u in await users.get_many(db, org_id=org_id, ids=sorted(named))
+        if u.role is Role.MANAGER and u.disabled_at is None
+    ]
+    if managers:
+        org = await organizations.get(db, id=org_id)
+        if org is None or not org.always_notify_administrators:
+            return managers
+    return managers + await users.admin_ids(db, org_id=org_id)
 
 
 def _digest(submission: Submission, learner_id: str, *, has_file: bool) -> str:
@@ -121,7 +143,7 @@ def _digest(submission: Submission, learner_id: str, *, has_file: bool) -> str:
 
 
 async def _earlier(
-    db: Database, submitter: User, submission: Submission, key: str, *, has_file: bool
+    db: Database, submitter: Caller, submission: Submission, key: str, *, has_file: bool
 ) -> Record | None:
     """The record a key already made for this caller and learner, if the request is the same;
     the same key with another request is refused, never answered with another's record."""
@@ -141,7 +163,7 @@ async def _earlier(
 
 
 async def _validated(
-    db: Database, submitter: User, s: Submission, *, has_file: bool, now: datetime
+    db: Database, submitter: Caller, s: Submission, *, has_file: bool, now: datetime
 ) -> dict[str, Any]:
     """The record's fields, or the first problem as a `DomainError` naming its field."""
     org_id = submitter.org_id
@@ -180,7 +202,9 @@ async def _validated(
     elif s.completed_at is None:
         raise invalid(Code.REQUIRED, "additional training needs completedAt", "completedAt")
     previous = await _resubmitted(db, learner, s.resubmits_id)
-    by_admin = submitter.is_admin
+    # A reviewer's own submission for someone they review needs no review; a manager's for
+    # themselves does (an administrator's is the organization's word).
+    by_admin = submitter.manages(learner.id) and (submitter.is_admin or learner.id != submitter.id)
     return {
         "orgId": org_id,
         "learnerId": learner.id,
@@ -215,10 +239,12 @@ def _optional(value: str | None, field: str, limit: int) -> str | None:
     return bounded(value.strip(), field=field, limit=limit)
 
 
-async def _learner(db: Database, submitter: User, learner_id: str | None) -> User:
-    if learner_id is None or learner_id == submitter.id:
-        return submitter
-    if not submitter.is_admin:
+async def _learner(db: Database, submitter: Caller, learner_id: str | None) -> User:
+    if submitter.user is not None and learner_id in (None, submitter.id):
+        return submitter.user
+    if learner_id is None:
+        raise invalid(Code.REQUIRED, "an API token names the learner", "learner")
+    if not (submitter.manages(learner_id) or submitter.has(Scope.RECORDS_WRITE)):
         raise forbidden("a learner may only submit their own training")
     learner = await users.get(db, org_id=submitter.org_id, id=learner_id)
     if learner is None:
@@ -277,15 +303,22 @@ async def _resubmitted(db: Database, learner: User, record_id: str | None) -> Re
 
 async def review(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     record_id: str,
     *,
     approve: bool,
     note: str | None,
     now: datetime,
 ) -> Record:
-    """Approve or decline a PENDING record; a second decision gets `ALREADY_REVIEWED`."""
-    admin = require_admin(viewer)
+    """Approve or decline a PENDING record; a second decision gets `ALREADY_REVIEWED`.
+    Managers decide for the members of their groups (not for themselves); to them anyone
+    else's record does not exist."""
+    caller = require_viewer(viewer)
+    admin = require_reviewer(caller)
+    if not caller.is_admin:
+        found = await records.get(db, org_id=admin.org_id, id=record_id)
+        if found is None or not caller.manages(found.learner_id) or found.learner_id == admin.id:
+            raise not_found("the record", field="record")
     if approve:
         note = _optional(note, "note", MAX_NOTE)
     else:
@@ -344,7 +377,7 @@ async def redeliver(db: Database, *, now: datetime) -> int:
 
 async def record_page(
     db: Database,
-    viewer: User,
+    viewer: Caller,
     *,
     learner: User | None,
     status: RecordStatus | None,
@@ -352,17 +385,22 @@ async def record_page(
     first: int | None,
     after: str | None,
 ) -> Page[Record]:
-    """Administrators: the organization's records; learners: their own. Oldest first."""
-    if learner is not None and not owns_or_administers(viewer, learner.id):
+    """Administrators (and `READ`): the organization's records; managers: their members';
+    learners: their own. Oldest first."""
+    if learner is not None and not viewer.sees(learner.id):
         raise forbidden("a learner may only see their own records")
-    learner_id = learner.id if learner is not None else (None if viewer.is_admin else viewer.id)
-    cursors = Cursors("records", learner_id, status, type)
+    learner_ids: list[str] | None = None
+    if learner is not None:
+        learner_ids = [learner.id]
+    elif not viewer.reads_organization:
+        learner_ids = sorted(viewer.members | {viewer.id}) if viewer.is_manager else [viewer.id]
+    cursors = Cursors("records", learner_ids, status, type)
     size, key = cursors.dated_keyset(first, after)
     fetched = await records.page(
-        db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type, after=key,
+        db, org_id=viewer.org_id, learner_ids=learner_ids, status=status, type=type, after=key,
         limit=size + 1,
     )  # fmt: skip
     total = await records.count(
-        db, org_id=viewer.org_id, learner_id=learner_id, status=status, type=type
+        db, org_id=viewer.org_id, learner_ids=learner_ids, status=status, type=type
     )
     return Page.of(fetched, size, total, lambda r: cursors.encode(r.submitted_at, r.id))

@@ -1,4 +1,5 @@
-"""Bearer tokens: HS256 JWTs naming the user and organization, with an expiry.
+"""Bearer tokens: HS256 JWTs naming the user and organization, with an expiry; and API tokens'
+secrets, random and opaque, found by their hash.
 
 Expiry is checked against the injectable clock rather than PyJWT's wall clock (PyJWT's own
 `exp`/`iat` checks are off), so tests and `asOf`-style clocks can age a token without sleeping.
@@ -6,6 +7,8 @@ Expiry is checked against the injectable clock rather than PyJWT's wall clock (P
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +19,7 @@ from store.users import User
 
 ALGORITHM = "HS256"
 ISSUER = "credgraph"
+API_PREFIX = "cgk_"  # so a secret is known for what it is, here and by secret scanners
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +82,16 @@ def bearer(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("the Authorization header must be `Bearer <token>`")
     return token.strip()
+
+
+def new_api_secret() -> str:
+    return API_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_api_secret(token: str) -> bool:
+    return token.startswith(API_PREFIX)
+
+
+def secret_hash(secret: str) -> str:
+    """What is stored of an API token's secret (see `store.api_tokens`)."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from resolvers.auth import can_see_user, require_admin, require_viewer
+from resolvers.auth import Caller, can_see_user, require_admin, require_person, require_reader
 from resolvers.errors import Code, DomainError, invalid, not_found
+from resolvers.groups import visible
 from resolvers.pages import Cursors, Page
-from store import organizations, users
+from store import groups, organizations, users
 from store.database import Database
 from store.errors import Conflict
+from store.groups import Group
 from store.organizations import Organization
 from store.users import Role, User
 
@@ -74,7 +76,7 @@ async def _insert(db: Database, org_id: str, new: NewUser, now: datetime) -> Use
 
 
 async def create_user(
-    db: Database, viewer: User | None, *, email: str, name: str, role: Role, now: datetime
+    db: Database, viewer: Caller | None, *, email: str, name: str, role: Role, now: datetime
 ) -> User:
     admin = require_admin(viewer)
     return await _insert(db, admin.org_id, validate_new_user(email, name, role), now)
@@ -82,18 +84,34 @@ async def create_user(
 
 async def user_page(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     *,
     search: str | None,
     role: Role | None,
+    group_id: str | None,
     include_deactivated: bool,
     first: int | None,
     after: str | None,
 ) -> Page[User]:
-    """Administrators: the organization's people, found by name or email, oldest first."""
-    admin = require_admin(viewer)
+    """The organization's people (a manager's: their members), found by name or email, in a
+    group, oldest first."""
+    caller = require_reader(viewer)
+    within = caller.within
+    if group_id is not None:
+        group = await groups.get(db, org_id=caller.org_id, id=group_id)
+        if group is None or not visible(caller, group):
+            raise not_found("the group", field="group")
+        within = (
+            frozenset(group.member_ids) & within
+            if within is not None
+            else frozenset(group.member_ids)
+        )
     where = users.UserFilter(
-        admin.org_id, (search or "").strip() or None, role, include_deactivated
+        caller.org_id,
+        (search or "").strip() or None,
+        role,
+        include_deactivated,
+        None if within is None else tuple(sorted(within)),
     )
     cursors = Cursors("users", where)
     size, last = cursors.keyset(first, after)
@@ -101,9 +119,22 @@ async def user_page(
     return Page.of(fetched, size, await users.count(db, where), lambda u: cursors.encode(u.id))
 
 
+async def group_members(
+    db: Database, viewer: Caller, group: Group, *, first: int | None, after: str | None
+) -> Page[User]:
+    """A group's members the caller may see: all of them for its readers and managers
+    (`Caller.sees`), else the caller alone."""
+    members = [m for m in group.member_ids if viewer.sees(m)]
+    where = users.UserFilter(group.org_id, ids=tuple(sorted(members)))
+    cursors = Cursors("members", group.id, where.ids)
+    size, last = cursors.keyset(first, after)
+    fetched = await users.page(db, where, after=last, limit=size + 1)
+    return Page.of(fetched, size, await users.count(db, where), lambda u: cursors.encode(u.id))
+
+
 async def update_user(
     db: Database,
-    viewer: User | None,
+    viewer: Caller | None,
     user_id: str,
     *,
     name: str | None,
@@ -138,7 +169,7 @@ async def update_user(
 
 
 async def deactivate_user(
-    db: Database, viewer: User | None, user_id: str, *, now: datetime
+    db: Database, viewer: Caller | None, user_id: str, *, now: datetime
 ) -> User:
     """Administrators: switch a user off — their tokens stop at once, their history stays."""
     admin = require_admin(viewer)
@@ -147,7 +178,7 @@ async def deactivate_user(
     return await _disabled(db, admin, user_id, at=now)
 
 
-async def reactivate_user(db: Database, viewer: User | None, user_id: str) -> User:
+async def reactivate_user(db: Database, viewer: Caller | None, user_id: str) -> User:
     """Administrators: switch a deactivated user back on (their old tokens work again only if
     still unexpired and not revoked)."""
     return await _disabled(db, require_admin(viewer), user_id, at=None)
@@ -160,11 +191,11 @@ async def _disabled(db: Database, admin: User, user_id: str, *, at: datetime | N
     return found
 
 
-async def revoke_user_tokens(db: Database, viewer: User | None, user_id: str) -> User:
+async def revoke_user_tokens(db: Database, viewer: Caller | None, user_id: str) -> User:
     """Sign a user out everywhere: yourself, or (administrators) anyone of the organization."""
-    caller = require_viewer(viewer)
+    caller = require_person(viewer)
     if user_id != caller.id:
-        require_admin(caller)
+        require_admin(viewer)
     found = await users.revoke_tokens(db, org_id=caller.org_id, id=user_id)
     if found is None:
         raise not_found("the user", field="user")
@@ -213,7 +244,7 @@ async def find_for_token(db: Database, *, email: str, org_name: str | None = Non
 
 
 async def visible_user(
-    viewer: User, load: Callable[[str], Awaitable[User | None]], id: str
+    viewer: Caller, load: Callable[[str], Awaitable[User | None]], id: str
 ) -> User | None:
     user = await load(id)
     return user if user is not None and can_see_user(viewer, user) else None

@@ -16,6 +16,8 @@ def _index(*keys: str, name: str, **options: object) -> IndexModel:
 
 TENANT_COLLECTIONS = (
     "users",
+    "groups",
+    "apiTokens",
     "labels",
     "courses",
     "credentials",
@@ -31,6 +33,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "role", name="org_role"),
         _index("orgId", "disabledAt", name="org_deactivated"),  # who leaves the counts
     ],
+    "groups": [
+        _index("orgId", "key", name="org_name", unique=True),
+        _index("orgId", "managerIds", name="org_managers"),  # whom a manager manages
+        _index("orgId", "memberIds", name="org_members"),  # who manages a learner
+    ],
+    "apiTokens": [_index("secretHash", name="secret", unique=True)],  # every token's request
     "labels": [_index("orgId", "key", name="org_name", unique=True)],
     "courses": [
         _index("orgId", "courseIds", name="org_path_courses"),

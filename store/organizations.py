@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids
@@ -19,10 +21,18 @@ class Organization:
     id: str
     name: str
     created_at: datetime
+    self_reported_progress: bool = False  # learners may report their own course progress
+    always_notify_administrators: bool = False  # of submissions by learners who have managers
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Organization:
-        return cls(id=str(doc["_id"]), name=doc["name"], created_at=doc["createdAt"])
+        return cls(
+            id=str(doc["_id"]),
+            name=doc["name"],
+            created_at=doc["createdAt"],
+            self_reported_progress=doc.get("selfReportedProgress", False),
+            always_notify_administrators=doc.get("alwaysNotifyAdministrators", False),
+        )
 
 
 @boundary
@@ -36,6 +46,26 @@ async def create(db: Database, *, name: str, now: datetime) -> Organization:
 async def get_many(db: Database, *, ids: list[str]) -> list[Organization]:
     cursor = db.db.organizations.find({"_id": {"$in": oids(ids)}})
     return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def get(db: Database, *, id: str) -> Organization | None:
+    doc = await db.db.organizations.find_one({"_id": oid(id)})
+    return Organization.from_doc(doc) if doc else None
+
+
+@boundary
+async def set_policies(db: Database, *, id: str, fields: dict[str, bool]) -> Organization | None:
+    """Change the organization's policies (`selfReportedProgress`, …); None when it is gone."""
+    before = await db.db.organizations.find_one_and_update(
+        {"_id": oid(id)}, {"$set": fields}, return_document=ReturnDocument.BEFORE
+    )
+    if before is None:
+        return None
+    after = {**before, **fields}
+    if after != before:
+        await touch(db, id=id)
+    return Organization.from_doc(after)
 
 
 @boundary

@@ -233,14 +233,16 @@ async def review(
 def _query(
     org_id: str,
     *,
-    learner_id: str | None,
+    learner_ids: list[str] | None,
     status: str | None,
     type: str | None,
     credential_id: str | None = None,
 ) -> dict[str, Any]:
+    """Records of the organization; of these learners only, when given."""
     query: dict[str, Any] = {"orgId": oid(org_id)}
-    if learner_id is not None:
-        query["learnerId"] = oid(learner_id)
+    if learner_ids is not None:
+        wanted = oids(learner_ids)
+        query["learnerId"] = wanted[0] if len(wanted) == 1 else {"$in": wanted}
     if credential_id is not None:
         query["credentialId"] = oid(credential_id)
     if status is not None:
@@ -255,14 +257,14 @@ async def page(
     db: Database,
     *,
     org_id: str,
-    learner_id: str | None,
+    learner_ids: list[str] | None,
     status: str | None,
     type: str | None,
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[Record]:
     """Oldest submission first (the review queue's order), keyset on (submittedAt, id)."""
-    query = _query(org_id, learner_id=learner_id, status=status, type=type)
+    query = _query(org_id, learner_ids=learner_ids, status=status, type=type)
     if after is not None:
         at, last_id = after
         query["$or"] = [
@@ -278,11 +280,12 @@ async def count(
     db: Database,
     *,
     org_id: str,
-    learner_id: str | None = None,
+    learner_ids: list[str] | None = None,
     status: str | None = None,
     type: str | None = None,
     credential_id: str | None = None,
 ) -> int:
-    return await db.db.records.count_documents(
-        _query(org_id, learner_id=learner_id, status=status, type=type, credential_id=credential_id)
+    query = _query(
+        org_id, learner_ids=learner_ids, status=status, type=type, credential_id=credential_id
     )
+    return await db.db.records.count_documents(query)

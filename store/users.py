@@ -1,4 +1,5 @@
-"""The `users` collection: learners and administrators, each in exactly one organization."""
+"""The `users` collection: learners, managers and administrators, each in exactly one
+organization."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from pymongo import ReturnDocument
 from store import organizations
 from store.database import Database
 from store.errors import boundary
-from store.ids import oid, owned, owned_one
+from store.ids import oid, oids, owned, owned_one
 
 
 class Role(StrEnum):
     LEARNER = "LEARNER"
+    MANAGER = "MANAGER"  # a learner too, who also sees and acts for the groups they manage
     ADMIN = "ADMIN"
 
 
@@ -150,9 +152,12 @@ class UserFilter:
     search: str | None = None  # in the name or email, any letter case
     role: Role | None = None
     include_deactivated: bool = False
+    ids: tuple[str, ...] | None = None  # only these (a group's, a manager's people)
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {"orgId": oid(self.org_id)}
+        if self.ids is not None:
+            query["_id"] = {"$in": oids(self.ids)}
         if self.role is not None:
             query["role"] = self.role.value
         if self.search:
@@ -167,7 +172,7 @@ class UserFilter:
 async def page(db: Database, where: UserFilter, *, after: str | None, limit: int) -> list[User]:
     query = where.query()
     if after is not None:
-        query["_id"] = {"$gt": oid(after)}
+        query["_id"] = {**query.get("_id", {}), "$gt": oid(after)}
     cursor = db.db.users.find(query).sort("_id", 1).limit(limit)
     return [User.from_doc(doc) async for doc in cursor]
 

@@ -18,11 +18,14 @@ from starlette.applications import Starlette
 
 from graph.app import create_app
 from graph.settings import Settings
-from resolvers import tokens, users
+from resolvers import api_tokens, tokens, users
+from resolvers.auth import Caller
 from resolvers.clock import Clock, FrozenClock
 from store import embedded
+from store.api_tokens import Scope
 from store.database import Database
 from store.users import Role, User
+from tests.helpers import PLAYERS
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SECRET = "test-secret-that-is-long-enough-for-hs256-keys"
@@ -204,7 +207,8 @@ def api(http: httpx.AsyncClient) -> Api:
 
 @dataclass
 class Org:
-    """A bootstrapped organization with an administrator and two learners, and their tokens."""
+    """A bootstrapped organization with an administrator and two learners, and their tokens;
+    and its course player's API token (`player`), which reports the learners' progress."""
 
     id: str
     admin: User
@@ -212,6 +216,12 @@ class Org:
     other_learner: User
     settings: Settings
     clock: FrozenClock
+    player: str
+
+    @property
+    def as_admin(self) -> Caller:
+        """The administrator, for the few fixtures that build data below the API."""
+        return Caller.person(self.admin)
 
     def token(self, user: User) -> str:
         return tokens.issue(
@@ -224,13 +234,19 @@ async def make_org(db: Database, settings: Settings, clock: FrozenClock, name: s
     org, admin = await users.bootstrap(
         db, org_name=name, admin_email=f"admin@{slug}.test", admin_name="Ada Admin", now=clock.now()
     )
+    boss = Caller.person(admin)
     learner = await users.create_user(
-        db, admin, email=f"lee@{slug}.test", name="Lee Learner", role=Role.LEARNER, now=clock.now()
+        db, boss, email=f"lee@{slug}.test", name="Lee Learner", role=Role.LEARNER, now=clock.now()
     )
     other = await users.create_user(
-        db, admin, email=f"olu@{slug}.test", name="Olu Other", role=Role.LEARNER, now=clock.now()
+        db, boss, email=f"olu@{slug}.test", name="Olu Other", role=Role.LEARNER, now=clock.now()
     )
-    return Org(org.id, admin, learner, other, settings, clock)
+    _, player = await api_tokens.create_api_token(
+        db, boss, name="Course player", scopes=[Scope.COURSE_PLAYER], expires_at=None,
+        now=clock.now(),
+    )  # fmt: skip
+    PLAYERS[org.id] = player
+    return Org(org.id, admin, learner, other, settings, clock, player)
 
 
 @pytest.fixture

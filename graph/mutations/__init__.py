@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from graph.mutations.api_tokens import ApiTokenMutations
 from graph.mutations.assignments import AssignmentMutations
 from graph.mutations.catalogue import CatalogueMutations
 from graph.mutations.credentials import CredentialMutations
 from graph.mutations.enrollments import EnrollmentMutations
+from graph.mutations.groups import GroupMutations
 from graph.mutations.notifications import NotificationMutations
+from graph.mutations.organizations import OrganizationMutations
 from graph.mutations.records import RecordMutations
 from graph.mutations.users import UserMutations
 
@@ -16,6 +19,9 @@ Mutation = merge_types(
     "Mutation",
     (
         UserMutations,
+        GroupMutations,
+        ApiTokenMutations,
+        OrganizationMutations,
         CatalogueMutations,
         CredentialMutations,
         AssignmentMutations,

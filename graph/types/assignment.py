@@ -16,7 +16,6 @@ from graph.types.node import Node, entity, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
 from resolvers import listing, tasks
-from resolvers.auth import owns_or_administers
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
 from resolvers.status import Timeline
@@ -100,7 +99,7 @@ class CredentialAssignment(Node):
     async def load(cls, info: Info, db_id: str) -> Self | None:
         ctx = info.context
         found = await ctx.loaders.assignments_by_id.load(db_id)
-        if found is None or not owns_or_administers(ctx.viewer, found.learner_id):
+        if found is None or not ctx.viewer.sees(found.learner_id):
             return None
         return cls.from_record(found)
 

@@ -11,7 +11,6 @@ from graph import ids
 from graph.context import Info
 from graph.enums import CourseKind, EnrollmentStatus
 from graph.types.node import Node, entity, node_type
-from resolvers.auth import owns_or_administers
 from store import courses as course_store
 from store import enrollments as enrollment_store
 from store import labels as label_store
@@ -94,7 +93,7 @@ class Enrollment(Node):
     async def load(cls, info: Info, db_id: str) -> Self | None:
         ctx = info.context
         enrollment = await ctx.loaders.enrollments_by_id.load(db_id)
-        if enrollment is None or not owns_or_administers(ctx.viewer, enrollment.learner_id):
+        if enrollment is None or not ctx.viewer.sees(enrollment.learner_id):
             return None
         return cls.from_record(enrollment)
 

@@ -16,6 +16,14 @@ from store import organizations
 class Organization(Node):
     name: str
     created_at: datetime
+    self_reported_progress: bool = strawberry.field(
+        description="Whether learners may report their own course progress; off, progress "
+        "comes from the course player (a COURSE_PLAYER token) or an administrator."
+    )
+    always_notify_administrators: bool = strawberry.field(
+        description="Whether administrators are told of every submission, or only of those "
+        "by learners without a manager."
+    )
 
     @classmethod
     def from_record(cls, org: organizations.Organization) -> Self:
@@ -23,6 +31,8 @@ class Organization(Node):
             id=strawberry.ID(ids.encode("Organization", org.id)),
             name=org.name,
             created_at=org.created_at,
+            self_reported_progress=org.self_reported_progress,
+            always_notify_administrators=org.always_notify_administrators,
         )
 
     @classmethod

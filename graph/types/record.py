@@ -14,7 +14,6 @@ from graph.types.catalogue import Label
 from graph.types.criteria import Requirement
 from graph.types.node import Node, entity, node_type
 from resolvers import criteria
-from resolvers.auth import owns_or_administers
 from resolvers.cycles import Policy
 from store import records as record_store
 
@@ -78,7 +77,7 @@ class TrainingRecord(Node):
     async def load(cls, info: Info, db_id: str) -> Self | None:
         ctx = info.context
         found = await ctx.loaders.records_by_id.load(db_id)
-        if found is None or not owns_or_administers(ctx.viewer, found.learner_id):
+        if found is None or not ctx.viewer.sees(found.learner_id):
             return None
         return cls.from_record(found)
 
@@ -99,19 +98,21 @@ class TrainingRecord(Node):
 
     @strawberry.field
     async def learner(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")]:
-        return await _user(info, self.record.learner_id)
+        learner = await _named(info, self.record.learner_id)
+        assert learner is not None, "no user is deleted"
+        return learner
 
-    @strawberry.field
+    @strawberry.field(description="Null when an integration (an API token) submitted it.")
     async def submitted_by(
         self, info: Info
-    ) -> Annotated[User, strawberry.lazy("graph.types.user")]:
-        return await _user(info, self.record.submitted_by)
+    ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        return await _named(info, self.record.submitted_by)
 
     @strawberry.field
     async def reviewed_by(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        return await _user(info, self.record.reviewed_by) if self.record.reviewed_by else None
+        return await _named(info, self.record.reviewed_by) if self.record.reviewed_by else None
 
     @strawberry.field
     async def label(self, info: Info) -> Label | None:
@@ -148,7 +149,9 @@ class TrainingRecord(Node):
         return await TrainingRecord.load(info, self.record.previous_id)
 
 
-async def _user(info: Info, user_id: str) -> User:
-    user = await node_type("User").load(info, user_id)
-    assert user is not None, "the learner and administrators are visible to whoever sees the record"
-    return user
+async def _named(info: Info, user_id: str) -> User | None:
+    """Whose a record is, who submitted and who reviewed it: whoever has the record may know,
+    whatever their role now (a reviewer since made a learner stays named); None for an API
+    token."""
+    found = await info.context.loaders.users_by_id.load(user_id)
+    return node_type("User").from_record(found) if found else None

@@ -16,16 +16,18 @@ from graph.types.notification import Notification
 from graph.types.organization import Organization
 from graph.types.record import TrainingRecord
 from resolvers import assignment_lists, enrollments, records
+from resolvers import groups as group_resolvers
 from resolvers import notifications as inbox
 from resolvers import users as user_resolvers
 from store import users
 
 if TYPE_CHECKING:
     from graph.types.assignment import CredentialAssignment
+    from graph.types.group import Group
 
 
 @entity
-@strawberry.type(description="A learner or an administrator of one organization.")
+@strawberry.type(description="A learner, manager or administrator of one organization.")
 class User(Node):
     email: str
     name: str
@@ -54,6 +56,14 @@ class User(Node):
         ctx = info.context
         user = await user_resolvers.visible_user(ctx.viewer, ctx.loaders.users_by_id.load, db_id)
         return cls.from_record(user) if user else None
+
+    @strawberry.field(description="The groups this user belongs to, as far as you may see them.")
+    async def groups(
+        self, info: Info
+    ) -> list[Annotated[Group, strawberry.lazy("graph.types.group")]]:
+        ctx = info.context
+        found = await group_resolvers.of_user(ctx.db, ctx.viewer, self.record.id)
+        return [node_type("Group").from_record(g) for g in found]
 
     @strawberry.field
     async def organization(self, info: Info) -> Organization:

@@ -38,7 +38,7 @@ async def test_launch_and_report_progress(api, org, clock):
         api,
         REPORT,
         {"input": {"enrollment": enrollment, "progress": 0.5}},
-        token,
+        org.player,
         "reportCourseProgress",
     )
     assert half["enrollment"]["progress"] == 0.5
@@ -46,7 +46,7 @@ async def test_launch_and_report_progress(api, org, clock):
         api,
         REPORT,
         {"input": {"enrollment": enrollment, "progress": 1, "completed": True}},
-        token,
+        org.player,
         "reportCourseProgress",
     )
     assert done["enrollment"]["status"] == "COMPLETED"
@@ -55,7 +55,7 @@ async def test_launch_and_report_progress(api, org, clock):
         api,
         REPORT,
         {"input": {"enrollment": enrollment, "progress": 0.2}},
-        token,
+        org.player,
         "reportCourseProgress",
     )
     assert [e["code"] for e in late["userErrors"]] == ["ALREADY_COMPLETED"]
@@ -72,7 +72,7 @@ async def test_progress_out_of_range(api, org):
         api,
         REPORT,
         {"input": {"enrollment": got["enrollment"]["id"], "progress": 1.5}},
-        token,
+        org.player,
         "reportCourseProgress",
     )
     assert bad["userErrors"] == [
@@ -142,7 +142,7 @@ async def test_learning_paths_progress_through_their_courses(api, org):
         api,
         REPORT,
         {"input": {"enrollment": path_enrollment, "progress": 1, "completed": True}},
-        token,
+        org.player,
         "reportCourseProgress",
     )
     assert [e["code"] for e in refused["userErrors"]] == ["PATH_COMPLETES_THROUGH_COURSES"]

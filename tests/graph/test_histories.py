@@ -192,7 +192,7 @@ async def live(db, org, history, index: int) -> tuple[list[Learner], object]:
     learners = []
     for who, sequence in (("a", events), ("b", order)):
         user = await users.create_user(
-            db, org.admin, email=f"{who}{index}@h.test", name=who, role=Role.LEARNER, now=NOW
+            db, org.as_admin, email=f"{who}{index}@h.test", name=who, role=Role.LEARNER, now=NOW
         )
         (first,) = await assigning.assign(
             db,

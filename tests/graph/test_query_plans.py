@@ -14,7 +14,7 @@ async def crowd(api, org, db, n: int) -> None:
     """Colleagues with cycles of their own: what a learner's query must not read."""
     people = [
         await users.create_user(
-            db, org.admin, email=f"c{i}@acme.test", name=f"C{i}", role=Role.LEARNER,
+            db, org.as_admin, email=f"c{i}@acme.test", name=f"C{i}", role=Role.LEARNER,
             now=org.clock.now(),
         )
         for i in range(n)

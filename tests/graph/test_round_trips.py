@@ -81,7 +81,7 @@ async def test_a_dashboard_over_more_cycles_than_a_first_batch_costs_the_same(
     people = [
         await users.create_user(
             db,
-            org.admin,
+            org.as_admin,
             email=f"p{i}@acme.test",
             name=f"P{i}",
             role=Role.LEARNER,
@@ -103,7 +103,7 @@ async def test_many_learners_cycles_are_read_at_once(api, org, db, commands):
     cred = await credential(api, org, "CPR", {"course": cpr})
     people = [
         await users.create_user(
-            db, org.admin, email=f"m{i}@acme.test", name=f"M{i}", role=Role.LEARNER,
+            db, org.as_admin, email=f"m{i}@acme.test", name=f"M{i}", role=Role.LEARNER,
             now=org.clock.now(),
         )
         for i in range(5)

@@ -23,7 +23,7 @@ query Dashboard {
 
 async def second_admin(db, org):
     return await users.create_user(
-        db, org.admin, email="ida@acme.test", name="Ida Admin", role=Role.ADMIN,
+        db, org.as_admin, email="ida@acme.test", name="Ida Admin", role=Role.ADMIN,
         now=org.clock.now(),
     )  # fmt: skip
 

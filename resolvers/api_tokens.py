@@ -1,0 +1,67 @@
+"""API tokens for integrations: made, listed and revoked by administrators.
+
+The secret is returned once, by `create_api_token`, and never again: only its hash is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from resolvers import tokens
+from resolvers.auth import Caller, require_admin
+from resolvers.clock import as_utc
+from resolvers.errors import Code, invalid, not_found
+from resolvers.text import required
+from store import api_tokens
+from store.api_tokens import ApiToken, Scope
+from store.database import Database
+
+MAX_NAME = 200
+
+
+async def create_api_token(
+    db: Database,
+    viewer: Caller | None,
+    *,
+    name: str,
+    scopes: list[Scope],
+    expires_at: datetime | None,
+    now: datetime,
+) -> tuple[ApiToken, str]:
+    """A new token and its secret (shown this once)."""
+    admin = require_admin(viewer)
+    name = required(name, field="name", limit=MAX_NAME)
+    if not scopes:
+        raise invalid(Code.NO_SCOPES, "a token needs at least one scope", "scopes")
+    if expires_at is not None:
+        expires_at = as_utc(expires_at, field="expiresAt")
+        if expires_at <= now:
+            raise invalid(Code.OUT_OF_RANGE, "expiresAt must be in the future", "expiresAt")
+    secret = tokens.new_api_secret()
+    token = await api_tokens.create(
+        db,
+        org_id=admin.org_id,
+        name=name,
+        scopes=frozenset(scopes),
+        secret_hash=tokens.secret_hash(secret),
+        created_by=admin.id,
+        expires_at=expires_at,
+        now=now,
+    )
+    return token, secret
+
+
+async def listed(db: Database, viewer: Caller, *, include_revoked: bool) -> list[ApiToken]:
+    admin = require_admin(viewer)
+    return await api_tokens.listed(db, org_id=admin.org_id, include_revoked=include_revoked)
+
+
+async def revoke_api_token(
+    db: Database, viewer: Caller | None, token_id: str, *, now: datetime
+) -> ApiToken:
+    """Revoke a token: its next request is refused."""
+    admin = require_admin(viewer)
+    found = await api_tokens.revoke(db, org_id=admin.org_id, id=token_id, now=now)
+    if found is None:
+        raise not_found("the API token", field="apiToken")
+    return found

@@ -1,0 +1,119 @@
+"""Groups: the teams a manager answers for. Administrators make and change them; a manager's
+reach (`Caller.members`) is read from them on every request, so an edit applies at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from resolvers.auth import Caller, require_admin
+from resolvers.errors import Code, DomainError, invalid, not_found
+from resolvers.pages import Cursors, Page
+from resolvers.text import required
+from store import groups, users
+from store.database import Database
+from store.errors import Conflict
+from store.groups import Group, GroupChange
+from store.users import Role
+
+MAX_NAME = 200
+MAX_PEOPLE = 5_000  # people named in one call
+
+
+async def create_group(
+    db: Database,
+    viewer: Caller | None,
+    *,
+    name: str,
+    member_ids: list[str],
+    manager_ids: list[str],
+    now: datetime,
+) -> Group:
+    admin = require_admin(viewer)
+    name = required(name, field="name", limit=MAX_NAME)
+    await _people(db, admin.org_id, member_ids, field="members")
+    await _people(db, admin.org_id, manager_ids, field="managers", managers=True)
+    try:
+        return await groups.create(
+            db,
+            org_id=admin.org_id,
+            name=name,
+            member_ids=list(dict.fromkeys(member_ids)),
+            manager_ids=list(dict.fromkeys(manager_ids)),
+            now=now,
+        )
+    except Conflict as error:
+        raise invalid(Code.NAME_TAKEN, f"a group is already named {name!r}", "name") from error
+
+
+async def update_group(
+    db: Database, viewer: Caller | None, group_id: str, change: GroupChange
+) -> Group:
+    """Rename a group, or add and remove members and managers, all in one atomic update."""
+    admin = require_admin(viewer)
+    if change.name is not None:
+        change = GroupChange(
+            required(change.name, field="name", limit=MAX_NAME),
+            change.add_members,
+            change.remove_members,
+            change.add_managers,
+            change.remove_managers,
+        )
+    await _people(db, admin.org_id, change.add_members, field="addMembers")
+    await _people(db, admin.org_id, change.add_managers, field="addManagers", managers=True)
+    try:
+        found = await groups.update(db, org_id=admin.org_id, id=group_id, change=change)
+    except Conflict as error:
+        raise invalid(
+            Code.NAME_TAKEN, f"a group is already named {change.name!r}", "name"
+        ) from error
+    if found is None:
+        raise not_found("the group", field="group")
+    return found
+
+
+async def _people(
+    db: Database, org_id: str, ids: Iterable[str], *, field: str, managers: bool = False
+) -> None:
+    """Every id names a user of the organization (and a manager, for `managers`)."""
+    wanted = set(ids)
+    if len(wanted) > MAX_PEOPLE:
+        raise invalid(Code.TOO_MANY, f"at most {MAX_PEOPLE} people at once", field)
+    if not wanted:
+        return
+    found = {u.id: u for u in await users.get_many(db, org_id=org_id, ids=sorted(wanted))}
+    if missing := wanted - found.keys():
+        raise DomainError(Code.UNKNOWN_USER, f"no such user: {min(missing)}", field=field)
+    if managers and (others := [u for u in found.values() if u.role is not Role.MANAGER]):
+        raise invalid(
+            Code.NOT_A_MANAGER,
+            f"{others[0].email} is not a manager (give them the MANAGER role first)",
+            field,
+        )
+
+
+def visible(caller: Caller, group: Group) -> bool:
+    """Administrators and `READ` see every group; others the groups they manage or are in."""
+    return caller.reads_organization or caller.id in (*group.member_ids, *group.manager_ids)
+
+
+async def group_page(
+    db: Database, viewer: Caller, *, first: int | None, after: str | None
+) -> Page[Group]:
+    """Every group for administrators and `READ`; for anyone else, theirs."""
+    ids: list[str] | None = None
+    if not viewer.reads_organization:
+        theirs = await groups.managed_by(db, org_id=viewer.org_id, manager_id=viewer.id)
+        theirs += await groups.of_member(db, org_id=viewer.org_id, member_id=viewer.id)
+        ids = sorted({g.id for g in theirs})
+    cursors = Cursors("groups", ids)
+    size, last = cursors.keyset(first, after)
+    fetched = await groups.listed(db, org_id=viewer.org_id, ids=ids, after=last, limit=size + 1)
+    total = await groups.count(db, org_id=viewer.org_id, ids=ids)
+    return Page.of(fetched, size, total, lambda g: cursors.encode(g.id))
+
+
+async def of_user(db: Database, viewer: Caller, user_id: str) -> list[Group]:
+    """The groups a user belongs to, as far as the caller may see them."""
+    found = await groups.of_member(db, org_id=viewer.org_id, member_id=user_id)
+    return [g for g in found if visible(viewer, g)]

@@ -1,0 +1,157 @@
+"""The `groups` collection: teams of an organization, each with its members and managers.
+
+A manager's reach is the union of the members of the groups they manage; a learner's
+reviewers are the managers of the groups they belong to. Both questions are asked per request
+or per submission, so both lists are indexed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from store import organizations
+from store.database import Database
+from store.errors import boundary
+from store.ids import oid, oids, owned_one
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    id: str
+    org_id: str
+    name: str
+    member_ids: tuple[str, ...]
+    manager_ids: tuple[str, ...]
+    created_at: datetime
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Group:
+        return cls(
+            id=str(doc["_id"]),
+            org_id=str(doc["orgId"]),
+            name=doc["name"],
+            member_ids=tuple(str(m) for m in doc.get("memberIds", ())),
+            manager_ids=tuple(str(m) for m in doc.get("managerIds", ())),
+            created_at=doc["createdAt"],
+        )
+
+
+@boundary
+async def create(
+    db: Database,
+    *,
+    org_id: str,
+    name: str,
+    member_ids: list[str],
+    manager_ids: list[str],
+    now: datetime,
+) -> Group:
+    """Insert a group; a name the organization already uses (any letter case) is a `Conflict`."""
+    doc = {
+        "orgId": oid(org_id),
+        "name": name,
+        "key": name.casefold(),
+        "memberIds": oids(member_ids),
+        "managerIds": oids(manager_ids),
+        "createdAt": now,
+    }
+    result = await db.db.groups.insert_one(doc)
+    await organizations.touch(db, id=org_id)
+    return Group.from_doc({**doc, "_id": result.inserted_id})
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChange:
+    """What an update does: a new name, and people added to or removed from either list."""
+
+    name: str | None = None
+    add_members: tuple[str, ...] = ()
+    remove_members: tuple[str, ...] = ()
+    add_managers: tuple[str, ...] = ()
+    remove_managers: tuple[str, ...] = ()
+
+
+@boundary
+async def update(db: Database, *, org_id: str, id: str, change: GroupChange) -> Group | None:
+    """Apply `change` in one atomic update (additions and removals of one list are one
+    pipeline stage, so concurrent edits of other people never undo each other)."""
+    stage: dict[str, Any] = {}
+    if change.name is not None:
+        stage["name"] = change.name
+        stage["key"] = change.name.casefold()
+    for field, added, removed in (
+        ("memberIds", change.add_members, change.remove_members),
+        ("managerIds", change.add_managers, change.remove_managers),
+    ):
+        if added or removed:
+            stage[field] = {
+                "$setDifference": [
+                    {"$setUnion": [f"${field}", oids(added)]},
+                    oids(removed),
+                ]
+            }
+    key = {"orgId": oid(org_id), "_id": oid(id)}
+    if not stage:
+        doc = await db.db.groups.find_one(key)
+        return Group.from_doc(doc) if doc else None
+    before = await db.db.groups.find_one_and_update(
+        key, [{"$set": stage}], return_document=ReturnDocument.BEFORE
+    )
+    if before is None:
+        return None
+    after = await db.db.groups.find_one(key)
+    if after is None:
+        return None
+    if after != before:
+        await organizations.touch(db, id=org_id)
+    return Group.from_doc(after)
+
+
+@boundary
+async def get(db: Database, *, org_id: str, id: str) -> Group | None:
+    doc = await owned_one(db.db.groups, org_id=org_id, id=id)
+    return Group.from_doc(doc) if doc else None
+
+
+@boundary
+async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Group]:
+    cursor = db.db.groups.find({"orgId": oid(org_id), "_id": {"$in": oids(ids)}})
+    return [Group.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def listed(
+    db: Database, *, org_id: str, ids: list[str] | None, after: str | None, limit: int
+) -> list[Group]:
+    """The organization's groups (only `ids`, when given) in creation order."""
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if ids is not None:
+        query["_id"] = {"$in": oids(ids)}
+    if after is not None:
+        query["_id"] = {**query.get("_id", {}), "$gt": oid(after)}
+    cursor = db.db.groups.find(query).sort("_id", 1).limit(limit)
+    return [Group.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count(db: Database, *, org_id: str, ids: list[str] | None) -> int:
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if ids is not None:
+        query["_id"] = {"$in": oids(ids)}
+    return await db.db.groups.count_documents(query)
+
+
+@boundary
+async def managed_by(db: Database, *, org_id: str, manager_id: str) -> list[Group]:
+    cursor = db.db.groups.find({"orgId": oid(org_id), "managerIds": oid(manager_id)})
+    return [Group.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def of_member(db: Database, *, org_id: str, member_id: str) -> list[Group]:
+    cursor = db.db.groups.find({"orgId": oid(org_id), "memberIds": oid(member_id)})
+    return [Group.from_doc(doc) async for doc in cursor]
