@@ -10,6 +10,7 @@ from typing import Any
 from bson import ObjectId
 
 from resolvers import catalogue, credentials, users
+from resolvers.auth import Caller
 from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import Operator
 from resolvers.periods import Period, PeriodUnit
@@ -45,7 +46,7 @@ async def organization(
         pair = [
             await catalogue.create_course(
                 db,
-                admin,
+                Caller.person(admin),
                 title=f"Course {c}{part}",
                 kind=CourseKind.COURSE,
                 course_ids=[],
@@ -57,7 +58,7 @@ async def organization(
         ]
         cred = await credentials.create_credential(
             db,
-            admin,
+            Caller.person(admin),
             CredentialSpec(
                 name=f"Credential {c}",
                 complete_within=Period(90, PeriodUnit.DAY),

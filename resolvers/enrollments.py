@@ -86,18 +86,16 @@ async def _reported(db: Database, viewer: Caller | None, enrollment_id: str) -> 
     complete a course, and so a credential, by saying so."""
     caller = require_viewer(viewer)
     player = caller.is_admin or caller.has(Scope.COURSE_PLAYER)
-    if not player and caller.user is None:
-        raise role_required("an API token may do only what its scopes allow")
-    enrollment = await enrollments.get(db, org_id=caller.org_id, id=enrollment_id)
-    if enrollment is None or not (player or enrollment.learner_id == caller.id):
-        raise not_found("the enrollment", field="enrollment")
     if not player:
         org = await organizations.get(db, id=caller.org_id)
-        if org is None or not org.self_reported_progress:
+        if caller.user is None or org is None or not org.self_reported_progress:
             raise role_required(
                 "course progress is reported by the course player (a COURSE_PLAYER token); "
                 "this organization does not take learners' own reports"
             )
+    enrollment = await enrollments.get(db, org_id=caller.org_id, id=enrollment_id)
+    if enrollment is None or not (player or enrollment.learner_id == caller.id):
+        raise not_found("the enrollment", field="enrollment")
     return enrollment
 
 

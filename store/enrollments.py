@@ -141,13 +141,17 @@ async def report(
     }
     if completed:
         change |= {"completedAt": now, "open": False, "settled": False}
-    doc = await db.db.enrollments.find_one_and_update(
+    before = await db.db.enrollments.find_one_and_update(
         {"orgId": oid(org_id), "_id": oid(id), "open": True},
         [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}],
-        return_document=ReturnDocument.AFTER,
+        return_document=ReturnDocument.BEFORE,
     )
-    doc = await organizations.changed(db, doc)
-    return Enrollment.from_doc(doc) if doc else None
+    if before is None:
+        return None
+    after = {**before, **change, "launchedAt": before.get("launchedAt") or now}
+    if after != before:  # a report repeated changes nothing, and no answer goes stale
+        await organizations.touch(db, id=org_id)
+    return Enrollment.from_doc(after)
 
 
 @boundary

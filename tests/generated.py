@@ -24,6 +24,7 @@ from tests.helpers import (
     document_input,
     gid,
     label,
+    ok,
     submit,
     take_course,
 )
@@ -126,8 +127,65 @@ async def world(api, org, foreign_org) -> dict[str, Any]:
                 "record": rec["record"]["id"],
                 "learner": gid("User", learner.id),
             }
-        made[who] = {"label": lbl, "course": c, "credential": cred["id"], "learners": per_learner}
+        made[who] = {
+            "label": lbl,
+            "course": c,
+            "credential": cred["id"],
+            "learners": per_learner,
+            **await _staff(api, owner, who),
+        }
     return made
+
+
+async def _staff(api, owner, who: str) -> dict[str, Any]:
+    """A manager of the learner's group, one of the other learner's, a deactivated user, and
+    a token of each scope: every kind of caller the authorization matrix tries."""
+    admin = owner.token(owner.admin)
+    slug = owner.admin.email.split("@")[1]
+    people = {}
+    for key, role in (("manager", "MANAGER"), ("other_manager", "MANAGER"), ("gone", "LEARNER")):
+        made = await ok(
+            api,
+            CREATE_USER,
+            {"input": {"email": f"{key}@{slug}", "name": f"{who.upper()}-{key}", "role": role}},
+            admin,
+            "createUser",
+        )
+        people[key] = made["user"]["id"]
+    await ok(api, DEACTIVATE, {"input": {"user": people["gone"]}}, admin, "deactivateUser")
+    groups = []
+    for name, member, manager in (
+        ("GROUP", owner.learner, people["manager"]),
+        ("GROUP-2", owner.other_learner, people["other_manager"]),
+    ):
+        fields = {"name": f"{who.upper()}-{name}", "members": [gid("User", member.id)],
+                  "managers": [manager]}  # fmt: skip
+        groups.append(
+            (await ok(api, CREATE_GROUP, {"input": fields}, admin, "createGroup"))["group"]
+        )
+    secrets, token_id = {}, ""
+    for scope in ("READ", "COURSE_PLAYER", "RECORDS_WRITE", "SPARE"):  # the spare is revoked
+        fields = {"name": f"{who.upper()}-{scope}", "scopes": [scope.replace("SPARE", "READ")]}
+        made = await ok(api, CREATE_TOKEN, {"input": fields}, admin, "createApiToken")
+        secrets[scope], token_id = made["secret"], made["apiToken"]["id"]
+    return {"people": people, "group": groups[0]["id"], "apiToken": token_id, "secrets": secrets}
+
+
+CREATE_USER = """
+mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }
+"""
+DEACTIVATE = """
+mutation($input: DeactivateUserInput!) {
+  deactivateUser(input: $input) { user { id } userErrors { code } }
+}"""
+CREATE_GROUP = """
+mutation($input: CreateGroupInput!) {
+  createGroup(input: $input) { group { id } userErrors { code } }
+}"""
+CREATE_TOKEN = """
+mutation($input: CreateApiTokenInput!) {
+  createApiToken(input: $input) { apiToken { id } secret userErrors { code } }
+}"""
 
 
 def ids_for(made: dict[str, Any], who: str, learner_id: str) -> dict[str, str]:
@@ -144,4 +202,12 @@ def ids_for(made: dict[str, Any], who: str, learner_id: str) -> dict[str, str]:
         "enrollment": mine["enrollment"],
         "record": mine["record"],
         "learningPath": side["course"],
+        "group": side["group"],
+        "apiToken": side["apiToken"],
+        "member": mine["learner"],
+        "addMember": mine["learner"],
+        "removeMember": mine["learner"],
+        "manager": side["people"]["manager"],
+        "addManager": side["people"]["manager"],
+        "removeManager": side["people"]["manager"],
     }

@@ -1,11 +1,13 @@
 """The authorization matrix, generated from the schema so new fields are covered by default.
 
 Every query and mutation is called by: nobody, a learner on their own data, a learner on another
-learner's data, an administrator, and an administrator of another organization. No response
-may carry another organization's data and a learner never sees another learner's. Around every
-call by someone of the organization, the whole organization is compared before and after: what
-changed must be on the caller's role's allow-list below — so a role gate loosened anywhere (a
-learner let into an administrator's mutation) changes something not allowed and fails here.
+learner's data, the manager of the learner's group and the manager of another group, an
+administrator, an API token of each scope, a deactivated user, and an administrator of another
+organization. No response may carry another organization's data, and a learner (or a manager
+of another group) never sees another learner's. Around every call by someone of the
+organization, the whole organization is compared before and after: what changed must be on the
+caller's allow-list below — so a gate loosened anywhere (a learner let into an administrator's
+mutation, a token past its scopes) changes something not allowed and fails here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from graph import ids
 from graph.settings import Settings
+from store import users
 from tests.conftest import MAX_DOCUMENT, SECRET, Org, make_org
 from tests.generated import FIELDS, document, ids_for, world
 
@@ -30,16 +34,16 @@ OWNER_FIELDS = {
     "notifications": "userId",
     "users": "_id",
 }
-SHARED = ("labels", "courses", "credentials", "documents.files", "documents.chunks")
+ORGANIZATIONS = ("labels", "courses", "credentials", "groups", "apiTokens")  # by `orgId`
+BOOKKEEPING = {"lastUsedAt"}  # an API token's last use: noted on every kind of call
 VERSION = ("organizations", "org")  # the data version, advanced by any change
 
 # What a learner's call may change; anything else, nothing. Administrators may change anything
 # of their organization (no foreign organization changes, checked below).
-COURSE_PLAYER = {("enrollments", "self"), ("assignments", "self"), ("notifications", "self")}
+OWN_COURSE = {("enrollments", "self"), ("assignments", "self"), ("notifications", "self")}
 LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
-    "getCourse": COURSE_PLAYER,
-    "launchCourse": COURSE_PLAYER,
-    "reportCourseProgress": COURSE_PLAYER,
+    "getCourse": OWN_COURSE,
+    "launchCourse": OWN_COURSE,
     "submitTrainingRecord": {
         ("records", "self"),
         ("assignments", "self"),
@@ -55,15 +59,45 @@ LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
 # What a learner is refused outright: every mutation but theirs, and the organization-wide views.
 ADMINISTRATORS_ONLY = {
     name for kind, name in FIELDS if kind == "mutation" and name not in LEARNER_MAY_CHANGE
-} | {"complianceSummary", "assignments", "users"}
+} | {"complianceSummary", "assignments", "users", "apiTokens"}
+# What a manager's call may change, on a member's data (a manager of another group: only
+# what a learner's call may, of their own).
+REVIEW = {("records", "others"), ("assignments", "others"), ("notifications", "others")}
+MANAGER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
+    **LEARNER_MAY_CHANGE,
+    "approveTrainingRecord": REVIEW,
+    "declineTrainingRecord": REVIEW,
+    "submitTrainingRecord": LEARNER_MAY_CHANGE["submitTrainingRecord"] | REVIEW,
+}
+MANAGERS_TOO = {
+    "complianceSummary", "assignments", "users", "approveTrainingRecord", "declineTrainingRecord"
+}  # fmt: skip
+NOT_FOR_TOKENS = {"me", "apiTokens"}  # a token is no one, and sees no token
+# What a token of each scope may change (everything is "others" to a token); nothing else,
+# and every other mutation is refused at the door. No query but with READ.
+TOKEN_MAY_CHANGE: dict[str, dict[str, set[tuple[str, str]]]] = {
+    "READ": {},
+    "COURSE_PLAYER": {
+        "reportCourseProgress": {
+            ("enrollments", "others"), ("assignments", "others"), ("notifications", "others")
+        }
+    },
+    "RECORDS_WRITE": {
+        "submitTrainingRecord": {
+            ("records", "others"), ("assignments", "others"), ("notifications", "others"),
+            ("documents.files", "org"), ("documents.chunks", "org"),
+        }
+    },
+}  # fmt: skip
 
 
 async def snapshot(db, org_id: str) -> dict[tuple[str, str], str]:
     """Every document of the organization, by (collection, id)."""
     org = ObjectId(org_id)
     state = {}
-    for name in (*OWNER_FIELDS, *SHARED[:3]):
+    for name in (*OWNER_FIELDS, *ORGANIZATIONS):
         async for doc in db.db[name].find({"orgId": org}):
+            doc = {k: v for k, v in doc.items() if k not in BOOKKEEPING}
             state[(name, str(doc["_id"]))] = json.dumps(doc, default=str, sort_keys=True)
     files = [doc async for doc in db.db["documents.files"].find({"metadata.orgId": org})]
     for doc in files:
@@ -149,40 +183,75 @@ async def test_authorization_matrix(api, db, seeded, kind, field_name):
             assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", (query, error)
         return json.dumps(body)
 
-    async def within(role: str, caller, ids: dict[str, str]) -> str:
-        """A call by someone of the organization: a learner changes only what their list
-        allows (an administrator anything of theirs), and the version moves with a change."""
+    async def within(
+        token: str, caller_id: str, ids: dict[str, str], allowed: set[tuple[str, str]] | None
+    ) -> str:
+        """A call by someone of the organization: it changes only what `allowed` lists (None:
+        anything of the organization), and the version moves with a change."""
         before = await snapshot(db, org.id)
-        text = await run(org.token(caller), ids)
-        found = changed(before, await snapshot(db, org.id), caller.id)
-        if role == "learner":
-            extra = found - {VERSION} - LEARNER_MAY_CHANGE.get(field_name, set())
-            assert not extra, f"a learner's {field_name} changed {extra}"
+        text = await run(token, ids)
+        found = changed(before, await snapshot(db, org.id), caller_id)
+        if allowed is not None:
+            extra = found - {VERSION} - allowed
+            assert not extra, f"{field_name} changed {extra}"
         assert (VERSION in found) == bool(found - {VERSION}), "the version moves with a change"
         return text
 
-    # Nobody: refused outright.
-    text = await run(None, ids_for(made, "org", org.learner.id))
-    assert "UNAUTHENTICATED" in text or field_name in ("__typename",), text
-    assert "ORG-" not in text
+    def refused_at_the_door(text: str) -> bool:
+        errors = [e for e in json.loads(text).get("errors", []) if e.get("path") == [field_name]]
+        return [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"]
+
+    mine, others = ids_for(made, "org", org.learner.id), ids_for(made, "org", other.id)
+    people = {
+        key: await users.get(db, org_id=org.id, id=ids.decode(value)[1])
+        for key, value in made["org"]["people"].items()
+    }
+
+    # Nobody, and a deactivated user: refused outright.
+    for token in (None, org.token(people["gone"])):
+        text = await run(token, mine)
+        assert "UNAUTHENTICATED" in text, text
+        assert "ORG-" not in text
 
     # A learner on their own data, and an administrator: no other organization's data.
-    for role, caller in (("learner", org.learner), ("admin", org.admin)):
-        text = await within(role, caller, ids_for(made, "org", org.learner.id))
-        assert not any(marker in text for marker in foreign_markers), text
-        if role == "learner":  # refused at the door, not merely a call that did nothing
-            refused = [
-                e for e in json.loads(text).get("errors", []) if e.get("path") == [field_name]
-            ]
-            codes = [e["extensions"]["code"] for e in refused]
-            assert (codes == ["FORBIDDEN"]) == (field_name in ADMINISTRATORS_ONLY), codes
+    text = await within(
+        org.token(org.learner), org.learner.id, mine, LEARNER_MAY_CHANGE.get(field_name, set())
+    )
+    assert not any(marker in text for marker in foreign_markers), text
+    assert refused_at_the_door(text) == (field_name in ADMINISTRATORS_ONLY), text
+    text = await within(org.token(org.admin), org.admin.id, mine, None)
+    assert not any(marker in text for marker in foreign_markers), text
 
     # A learner on another learner's data: sees none of it, changes none of it.
-    text = await within("learner", org.learner, ids_for(made, "org", other.id))
+    learner_may = LEARNER_MAY_CHANGE.get(field_name, set())
+    text = await within(org.token(org.learner), org.learner.id, others, learner_may)
     assert not any(str(marker) in text for marker in other_markers), text
+
+    # The manager of the learner's group: what a manager may, on the learner's data, and is
+    # refused at the door what only administrators may do.
+    manager = people["manager"]
+    manager_may = MANAGER_MAY_CHANGE.get(field_name, set())
+    text = await within(org.token(manager), manager.id, mine, manager_may)
+    assert not any(marker in text for marker in foreign_markers), text
+    door = ADMINISTRATORS_ONLY - MANAGERS_TOO | {"revokeUserTokens"}  # not their own: refused
+    assert refused_at_the_door(text) == (field_name in door), text
+    # The manager of another group: the learner's data is no more theirs than a learner's.
+    stranger = people["other_manager"]
+    text = await within(org.token(stranger), stranger.id, mine, learner_may)
+    mine_markers = [org.learner.email, org.learner.name, *made["org"]["learners"][
+        org.learner.id].values()]  # fmt: skip
+    assert not any(str(marker) in text for marker in mine_markers), text
+
+    # An API token of each scope: no query but with READ, no mutation outside its scopes.
+    for scope, may_change in TOKEN_MAY_CHANGE.items():  # (the spare token is the one revoked)
+        token = made["org"]["secrets"][scope]
+        text = await within(token, "", mine, may_change.get(field_name, set()))
+        assert not any(marker in text for marker in foreign_markers), text
+        scoped = field_name in may_change or (kind == "query" and scope == "READ")
+        assert refused_at_the_door(text) == (not scoped or field_name in NOT_FOR_TOKENS), text
 
     # Another organization's administrator: sees and changes nothing of this one.
     before = await snapshot(db, org.id)
-    text = await run(foreign_org.token(foreign_org.admin), ids_for(made, "org", org.learner.id))
+    text = await run(foreign_org.token(foreign_org.admin), mine)
     assert not any(m in text for m in ("ORG-", "acmehealth.test", "Acme Health")), text
     assert await snapshot(db, org.id) == before
