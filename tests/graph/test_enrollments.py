@@ -87,7 +87,8 @@ async def test_a_learner_cannot_touch_another_learners_enrollment(api, org):
     )
     enrollment = theirs["enrollment"]["id"]
     token = org.token(org.learner)
-    result = await payload(api, LAUNCH, {"input": {"enrollment": enrollment}}, token, "launchCourse")
+    launch = {"input": {"enrollment": enrollment}}
+    result = await payload(api, LAUNCH, launch, token, "launchCourse")
     assert result["enrollment"] is None
     assert [e["code"] for e in result["userErrors"]] == ["NOT_FOUND"]
     variables = {"input": {"enrollment": enrollment, "progress": 1, "completed": True}}
