@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="load the demo organization (once) and print an administrator's and a learner's token",
+        help="load the demo organization (once) and print an administrator's, a learner's and a "
+        "manager's token",
     )
     serve.add_argument(
         "--demo-staff",
@@ -297,6 +298,8 @@ async def _prepare(settings: Settings, *, staff: int | None) -> Callable[[str], 
                 f"    token: {admin_token}",
                 f"  learner        {loaded.learner.email}",
                 f"    token: {learner_token}",
+                f"  manager        {loaded.manager.email} (of {demo.WARD})",
+                f"    token: {issue(loaded.manager)}",
                 "Open GraphiQL signed in as the administrator:",
                 f"  {url}?headers={headers}",
             ]

@@ -15,6 +15,7 @@ from resolvers import assignments, catalogue, credentials, enrollments
 from resolvers.auth import Caller
 from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import Operator, RecordType
+from resolvers.groups import create_group
 from resolvers.periods import Period, PeriodUnit
 from resolvers.users import bootstrap, create_user
 from store import organizations, users
@@ -32,6 +33,8 @@ LEARNERS = [
     ("tom.becker@northwind.example", "Tom Becker"),
     ("ana.lima@northwind.example", "Ana Lima"),
 ]
+MANAGER = ("noor.haddad@northwind.example", "Noor Haddad")  # manages Ward 5: the named learners
+WARD = "Ward 5"
 DAY = timedelta(days=1)
 
 STAFF = (
@@ -44,6 +47,7 @@ class Demo:
     org_name: str
     admin: User
     learner: User
+    manager: User
     created: bool
 
 
@@ -54,7 +58,7 @@ async def load(
     crowd: int = STAFF,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Demo:
-    """Create the demo organization unless it exists; either way return its two showcase users.
+    """Create the demo organization unless it exists; either way return its showcase users.
 
     Besides the named learners, `crowd` more make the dashboards' numbers mean something.
     `progress` hears what is being done while it takes a while (the first start only).
@@ -64,7 +68,8 @@ async def load(
         org_id = existing[0].id
         (found,) = await users.find_by_email(db, email=ADMIN[0], org_id=org_id)
         (learner,) = await users.find_by_email(db, email=LEARNERS[0][0], org_id=org_id)
-        return Demo(ORG_NAME, found, learner, created=False)
+        (manager,) = await users.find_by_email(db, email=MANAGER[0], org_id=org_id)
+        return Demo(ORG_NAME, found, learner, manager, created=False)
     progress(f"loading the demo organization {ORG_NAME!r} (the first start only) …")
     async with organizations.changes_held(db):  # one advance of the version, not thousands
         _, administrator = await bootstrap(
@@ -75,10 +80,16 @@ async def load(
             await create_user(db, admin, email=email, name=name, role=Role.LEARNER, now=now)
             for email, name in LEARNERS
         ]
+        noor = await create_user(
+            db, admin, email=MANAGER[0], name=MANAGER[1], role=Role.MANAGER, now=now
+        )
+        await create_group(
+            db, admin, name=WARD, member_ids=[p.id for p in people], manager_ids=[noor.id], now=now
+        )
         cpr, infection, courses = await _credentials(db, admin, people, now)
         progress(f"adding {crowd} staff in every status …")
         await _crowd(db, admin, crowd, (cpr, infection), courses, now)
-    return Demo(ORG_NAME, administrator, people[0], created=True)
+    return Demo(ORG_NAME, administrator, people[0], noor, created=True)
 
 
 async def _course(db: Database, admin: Caller, title: str, hours: float, now: datetime) -> str:
