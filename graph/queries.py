@@ -57,13 +57,19 @@ class Query:
             raise not_found(f"the {type_name}", field="id")
         return found
 
+    @strawberry.field(description="The caller's organization (an API token's too).")
+    async def organization(self, info: Info) -> Organization:
+        found = await Organization.load(info, info.context.viewer.org_id)
+        assert found is not None, "a caller's organization exists while they can sign in"
+        return found
+
     @strawberry.field(description="The caller (a person: an API token is no one).")
     def me(self, info: Info) -> User:
         return User.from_record(auth.require_person(info.context.viewer))
 
     @strawberry.field(
-        description="Administrators: the organization's credentials; learners: those assigned "
-        "to them. Archived ones only on request."
+        description="Administrators, managers and READ tokens: the organization's credentials; "
+        "learners: those assigned to them. Archived ones only on request."
     )
     async def credentials(
         self,
@@ -86,8 +92,9 @@ class Query:
         return found
 
     @strawberry.field(
-        description="Administrators: the organization's records (filter by learner; "
-        "`status: PENDING` is the review queue, oldest first). Learners: their own."
+        description="Administrators and READ tokens: the organization's records (filter by "
+        "learner; `status: PENDING` is the review queue, oldest first). Managers: their "
+        "members' and their own. Learners: their own."
     )
     async def training_records(
         self,
@@ -118,7 +125,8 @@ class Query:
         return Connection.of(page, TrainingRecord.from_record)
 
     @strawberry.field(
-        description="Administrators: compliance counts at `asOf` (default now), for one "
+        description="Administrators and READ tokens (managers: of their members): compliance "
+        "counts at `asOf` (default now), for one "
         "credential or all; `expiringWithin` (default 30 days) sets the expiring/due horizon.",
     )
     async def compliance_summary(
@@ -152,7 +160,8 @@ class Query:
         return ComplianceSummary.of(result, live=moment.live)
 
     @strawberry.field(
-        description="Administrators: the organization's cycles. Status, `dueBefore` (not "
+        description="Administrators and READ tokens (managers: their members'): the "
+        "organization's cycles. Status, `dueBefore` (not "
         "completed, due by then: overdue and not yet available ones included) and "
         "`expiringBefore` (valid, lapsing by then) are judged at `asOf`; keyset-paginated in "
         "`orderBy` order (cycles without a validUntil last, first when descending).",

@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.dashboards import (
@@ -214,3 +215,31 @@ def test_a_new_token_in_the_same_tab_replaces_the_old_and_leaves_the_address_bar
         expect(page.get_by_test_id("connection")).to_contain_text("invalid or expired")
         assert "not-a-token" not in page.url
         assert page.evaluate("sessionStorage.getItem('credgraph.dashboard.token')") is None
+
+
+@browser
+def test_a_read_only_token_runs_the_wallboard(demo):
+    """A screen in a corridor needs no administrator's power: a READ token shows the same
+    figures and the organization's name, and can change nothing."""
+    from playwright.sync_api import expect
+
+    made = demo.data(
+        'mutation { createApiToken(input: {name: "Corridor wallboard", scopes: [READ]}) '
+        "{ secret userErrors { code } } }"
+    )["createApiToken"]
+    assert made["userErrors"] == []
+    wallboard = made["secret"]
+    before = demo.data(SUMMARY)["complianceSummary"]
+    with opened(demo) as (page, seen):
+        page.goto(f"{demo.base}/dashboard#token={wallboard}&every={EVERY}")
+        for name in FIGURES:
+            expect(page.get_by_test_id(name)).to_have_text(f"{before[name]:,}")
+        expect(page.get_by_test_id("organization")).to_contain_text("Northwind Health")
+        assert seen.statuses("start")[0] == 200
+    refused = httpx.post(
+        demo.server.url,
+        json={"query": 'mutation { createLabel(input: {name: "X"}) { userErrors { code } } }'},
+        headers={"Authorization": f"Bearer {wallboard}"},
+        timeout=30,
+    ).json()
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["FORBIDDEN"]
