@@ -9,9 +9,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
+
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids
+
+
+@dataclass(frozen=True, slots=True)
+class SingleSignOn:
+    """Whose OpenID Connect tokens sign people in: the issuer's, addressed to this audience."""
+
+    issuer: str
+    audience: str
+    create_users: bool  # an unknown email becomes a learner on first sign-in
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"issuer": self.issuer, "audience": self.audience, "createUsers": self.create_users}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> SingleSignOn:
+        return cls(issuer=doc["issuer"], audience=doc["audience"], create_users=doc["createUsers"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +37,17 @@ class Organization:
     id: str
     name: str
     created_at: datetime
+    single_sign_on: SingleSignOn | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Organization:
-        return cls(id=str(doc["_id"]), name=doc["name"], created_at=doc["createdAt"])
+        sso = doc.get("singleSignOn")
+        return cls(
+            id=str(doc["_id"]),
+            name=doc["name"],
+            created_at=doc["createdAt"],
+            single_sign_on=SingleSignOn.from_doc(sso) if sso else None,
+        )
 
 
 @boundary
@@ -42,6 +67,33 @@ async def get_many(db: Database, *, ids: list[str]) -> list[Organization]:
 async def find_by_name(db: Database, *, name: str) -> list[Organization]:
     cursor = db.db.organizations.find({"name": name})
     return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def find_by_issuer(db: Database, *, issuer: str) -> list[Organization]:
+    """The organizations signing in with this issuer's tokens: several may share one (a
+    company's one tenant at its identity provider), each with its own audience."""
+    cursor = db.db.organizations.find({"singleSignOn.issuer": issuer})
+    return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def set_single_sign_on(
+    db: Database, *, id: str, sso: SingleSignOn | None
+) -> Organization | None:
+    """Configure single sign-on, or remove it (None); None when there is no such organization.
+    An issuer and audience another organization already has raises `Conflict` (a token must
+    sign into one organization only). The version moves only when something changed."""
+    change = {"$set": {"singleSignOn": sso.to_doc()}} if sso else {"$unset": {"singleSignOn": ""}}
+    before = await db.db.organizations.find_one_and_update(
+        {"_id": oid(id)}, change, return_document=ReturnDocument.BEFORE
+    )
+    if before is None:
+        return None
+    was = Organization.from_doc(before)
+    if was.single_sign_on != sso:
+        await touch(db, id=id)
+    return Organization(was.id, was.name, was.created_at, sso)
 
 
 @boundary
