@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from resolvers import tokens
 from resolvers.errors import forbidden, not_found, role_required, unauthenticated
 from store import users
 from store.database import Database
 from store.users import User
+
+if TYPE_CHECKING:  # only a type here: `resolvers.sso` imports `resolvers.users`, which imports us
+    from resolvers.sso import Issuers
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +25,20 @@ class Session:
 
 
 async def authenticate(
-    db: Database, authorization: str | None, *, secret: str, now: datetime
+    db: Database, authorization: str | None, *, secret: str, now: datetime, issuers: Issuers
 ) -> Session | None:
     """The caller; None without a token; `UNAUTHENTICATED` for a token that fails.
 
     A token stops working as soon as its user is deactivated or deleted, or signed out
-    everywhere (`revokeUserTokens`: a later token generation), whatever its expiry.
+    everywhere (`revokeUserTokens`: a later token generation), whatever its expiry. A token
+    another issuer signed is single sign-on's to judge (`resolvers.sso`).
     """
     token = tokens.bearer(authorization)
     if token is None:
         return None
+    if issuer := tokens.foreign_issuer(token):
+        user, data_version = await issuers.sign_in(db, token, issuer, now=now)
+        return Session(user=user, data_version=data_version)
     claims = tokens.verify(token, secret=secret, now=now)
     found = await users.get_with_version(db, org_id=claims.org_id, id=claims.user_id)
     if found is None or found[0].disabled_at is not None:
