@@ -9,6 +9,7 @@ from graph.mutations.catalogue import CatalogueMutations
 from graph.mutations.credentials import CredentialMutations
 from graph.mutations.enrollments import EnrollmentMutations
 from graph.mutations.notifications import NotificationMutations
+from graph.mutations.organizations import OrganizationMutations
 from graph.mutations.records import RecordMutations
 from graph.mutations.users import UserMutations
 
@@ -22,5 +23,6 @@ Mutation = merge_types(
         EnrollmentMutations,
         RecordMutations,
         NotificationMutations,
+        OrganizationMutations,
     ),
 )

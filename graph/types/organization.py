@@ -8,7 +8,19 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.types.node import Node, entity
+from resolvers.organizations import visible_single_sign_on
 from store import organizations
+
+
+@strawberry.type(
+    description="Tokens of the organization's OpenID Connect provider sign its people in."
+)
+class SingleSignOn:
+    issuer: str = strawberry.field(description="The provider's issuer URL, as tokens name it.")
+    audience: str = strawberry.field(description="What the provider's tokens carry in `aud`.")
+    create_users_on_first_sign_in: bool = strawberry.field(
+        description="Whether an email no user has becomes a learner on first sign-in."
+    )
 
 
 @entity
@@ -16,6 +28,7 @@ from store import organizations
 class Organization(Node):
     name: str
     created_at: datetime
+    record: strawberry.Private[organizations.Organization]
 
     @classmethod
     def from_record(cls, org: organizations.Organization) -> Self:
@@ -23,9 +36,21 @@ class Organization(Node):
             id=strawberry.ID(ids.encode("Organization", org.id)),
             name=org.name,
             created_at=org.created_at,
+            record=org,
         )
 
     @classmethod
     async def load(cls, info: Info, db_id: str) -> Self | None:
         org = await info.context.loaders.organizations_by_id.load(db_id)
         return cls.from_record(org) if org else None
+
+    @strawberry.field(description="Administrators only: null for anyone else, or when not set.")
+    def single_sign_on(self, info: Info) -> SingleSignOn | None:
+        found = visible_single_sign_on(info.context.viewer, self.record)
+        if found is None:
+            return None
+        return SingleSignOn(
+            issuer=found.issuer,
+            audience=found.audience,
+            create_users_on_first_sign_in=found.create_users,
+        )
