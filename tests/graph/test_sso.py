@@ -179,6 +179,17 @@ async def test_a_token_of_another_issuer_is_refused_without_asking_it(api, org, 
         assert "signature" in refused["message"]
 
 
+async def test_an_issuer_whose_discovery_names_another_is_not_trusted(api, org, issuer, clock):
+    kid = issuer.add_key("RSA")
+    configured = issuer.url + "/"  # its discovery document says `issuer.url`: not the same
+    await configure(api, org, configured)
+    claims = issuer.claims("lee@acmehealth.test", "credgraph-app", clock.now(), iss=configured)
+    refused = await me(api, issuer.token(kid, claims))
+    assert refused["code"] == "UNAUTHENTICATED"
+    assert "names another issuer" in refused["message"]
+    assert issuer.requests[JWKS] == 0
+
+
 async def test_unsigned_and_confused_algorithms_are_refused(api, org, issuer, kid, clock):
     ec_kid = issuer.add_key("EC")
     claims = issuer.claims("lee@acmehealth.test", "credgraph-app", clock.now())
