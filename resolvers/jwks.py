@@ -154,6 +154,9 @@ class KeySets:
         state = self._issuers.setdefault(issuer, _Issuer())
         if found := state.fresh(kid, now):
             return found
+        held = state.keys.by_kid.get(kid) if state.keys else None
+        if held is not None and state.fetching.locked():  # stale: no waiting on the refresh
+            return held
         async with state.fetching:
             if found := state.fresh(kid, now):  # fetched while this request waited
                 return found
