@@ -62,12 +62,13 @@ async def configure_single_sign_on(
     return found
 
 
-async def remove_single_sign_on(db: Database, viewer: User | None) -> Organization:
-    """Administrators: stop accepting the provider's tokens (at once: none is kept)."""
+async def remove_single_sign_on(db: Database, viewer: User | None, *, issuer: str) -> Organization:
+    """Administrators: stop accepting the provider's tokens, at once. The issuer is named, so
+    that a removal meant for one configuration never removes another made meanwhile."""
     admin = require_admin(viewer)
-    found = await organizations.set_single_sign_on(db, id=admin.org_id, sso=None)
+    found = await organizations.remove_single_sign_on(db, id=admin.org_id, issuer=issuer.strip())
     if found is None:
-        raise not_found("the organization")
+        raise not_found("a single sign-on with this issuer", field="issuer")
     return found
 
 

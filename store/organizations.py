@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -78,22 +78,36 @@ async def find_by_issuer(db: Database, *, issuer: str) -> list[Organization]:
 
 
 @boundary
-async def set_single_sign_on(
-    db: Database, *, id: str, sso: SingleSignOn | None
-) -> Organization | None:
-    """Configure single sign-on, or remove it (None); None when there is no such organization.
-    An issuer and audience another organization already has raises `Conflict` (a token must
-    sign into one organization only). The version moves only when something changed."""
-    change = {"$set": {"singleSignOn": sso.to_doc()}} if sso else {"$unset": {"singleSignOn": ""}}
+async def set_single_sign_on(db: Database, *, id: str, sso: SingleSignOn) -> Organization | None:
+    """Configure single sign-on; None when there is no such organization. An issuer and
+    audience another organization already has raises `Conflict` (a token must sign into one
+    organization only). The version moves only when something changed."""
     before = await db.db.organizations.find_one_and_update(
-        {"_id": oid(id)}, change, return_document=ReturnDocument.BEFORE
+        {"_id": oid(id)},
+        {"$set": {"singleSignOn": sso.to_doc()}},
+        return_document=ReturnDocument.BEFORE,
     )
     if before is None:
         return None
     was = Organization.from_doc(before)
     if was.single_sign_on != sso:
         await touch(db, id=id)
-    return Organization(was.id, was.name, was.created_at, sso)
+    return replace(was, single_sign_on=sso)
+
+
+@boundary
+async def remove_single_sign_on(db: Database, *, id: str, issuer: str) -> Organization | None:
+    """Stop single sign-on with `issuer`; None when the organization does not use it (then
+    nothing changes: another administrator may have just configured another)."""
+    doc = await db.db.organizations.find_one_and_update(
+        {"_id": oid(id), "singleSignOn.issuer": issuer},
+        {"$unset": {"singleSignOn": ""}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        return None
+    await touch(db, id=id)
+    return Organization.from_doc(doc)
 
 
 @boundary

@@ -34,6 +34,11 @@ class ConfigureSingleSignOnPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class RemoveSingleSignOnInput:
+    issuer: str = strawberry.field(description="The issuer configured now, to be removed.")
+
+
 @strawberry.type
 class RemoveSingleSignOnPayload:
     organization: Organization | None
@@ -65,7 +70,11 @@ class OrganizationMutations:
     @strawberry.mutation(
         description="Administrators: stop accepting your provider's tokens, at once."
     )
-    async def remove_single_sign_on(self, info: Info) -> RemoveSingleSignOnPayload:
+    async def remove_single_sign_on(
+        self, info: Info, input: RemoveSingleSignOnInput
+    ) -> RemoveSingleSignOnPayload:
         ctx = info.context
-        org, errors = await attempt(lambda: organizations.remove_single_sign_on(ctx.db, ctx.viewer))
+        org, errors = await attempt(
+            lambda: organizations.remove_single_sign_on(ctx.db, ctx.viewer, issuer=input.issuer)
+        )
         return RemoveSingleSignOnPayload(organization=_shown(org), user_errors=errors)

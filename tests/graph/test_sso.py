@@ -29,7 +29,7 @@ mutation($input: ConfigureSingleSignOnInput!) {
 }"""
 
 REMOVE = """
-mutation { removeSingleSignOn {
+mutation($issuer: String!) { removeSingleSignOn(input: {issuer: $issuer}) {
   organization { singleSignOn { issuer } } userErrors { field message code }
 } }"""
 
@@ -309,12 +309,16 @@ async def test_administrators_configure_and_remove_single_sign_on(api, org, issu
     }
     learner_sees = await api.data(shown, token=org.token(org.learner))
     assert learner_sees["me"]["organization"]["singleSignOn"] is None
-    forbidden = await api.call(REMOVE, token=org.token(org.learner))
+    forbidden = await api.call(REMOVE, {"issuer": issuer.url}, token=org.token(org.learner))
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     token = issuer.token(kid, issuer.claims("lee@acmehealth.test", "credgraph-app", clock.now()))
     assert (await me(api, token))["role"] == "LEARNER"
-    removed = (await api.data(REMOVE, token=org.token(org.admin)))["removeSingleSignOn"]
+    admin = org.token(org.admin)
+    other = await api.data(REMOVE, {"issuer": "https://other.test"}, token=admin)
+    assert [e["code"] for e in other["removeSingleSignOn"]["userErrors"]] == ["NOT_FOUND"]
+    assert (await me(api, token))["role"] == "LEARNER"
+    removed = (await api.data(REMOVE, {"issuer": issuer.url}, token=admin))["removeSingleSignOn"]
     assert removed == {"organization": {"singleSignOn": None}, "userErrors": []}
     assert (await me(api, token))["code"] == "UNAUTHENTICATED"
 
