@@ -36,6 +36,7 @@ from graph.view import GraphQLView
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
+from resolvers.sso import Issuers
 from store.database import Database, open_database
 from store.errors import StoreError, Unavailable
 
@@ -195,4 +196,5 @@ def create_app(
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.issuers = Issuers()  # single sign-on's keys, cached for the app's lifetime
     return app

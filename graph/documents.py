@@ -26,6 +26,7 @@ async def document(request: Request) -> Response:
             request.headers.get("authorization"),
             secret=state.settings.secret,
             now=state.clock.now(),
+            issuers=state.issuers,
         )
         if session is None:
             return error_response(401, Code.UNAUTHENTICATED, "a valid bearer token is required")

@@ -193,6 +193,7 @@ class GraphQLView(GraphQL[Context, None]):
                 context.request.headers.get("authorization"),
                 secret=context.settings.secret,
                 now=context.started,
+                issuers=context.request.app.state.issuers,
             )
         except DomainError as error:
             context.auth_error = error

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from resolvers import tokens
 from resolvers.errors import forbidden, not_found, role_required, unauthenticated
@@ -97,6 +98,10 @@ class Caller:
         return self.id
 
 
+if TYPE_CHECKING:  # only a type here: `resolvers.sso` imports `resolvers.users`, which imports us
+    from resolvers.sso import Issuers
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """The caller, and their organization's data version when they were looked up."""
@@ -106,19 +111,23 @@ class Session:
 
 
 async def authenticate(
-    db: Database, authorization: str | None, *, secret: str, now: datetime
+    db: Database, authorization: str | None, *, secret: str, now: datetime, issuers: Issuers
 ) -> Session | None:
     """The caller; None without a token; `UNAUTHENTICATED` for a token that fails.
 
     A person's token stops working as soon as they are deactivated or deleted, or signed out
     everywhere (`revokeUserTokens`: a later token generation), whatever its expiry; an API
-    token as soon as it is revoked.
+    token as soon as it is revoked. A token another issuer signed is single sign-on's to judge
+    (`resolvers.sso`).
     """
     token = tokens.bearer(authorization)
     if token is None:
         return None
     if tokens.is_api_secret(token):
         return await _integration(db, token, now=now)
+    if issuer := tokens.foreign_issuer(token):
+        user, version = await issuers.sign_in(db, token, issuer, now=now)
+        return await _person(db, user, version)
     claims = tokens.verify(token, secret=secret, now=now)
     found = await users.get_with_version(db, org_id=claims.org_id, id=claims.user_id)
     if found is None or found[0].disabled_at is not None:
@@ -126,6 +135,12 @@ async def authenticate(
     user, version = found
     if claims.generation != user.token_generation:
         raise unauthenticated("the token was revoked; ask for a new one")
+    return await _person(db, user, version)
+
+
+async def _person(db: Database, user: User, version: int) -> Session:
+    """A signed-in person; a manager with the members of the groups they manage, read anew on
+    every request so that a group's edit applies at once."""
     members: frozenset[str] = frozenset()
     if user.role is Role.MANAGER:
         managed = await groups.managed_by(db, org_id=user.org_id, manager_id=user.id)

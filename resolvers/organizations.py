@@ -1,12 +1,82 @@
-"""An organization's own policies, set by its administrators."""
+"""What an organization's administrators configure of the organization itself: its policies
+and single sign-on."""
 
 from __future__ import annotations
 
 from resolvers.auth import Caller, require_admin
-from resolvers.errors import not_found
+from resolvers.errors import Code, invalid, not_found
+from resolvers.jwks import fetchable
 from store import organizations
 from store.database import Database
-from store.organizations import Organization
+from store.errors import Conflict
+from store.organizations import Organization, SingleSignOn
+
+MAX_ISSUER = 500
+MAX_AUDIENCE = 500
+
+
+def _bounded(value: str, *, field: str, what: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise invalid(Code.REQUIRED, f"{what} is required", field)
+    if len(value) > limit:
+        raise invalid(Code.TOO_LONG, f"{what} has at most {limit} characters", field)
+    return value
+
+
+def validate_issuer(issuer: str) -> str:
+    """The issuer as tokens name it (`iss`, compared exactly). Its keys are fetched from it, so
+    it is https — http only on this machine, where a test's or developer's issuer runs."""
+    issuer = _bounded(issuer, field="issuer", what="an issuer", limit=MAX_ISSUER)
+    if not fetchable(issuer):
+        raise invalid(
+            Code.INVALID_ISSUER,
+            f"{issuer!r} is no issuer URL: https (http only for localhost), "
+            "without credentials, query or fragment",
+            "issuer",
+        )
+    return issuer
+
+
+async def configure_single_sign_on(
+    db: Database, viewer: Caller | None, *, issuer: str, audience: str, create_users: bool
+) -> Organization:
+    """Administrators: accept tokens of the organization's OpenID Connect provider. An issuer
+    and audience are one organization's: a token must never sign into two."""
+    admin = require_admin(viewer)
+    sso = SingleSignOn(
+        issuer=validate_issuer(issuer),
+        audience=_bounded(audience, field="audience", what="an audience", limit=MAX_AUDIENCE),
+        create_users=create_users,
+    )
+    try:
+        found = await organizations.set_single_sign_on(db, id=admin.org_id, sso=sso)
+    except Conflict as error:
+        raise invalid(
+            Code.SINGLE_SIGN_ON_TAKEN,
+            "another organization already signs in with this issuer and audience",
+            "audience",
+        ) from error
+    if found is None:
+        raise not_found("the organization")
+    return found
+
+
+async def remove_single_sign_on(
+    db: Database, viewer: Caller | None, *, issuer: str
+) -> Organization:
+    """Administrators: stop accepting the provider's tokens, at once. The issuer is named, so
+    that a removal meant for one configuration never removes another made meanwhile."""
+    admin = require_admin(viewer)
+    found = await organizations.remove_single_sign_on(db, id=admin.org_id, issuer=issuer.strip())
+    if found is None:
+        raise not_found("a single sign-on with this issuer", field="issuer")
+    return found
+
+
+def visible_single_sign_on(viewer: Caller, org: Organization) -> SingleSignOn | None:
+    """The organization's administrators see its single sign-on; others see none."""
+    return org.single_sign_on if viewer.is_admin and viewer.org_id == org.id else None
 
 
 async def update_policies(

@@ -74,6 +74,17 @@ def verify(token: str, *, secret: str, now: datetime) -> Claims:
     return Claims(payload["sub"], payload["org"], expires_at, generation)
 
 
+def foreign_issuer(token: str) -> str | None:
+    """The token's issuer when it is not credgraph (read unverified, only to route the token to
+    single sign-on); None for our own, or for a token too malformed to say: `verify` says why."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return None
+    issuer = claims.get("iss")
+    return issuer if isinstance(issuer, str) and issuer != ISSUER else None
+
+
 def bearer(authorization: str | None) -> str | None:
     """The token of an `Authorization: Bearer …` header; None when there is no header."""
     if authorization is None:

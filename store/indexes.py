@@ -28,6 +28,17 @@ TENANT_COLLECTIONS = (
 )
 
 INDEXES: dict[str, list[IndexModel]] = {
+    "organizations": [
+        # A token's issuer finds its organizations; issuer and audience name one of them.
+        # Sparse, not partial: SecantusDB plans no query on a partial index.
+        _index(
+            "singleSignOn.issuer",
+            "singleSignOn.audience",
+            name="sso_issuer_audience",
+            unique=True,
+            sparse=True,
+        )
+    ],
     "users": [
         _index("orgId", "email", name="org_email", unique=True),
         _index("orgId", "role", name="org_role"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,21 +17,40 @@ from store.ids import oid, oids
 
 
 @dataclass(frozen=True, slots=True)
+class SingleSignOn:
+    """Whose OpenID Connect tokens sign people in: the issuer's, addressed to this audience."""
+
+    issuer: str
+    audience: str
+    create_users: bool  # an unknown email becomes a learner on first sign-in
+
+    def to_doc(self) -> dict[str, Any]:
+        return {"issuer": self.issuer, "audience": self.audience, "createUsers": self.create_users}
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> SingleSignOn:
+        return cls(issuer=doc["issuer"], audience=doc["audience"], create_users=doc["createUsers"])
+
+
+@dataclass(frozen=True, slots=True)
 class Organization:
     id: str
     name: str
     created_at: datetime
     self_reported_progress: bool = False  # learners may report their own course progress
     always_notify_administrators: bool = False  # of submissions by learners who have managers
+    single_sign_on: SingleSignOn | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Organization:
+        sso = doc.get("singleSignOn")
         return cls(
             id=str(doc["_id"]),
             name=doc["name"],
             created_at=doc["createdAt"],
             self_reported_progress=doc.get("selfReportedProgress", False),
             always_notify_administrators=doc.get("alwaysNotifyAdministrators", False),
+            single_sign_on=SingleSignOn.from_doc(sso) if sso else None,
         )
 
 
@@ -72,6 +91,47 @@ async def set_policies(db: Database, *, id: str, fields: dict[str, bool]) -> Org
 async def find_by_name(db: Database, *, name: str) -> list[Organization]:
     cursor = db.db.organizations.find({"name": name})
     return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def find_by_issuer(db: Database, *, issuer: str) -> list[Organization]:
+    """The organizations signing in with this issuer's tokens: several may share one (a
+    company's one tenant at its identity provider), each with its own audience."""
+    cursor = db.db.organizations.find({"singleSignOn.issuer": issuer})
+    return [Organization.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def set_single_sign_on(db: Database, *, id: str, sso: SingleSignOn) -> Organization | None:
+    """Configure single sign-on; None when there is no such organization. An issuer and
+    audience another organization already has raises `Conflict` (a token must sign into one
+    organization only). The version moves only when something changed."""
+    before = await db.db.organizations.find_one_and_update(
+        {"_id": oid(id)},
+        {"$set": {"singleSignOn": sso.to_doc()}},
+        return_document=ReturnDocument.BEFORE,
+    )
+    if before is None:
+        return None
+    was = Organization.from_doc(before)
+    if was.single_sign_on != sso:
+        await touch(db, id=id)
+    return replace(was, single_sign_on=sso)
+
+
+@boundary
+async def remove_single_sign_on(db: Database, *, id: str, issuer: str) -> Organization | None:
+    """Stop single sign-on with `issuer`; None when the organization does not use it (then
+    nothing changes: another administrator may have just configured another)."""
+    doc = await db.db.organizations.find_one_and_update(
+        {"_id": oid(id), "singleSignOn.issuer": issuer},
+        {"$unset": {"singleSignOn": ""}},
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        return None
+    await touch(db, id=id)
+    return Organization.from_doc(doc)
 
 
 @boundary

@@ -1,4 +1,4 @@
-"""The caller's organization and its policies (`resolvers.organizations`)."""
+"""The caller's organization: its policies and single sign-on (`resolvers.organizations`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from graph.context import Info
 from graph.errors import UserError, attempt
 from graph.types.organization import Organization
 from resolvers import organizations
+from store.organizations import Organization as StoredOrganization
 
 
 @strawberry.input(description="Only the fields given change.")
@@ -30,6 +31,44 @@ class UpdateOrganizationPayload:
     user_errors: list[UserError]
 
 
+@strawberry.input
+class ConfigureSingleSignOnInput:
+    issuer: str = strawberry.field(
+        description="The OpenID Connect issuer URL exactly as its tokens name it (`iss`); its "
+        "discovery document is at `{issuer}/.well-known/openid-configuration`. https (http "
+        "only for localhost)."
+    )
+    audience: str = strawberry.field(
+        description="What the provider puts in the tokens' `aud` for credgraph (its client id)."
+    )
+    create_users_on_first_sign_in: bool = strawberry.field(
+        default=False,
+        description="An email no user has becomes a learner on first sign-in (else it is "
+        "refused until an administrator adds the user).",
+    )
+
+
+@strawberry.type
+class ConfigureSingleSignOnPayload:
+    organization: Organization | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class RemoveSingleSignOnInput:
+    issuer: str = strawberry.field(description="The issuer configured now, to be removed.")
+
+
+@strawberry.type
+class RemoveSingleSignOnPayload:
+    organization: Organization | None
+    user_errors: list[UserError]
+
+
+def _shown(found: StoredOrganization | None) -> Organization | None:
+    return Organization.from_record(found) if found else None
+
+
 @strawberry.type
 class OrganizationMutations:
     @strawberry.mutation(description="Administrators: your organization's policies.")
@@ -45,6 +84,32 @@ class OrganizationMutations:
                 always_notify_administrators=input.always_notify_administrators,
             )
         )
-        return UpdateOrganizationPayload(
-            organization=Organization.from_record(org) if org else None, user_errors=errors
+        return UpdateOrganizationPayload(organization=_shown(org), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Administrators: sign your people in with tokens of your OpenID Connect "
+        "provider (RS256 or ES256, keys from its JWKS); the `email` claim names the user."
+    )
+    async def configure_single_sign_on(
+        self, info: Info, input: ConfigureSingleSignOnInput
+    ) -> ConfigureSingleSignOnPayload:
+        ctx = info.context
+        org, errors = await attempt(
+            lambda: organizations.configure_single_sign_on(
+                ctx.db, ctx.viewer, issuer=input.issuer, audience=input.audience,
+                create_users=input.create_users_on_first_sign_in,
+            )
+        )  # fmt: skip
+        return ConfigureSingleSignOnPayload(organization=_shown(org), user_errors=errors)
+
+    @strawberry.mutation(
+        description="Administrators: stop accepting your provider's tokens, at once."
+    )
+    async def remove_single_sign_on(
+        self, info: Info, input: RemoveSingleSignOnInput
+    ) -> RemoveSingleSignOnPayload:
+        ctx = info.context
+        org, errors = await attempt(
+            lambda: organizations.remove_single_sign_on(ctx.db, ctx.viewer, issuer=input.issuer)
         )
+        return RemoveSingleSignOnPayload(organization=_shown(org), user_errors=errors)
