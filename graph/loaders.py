@@ -4,6 +4,7 @@ resolvers', `resolvers.batches`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,13 +30,23 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+class Shielded(DataLoader[K, V]):
+    """A DataLoader whose callers each wait on their own view of the one shared load: Strawberry
+    hands every caller of a key the same future, so cancelling one caller (graphql-core
+    cancels a failed field's siblings) would cancel the load for all, and another field
+    awaiting it would end in a `CancelledError` no error handler catches."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
+
+
 def _bound(
     batch: Callable[[Database, str, Sequence[K]], Awaitable[list[V]]], db: Database, org_id: str
 ) -> DataLoader[K, V]:
     async def load(keys: Sequence[K]) -> list[V]:
         return await batch(db, org_id, keys)
 
-    return DataLoader(load_fn=load)
+    return Shielded(load_fn=load)
 
 
 @dataclass
@@ -85,6 +96,6 @@ class Loaders:
             enrollments_by_learner=enrollments_by_learner,
             records_by_id=_bound(batches.records_by_id, db, org_id),
             records_by_learner=records_by_learner,
-            views_by_assignment=DataLoader(load_fn=views),
+            views_by_assignment=Shielded(load_fn=views),
             cycles_in_scope=_bound(batches.cycles_in_scope, db, org_id),
         )

@@ -80,6 +80,11 @@ def _get_json(url: str, timeout: float) -> dict[str, Any]:
         error.close()
         raise _Refused(f"{url} answered HTTP {error.code}") from error
     except (OSError, http.client.HTTPException) as error:
+        if isinstance(error, TimeoutError) or isinstance(
+            getattr(error, "reason", None), TimeoutError
+        ):
+            # the socket's own timeout (urllib wraps a connect's): said as the overall one is
+            raise _Refused(f"{url} did not answer within {timeout:g} s") from error
         raise _Refused(f"{url} could not be reached ({error})") from error
     if len(body) > MAX_BYTES:
         raise _Refused(f"{url} served more than {MAX_BYTES} bytes")
