@@ -224,6 +224,7 @@ class GraphQLView(GraphQL[Context, None]):
         kind = prepared.kind if prepared is not None else None
         if request.method == "GET" and kind is not None and kind is not OperationType.QUERY:
             raise HTTPException(405, f"a {kind.value} must be sent with POST")
+        await request.app.state.issuers.settled(request.headers.get("authorization"))
         async with self.admission.slot():  # from reading the caller to the answer
             return await self._answer(
                 request, request_adapter, sub_response, context, request_data, prepared, registering

@@ -11,10 +11,13 @@ app's injectable clock), so tests move it rather than sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import ipaddress
 import json
 import logging
+import socket
+import unicodedata
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,13 +41,18 @@ DISCOVERY = "/.well-known/openid-configuration"
 
 def fetchable(url: str) -> bool:
     """Whether we may fetch from `url`: https, or http to this machine (a local issuer in
-    tests and development); never credentials in the URL, a query or a fragment."""
+    tests and development); never credentials in the URL, a query or a fragment, a space or
+    control character, or an address of a private network (`_reachable` checks a name's)."""
+    if any(c.isspace() or unicodedata.category(c)[0] == "C" for c in url):
+        return False
     try:
         parts = urlsplit(url)
         host, _ = parts.hostname or "", parts.port  # a port that is no number raises
     except ValueError:
         return False
     if not host or parts.username or parts.password or parts.query or parts.fragment:
+        return False
+    if not _loopback(host) and not _public(host, literal_only=True):
         return False
     return parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))
 
@@ -56,6 +64,22 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _public(host: str, *, literal_only: bool = False) -> bool:
+    """Whether every address `host` names is on the public internet: a tenant's administrator
+    names the issuer, and must not make the server fetch from its own networks (169.254.169.254,
+    10.0.0.0/8 …). Only an address written out is judged with `literal_only`."""
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        if literal_only:
+            return True
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return True  # the fetch itself will say it cannot reach it
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in found)
 
 
 class _Refused(Exception):
@@ -73,6 +97,9 @@ _OPENER = urllib.request.build_opener(_NoRedirects())
 
 
 def _get_json(url: str, timeout: float) -> dict[str, Any]:
+    host = urlsplit(url).hostname or ""
+    if not _loopback(host) and not _public(host):
+        raise _Refused(f"{url} is on a private network")
     try:
         with _OPENER.open(url, timeout=timeout) as response:
             body = response.read(MAX_BYTES + 1)
@@ -151,6 +178,17 @@ class KeySets:
         self.timeout = timeout
         self._issuers: dict[str, _Issuer] = {}
 
+    async def settled(self, issuer: str) -> None:
+        """Wait (at most the fetch's timeout) for a fetch of the issuer's keys under way. Called
+        before a request takes a slot of the server's admission: requests wait for a slow
+        provider without holding the slots every other organization's requests need."""
+        state = self._issuers.get(issuer)
+        if state is None or not state.fetching.locked():
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.timeout), state.fetching:
+                pass
+
     async def key(self, issuer: str, kid: str, *, now: datetime) -> jwt.PyJWK:
         """The issuer's key `kid`, or `UNAUTHENTICATED` saying why there is none.
 
@@ -160,21 +198,24 @@ class KeySets:
         if found := state.fresh(kid, now):
             return found
         held = state.keys.by_kid.get(kid) if state.keys else None
-        if held is not None and state.fetching.locked():  # stale: no waiting on the refresh
-            return held
+        if state.fetching.locked():  # another request fetches: no waiting while admitted
+            if held is not None:  # stale, and good until the refresh is done
+                return held
+            raise unauthenticated(
+                "the signing keys of the token's issuer are being fetched; try again in a moment"
+            )
         async with state.fetching:
             if found := state.fresh(kid, now):  # fetched while this request waited
                 return found
             if state.may_fetch(now):
                 await self._fetch(issuer, state, now)
-        if state.keys is None:
+        if state.keys is None:  # why goes to the log: callers are told no more than this
             raise unauthenticated(
-                f"the signing keys of {issuer} could not be fetched ({state.failure}); "
-                "try again shortly"
+                "the signing keys of the token's issuer could not be fetched; try again shortly"
             )
         if found := state.keys.by_kid.get(kid):
             return found
-        raise unauthenticated(f"{issuer} has no signing key {kid!r}")
+        raise unauthenticated(f"the token's issuer has no signing key {kid[:64]!r}")
 
     async def _fetch(self, issuer: str, state: _Issuer, now: datetime) -> None:
         state.tried_at = now

@@ -9,11 +9,13 @@ credgraph's own tokens (`resolvers.tokens`).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 
+from resolvers import tokens
 from resolvers.errors import DomainError, unauthenticated
 from resolvers.jwks import ALGORITHMS, TIMEOUT, KeySets
 from resolvers.users import MAX_NAME, normal_email, validate_email
@@ -32,6 +34,14 @@ class Issuers:
 
     def __init__(self, *, timeout: float = TIMEOUT) -> None:
         self.keys = KeySets(timeout=timeout)
+
+    async def settled(self, authorization: str | None) -> None:
+        """Wait for a fetch of the keys of the request's token's issuer that is under way, if
+        any (`KeySets.settled`): done before the request is admitted to work."""
+        with contextlib.suppress(DomainError):
+            token = tokens.bearer(authorization)
+            if token is not None and (issuer := tokens.foreign_issuer(token)):
+                await self.keys.settled(issuer)
 
     async def sign_in(
         self, db: Database, token: str, issuer: str, *, now: datetime

@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import timedelta
 
+import httpx
 import jwt
 import pytest
 
@@ -179,14 +180,18 @@ async def test_a_token_of_another_issuer_is_refused_without_asking_it(api, org, 
         assert "signature" in refused["message"]
 
 
-async def test_an_issuer_whose_discovery_names_another_is_not_trusted(api, org, issuer, clock):
+async def test_an_issuer_whose_discovery_names_another_is_not_trusted(
+    api, org, issuer, clock, caplog
+):
     kid = issuer.add_key("RSA")
     configured = issuer.url + "/"  # its discovery document says `issuer.url`: not the same
     await configure(api, org, configured)
     claims = issuer.claims("lee@acmehealth.test", "credgraph-app", clock.now(), iss=configured)
     refused = await me(api, issuer.token(kid, claims))
     assert refused["code"] == "UNAUTHENTICATED"
-    assert "names another issuer" in refused["message"]
+    assert "could not be fetched" in refused["message"]  # why is the log's, not the caller's
+    assert "names another issuer" in caplog.text
+    assert "names another issuer" not in refused["message"]
     assert issuer.requests[JWKS] == 0
 
 
@@ -292,7 +297,7 @@ async def test_a_silent_issuer_keeps_no_one_waiting_for_long(api, app, org, cloc
         waiting, own = await asyncio.gather(me(api, token), me(api, org.token(org.learner)))
         assert own["role"] == "LEARNER"
         assert waiting["code"] == "UNAUTHENTICATED"
-        assert "did not answer" in waiting["message"]
+        assert "could not be fetched" in waiting["message"]
         assert time.monotonic() - started < 3
         started = time.monotonic()  # and it is not asked again at once
         assert (await me(api, token))["code"] == "UNAUTHENTICATED"
@@ -362,3 +367,48 @@ async def test_the_documents_route_accepts_a_single_sign_on_token(http, org, iss
     clock.advance(timedelta(hours=2))
     expired = await http.get(f"/documents/{missing}", headers={"Authorization": f"Bearer {token}"})
     assert expired.status_code == 401
+
+
+async def test_a_slow_provider_does_not_take_the_servers_slots(api, org, clock, start_app):
+    """Requests waiting for an organization's provider wait outside the server's admission:
+    with two slots, a flood of tokens of a silent issuer leaves another organization's (or
+    anyone's) request its slot, where it would otherwise be refused 503 after waiting."""
+    async with start_app(max_concurrent=2, max_waiting=20, db_timeout=1.0) as started:
+        started.app.state.issuers = Issuers(timeout=2.0)
+        with silent_issuer() as silent, LocalIssuer.running() as impostor:
+            await configure(api, org, silent)
+            kid = impostor.add_key("RSA")
+            claims = impostor.claims("lee@acmehealth.test", "credgraph-app", clock.now())
+            token = impostor.token(kid, claims | {"iss": silent})
+
+            async def ask(bearer: str) -> httpx.Response:
+                return await started.http.post(
+                    "/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {bearer}"}
+                )
+
+            flood = [asyncio.create_task(ask(token)) for _ in range(6)]
+            await asyncio.sleep(0.2)
+            own = await ask(org.token(org.learner))
+            assert own.status_code == 200, own.text
+            assert own.json()["data"]["me"]["role"] == "LEARNER"
+            for answered in await asyncio.gather(*flood):
+                assert answered.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://169.254.169.254/",
+        "https://10.0.0.1/idp",
+        "https://[fe80::1]/idp",
+        "https://192.168.1.10",
+        "https://exa mple.com",
+        "https://example.com\n/x",
+        "https://example.com\u0000",
+    ],
+)
+async def test_an_issuer_on_a_private_network_or_garbled_is_refused(api, org, issuer):
+    payload = await configure(api, org, issuer)
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_ISSUER", "issuer")
+    ]
