@@ -10,13 +10,14 @@ from datetime import datetime
 from resolvers import tokens
 from resolvers.auth import Caller, require_admin
 from resolvers.clock import as_utc
-from resolvers.errors import Code, invalid, not_found
+from resolvers.errors import Code, DomainError, invalid, not_found
 from resolvers.text import required
 from store import api_tokens
 from store.api_tokens import ApiToken, Scope
 from store.database import Database
 
 MAX_NAME = 200
+MAX_TOKENS = 100  # unrevoked, per organization: past that, revoke the ones no longer used
 
 
 async def create_api_token(
@@ -37,6 +38,8 @@ async def create_api_token(
         expires_at = as_utc(expires_at, field="expiresAt")
         if expires_at <= now:
             raise invalid(Code.OUT_OF_RANGE, "expiresAt must be in the future", "expiresAt")
+    if len(await api_tokens.listed(db, org_id=admin.org_id, include_revoked=False)) >= MAX_TOKENS:
+        raise DomainError(Code.TOO_MANY, f"an organization has at most {MAX_TOKENS} API tokens")
     secret = tokens.new_api_secret()
     token = await api_tokens.create(
         db,

@@ -38,7 +38,9 @@ async def assignment_page(
     """Cycles in `order` with keyset cursors, filtered by status and dates at `as_of` (and to
     the learners `within`, a manager's); kept between requests (`resolvers.kept`) when they
     are the organization's (`org_id`)."""
-    cursors = Cursors("assignments", criteria.shape, order, descending)
+    # A manager's list is another list than an administrator's: its cursors are its own.
+    narrowed = None if within is None else sorted(within)
+    cursors = Cursors("assignments", criteria.shape, order, descending, narrowed)
     size, last = cursors.ranked_keyset(first, after)
     scope = listing.scope_of(criteria)
     found = await cycles(scope)

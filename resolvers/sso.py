@@ -18,7 +18,7 @@ import jwt
 from resolvers import tokens
 from resolvers.errors import DomainError, unauthenticated
 from resolvers.jwks import ALGORITHMS, TIMEOUT, KeySets
-from resolvers.users import MAX_NAME, normal_email, validate_email
+from resolvers.users import MAX_EMAIL, MAX_NAME, clean_name, normal_email, validate_email
 from store import organizations, users
 from store.database import Database
 from store.errors import Conflict
@@ -143,13 +143,14 @@ async def _user(
     if found:
         return found[0]
     if not sso.create_users:
-        raise unauthenticated(f"{email} is no user here; ask an administrator to add you")
+        shown = email if len(email) <= MAX_EMAIL else email[:MAX_EMAIL] + "…"
+        raise unauthenticated(f"{shown} is no user here; ask an administrator to add you")
     try:
         email = validate_email(email)
     except DomainError as error:
         raise unauthenticated("the token's email is not an email address") from error
-    name = claims.get("name")
-    name = " ".join(name.split())[:MAX_NAME] if isinstance(name, str) else ""
+    name = claims.get("name")  # a provider's name too long for us is cut, not refused
+    name = clean_name(name)[:MAX_NAME] if isinstance(name, str) else ""
     try:
         return await users.create(
             db, org_id=org.id, email=email, name=name or email, role=Role.LEARNER, now=now

@@ -19,9 +19,12 @@ from store.groups import Group
 from store.organizations import Organization
 from store.users import Role, User
 
+NAMELESS = {"Cc", "Cf", "Co", "Cs"}  # characters no name needs …
+JOINERS = {"\u200c", "\u200d"}  # … but the joiners some scripts are written with
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 MAX_NAME = 200
 MAX_EMAIL = 254
+MAX_SEARCH = 200  # a search longer than any name or email finds nothing anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +53,15 @@ def validate_email(email: str) -> str:
     return email
 
 
+def clean_name(name: str) -> str:
+    """Whitespace folded and control and format characters (a NUL, a right-to-left override)
+    dropped: a name is shown in lists, notifications and other people's screens."""
+    kept = (c for c in name if c in JOINERS or unicodedata.category(c) not in NAMELESS)
+    return " ".join("".join(kept).split())
+
+
 def validate_name(name: str) -> str:
-    name = " ".join(name.split())
+    name = clean_name(name)
     if not name:
         raise DomainError(Code.REQUIRED, "a name is required", field="name")
     if len(name) > MAX_NAME:
@@ -108,7 +118,7 @@ async def user_page(
         )
     where = users.UserFilter(
         caller.org_id,
-        (search or "").strip() or None,
+        _search(search),
         role,
         include_deactivated,
         None if within is None else tuple(sorted(within)),
@@ -117,6 +127,13 @@ async def user_page(
     size, last = cursors.keyset(first, after)
     fetched = await users.page(db, where, after=last, limit=size + 1)
     return Page.of(fetched, size, await users.count(db, where), lambda u: cursors.encode(u.id))
+
+
+def _search(search: str | None) -> str | None:
+    found = (search or "").strip() or None
+    if found is not None and len(found) > MAX_SEARCH:
+        raise invalid(Code.TOO_LONG, f"a search has at most {MAX_SEARCH} characters", "search")
+    return found
 
 
 async def group_members(
@@ -153,6 +170,8 @@ async def update_user(
         if user_id == admin.id and role is not admin.role:
             raise invalid(Code.OWN_ROLE, "you cannot change your own role", "role")
         fields["role"] = role.value
+        if role is not Role.MANAGER:  # first: were the role's change lost, they manage nothing
+            await groups.drop_manager(db, org_id=admin.org_id, manager_id=user_id)
     try:
         found = (
             await users.update(db, org_id=admin.org_id, id=user_id, fields=fields)

@@ -201,3 +201,14 @@ async def test_an_integration_submits_records_for_review(api, org):
     assert made["record"]["status"] == "PENDING"
     assert made["record"]["submittedBy"] is None
     assert made["record"]["learner"]["email"] == org.learner.email
+
+
+async def test_an_organization_holds_a_bounded_number_of_tokens(api, org):
+    from resolvers.api_tokens import MAX_TOKENS
+
+    for _ in range(MAX_TOKENS - 1):  # the organization's course player holds one
+        await make_token(api, org, "READ")
+    made = await api.data(
+        CREATE, {"input": {"name": "one too many", "scopes": ["READ"]}}, token=org.token(org.admin)
+    )
+    assert made["createApiToken"]["userErrors"] == [{"field": None, "code": "TOO_MANY"}]

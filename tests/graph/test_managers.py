@@ -214,3 +214,61 @@ async def test_a_learner_sees_their_groups_but_not_the_other_members(api, db, or
     (ward_5,) = mine["me"]["groups"]
     assert ward_5["members"]["edges"] == [{"node": {"email": org.learner.email}}]
     assert ward_5["managers"] == [{"email": "maya@acmehealth.test"}]
+
+
+async def test_a_managers_list_refuses_an_administrators_cursor(api, db, org):
+    _, _, maya = await ward(api, db, org)
+    cpr = await course(api, org, "CPR")
+    cred = await credential(api, org, "CPR", {"course": cpr})
+    await assign(api, org, cred["id"], [org.learner, org.other_learner])
+    listed = "query($after: String) { assignments(first: 1, after: $after) { edges { cursor } } }"
+    admins = await api.data(listed, {"after": None}, token=org.token(org.admin))
+    cursor = admins["assignments"]["edges"][0]["cursor"]
+    refused = await api.call(listed, {"after": cursor}, token=maya)
+    assert codes(refused) == ["INVALID_CURSOR"]
+    own = (await api.data(listed, {"after": None}, token=maya))["assignments"]["edges"]
+    assert (await api.data(listed, {"after": own[0]["cursor"]}, token=maya))["assignments"]
+
+
+async def test_a_former_manager_manages_no_group(api, db, org):
+    group, maya_id, _ = await ward(api, db, org)
+    await ok(
+        api,
+        "mutation($u: ID!) { updateUser(input: {user: $u, role: LEARNER}) "
+        "{ user { role } userErrors { code } } }",
+        {"u": maya_id},
+        org.token(org.admin),
+        "updateUser",
+    )
+    again = await ok(
+        api,
+        "mutation($u: ID!) { updateUser(input: {user: $u, role: MANAGER}) "
+        "{ user { role } userErrors { code } } }",
+        {"u": maya_id},
+        org.token(org.admin),
+        "updateUser",
+    )
+    assert again["user"]["role"] == "MANAGER"
+    shown = "query($g: ID!) { node(id: $g) { ... on Group { managers { email } } } }"
+    seen = await api.data(shown, {"g": group}, token=org.token(org.admin))
+    assert seen["node"]["managers"] == []  # promoted again, she manages nothing until named
+
+
+async def test_people_are_found_by_a_bounded_search_and_named_without_control_characters(
+    api, db, org
+):
+    long = await api.call(
+        "query($s: String) { users(search: $s) { totalCount } }",
+        {"s": "a" * 201},
+        token=org.token(org.admin),
+    )
+    assert codes(long) == ["TOO_LONG"]
+    made = await ok(
+        api,
+        "mutation($input: CreateUserInput!) { createUser(input: $input) "
+        "{ user { name } userErrors { code } } }",
+        {"input": {"email": "rtl@acmehealth.test", "name": "Eve\u202e\u0000 Lin\u200d"}},
+        org.token(org.admin),
+        "createUser",
+    )
+    assert made["user"]["name"] == "Eve Lin\u200d"
