@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from resolvers import users
+from resolvers import api_tokens, groups, users
+from store.api_tokens import Scope
 from store.users import Role
 from tests.helpers import (
     DASHBOARD,
@@ -116,3 +117,46 @@ async def test_many_learners_cycles_are_read_at_once(api, org, db, commands):
     edges = data["assignments"]["edges"]
     assert [e["node"]["learner"]["credentials"]["totalCount"] for e in edges] == [1] * 5
     assert commands.targets.count(("find", "assignments")) == 2  # the organization, the learners
+
+
+async def test_a_managers_and_a_wallboards_dashboard_cost_an_administrators(api, org, db, commands):
+    """Who calls changes how the caller is read, not what the answer costs: a manager's
+    dashboard adds the read of the groups they manage, a READ token's reads the token (and
+    notes its use, at most once a minute) instead of the user; neither grows with the members."""
+    cpr = await course(api, org, "CPR")
+    cred = await credential(api, org, "CPR", {"course": cpr})
+    staff = [
+        await users.create_user(
+            db, org.as_admin, email=f"w{i}@acme.test", name=f"W{i}", role=Role.LEARNER,
+            now=org.clock.now(),
+        )
+        for i in range(30)
+    ]  # fmt: skip
+    await assign(api, org, cred["id"], [org.learner, org.other_learner, *staff])
+    manager = await users.create_user(
+        db, org.as_admin, email="mo@acme.test", name="Mo", role=Role.MANAGER, now=org.clock.now()
+    )
+    await groups.create_group(
+        db, org.as_admin, name="Ward", member_ids=[org.learner.id] + [p.id for p in staff],
+        manager_ids=[manager.id], now=org.clock.now(),
+    )  # fmt: skip
+    _, wallboard = await api_tokens.create_api_token(
+        db, org.as_admin, name="Wallboard", scopes=[Scope.READ], expires_at=None,
+        now=org.clock.now(),
+    )  # fmt: skip
+
+    async def cost(token: str) -> tuple[Counter, dict]:
+        commands.targets.clear()
+        data = await api.data(DASHBOARD, token=token)
+        return Counter(commands.targets), data
+
+    admins, seen = await cost(org.token(org.admin))
+    assert seen["complianceSummary"]["total"] == 32
+    managers, seen = await cost(org.token(manager))
+    assert seen["complianceSummary"]["total"] == 31
+    assert managers - admins == Counter({("find", "groups"): 1})
+    assert admins - managers == Counter()
+    readers, seen = await cost(wallboard)
+    assert seen["complianceSummary"]["total"] == 32
+    assert readers - admins == Counter({("find", "apiTokens"): 1, ("update", "apiTokens"): 1})
+    assert admins - readers == Counter({("find", "users"): 1})
