@@ -19,8 +19,15 @@ from datetime import datetime
 from typing import Literal
 
 from resolvers import criteria, plans
-from resolvers.criteria import Evaluation, LeafState, Node, Requirement, RequirementKind
-from resolvers.evidence import Bound, Evidence, RecordFacts, Window
+from resolvers.criteria import (
+    Evaluation,
+    LeafState,
+    Node,
+    NodeResult,
+    Requirement,
+    RequirementKind,
+)
+from resolvers.evidence import Bound, Evidence, RecordFacts, Source, Window
 from resolvers.periods import Period
 from resolvers.status import Timeline
 from resolvers.tasks import Task, task
@@ -130,6 +137,38 @@ class Assessment:
 
     def next_steps(self) -> tuple[Requirement, ...]:
         return plans.next_steps(self.evaluation.root.node, self.states)
+
+    def evidence_of(self, result: NodeResult) -> list[Source]:
+        """What a satisfied node rests on: a requirement's evidence still counted, a group's
+        satisfied children's (each once), oldest first; nothing for an unsatisfied node."""
+        if not result.satisfied:
+            return []
+        node = result.node
+        if isinstance(node, Requirement):
+            counted = set(self.states[node.id].proofs)
+            return sorted(
+                (s for s in self.evidence.sources(node) if s.proof in counted),
+                key=lambda s: s.proof.at,
+            )
+        found: dict[tuple[str, str], Source] = {}
+        for child in result.children:
+            for source in self.evidence_of(child):
+                found.setdefault(source.key, source)
+        return sorted(found.values(), key=lambda s: s.proof.at)
+
+    def valid_until_set_by(
+        self, valid_until: datetime | None, valid_for: Period | None
+    ) -> Source | None:
+        """The evidence that gives `valid_until`: a document whose end date it is, else what
+        was completed `valid_for` before it (the freshest, when several did at once)."""
+        if valid_until is None:
+            return None
+        sources = self.evidence_of(self.evaluation.root)
+        capping = [s for s in sources if s.proof.cap == valid_until]
+        if capping:
+            return capping[0]
+        dating = [s for s in sources if valid_for and valid_for.after(s.proof.at) == valid_until]
+        return dating[-1] if dating else None
 
     def started_at(self, start: datetime) -> datetime | None:
         """When the cycle went under way: the first step toward it, not before its start."""

@@ -121,6 +121,14 @@ class Source:
     enrollment: Enrollment | None = None
     record: RecordFacts | None = None
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """Which enrollment or record it is (a group names each once)."""
+        if self.record is not None:
+            return ("record", self.record.id)
+        assert self.enrollment is not None, "a source is an enrollment or a record"
+        return ("enrollment", self.enrollment.id)
+
 
 def _completion(enrollment: Enrollment) -> datetime:
     assert enrollment.completed_at is not None

@@ -11,7 +11,7 @@ from graph import ids
 from graph.context import Info
 from graph.enums import Status, TaskAction, TaskState
 from graph.types.catalogue import Enrollment
-from graph.types.criteria import CriteriaNodeProgress, Requirement
+from graph.types.criteria import CriteriaEvidence, CriteriaNodeProgress, Requirement
 from graph.types.node import Node, entity, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
@@ -159,7 +159,17 @@ class CredentialAssignment(Node):
         description="The criteria tree with this learner's progress on each node.",
     )
     async def criteria(self, info: Info) -> CriteriaNodeProgress:
-        return CriteriaNodeProgress.of((await self._view(info)).assessment.evaluation.root)
+        assessment = (await self._view(info)).assessment
+        return CriteriaNodeProgress.of(assessment.evaluation.root, assessment)
+
+    @strawberry.field(
+        description="What gives `validUntil`: the document whose end date it is, else the "
+        "evidence completed `validFor` before it; null without a validUntil."
+    )
+    async def valid_until_set_by(self, info: Info) -> CriteriaEvidence | None:
+        view = await self._view(info)
+        found = view.assessment.valid_until_set_by(self.record.valid_until, view.policy.valid_for)
+        return CriteriaEvidence.of(found) if found else None
 
     @strawberry.field(description="One task per requirement.")
     async def tasks(self, info: Info) -> list[FulfillmentTask]:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
 from graph import ids
 from graph.context import Info
 from graph.enums import Operator, RecordType, RequirementKind
-from graph.types.catalogue import Course, Label
-from graph.types.node import Node, entity
+from graph.types.catalogue import Course, Enrollment, Label
+from graph.types.node import Node, entity, node_type
 from resolvers import criteria
 from resolvers.credentials import find_criteria_node
+from resolvers.cycles import Assessment
+from resolvers.evidence import Source
+
+if TYPE_CHECKING:
+    from graph.types.record import TrainingRecord
 
 
 @entity
@@ -82,15 +88,54 @@ def node_of(node: criteria.Node) -> CriteriaGroup | Requirement:
     return CriteriaGroup.of(node)
 
 
+@strawberry.type(
+    description="What a satisfied requirement rests on: a completed course or an approved "
+    "record (one of `enrollment`, `record`)."
+)
+class CriteriaEvidence:
+    at: datetime = strawberry.field(
+        description="Its date: when the course was completed, the training done or the "
+        "document issued."
+    )
+    ends_at: datetime | None = strawberry.field(
+        description="When it stops counting: the day after a document's end date; null when "
+        "it does not end."
+    )
+    source: strawberry.Private[Source]
+
+    @classmethod
+    def of(cls, source: Source) -> Self:
+        return cls(at=source.proof.at, ends_at=source.proof.cap, source=source)
+
+    @strawberry.field
+    def enrollment(self) -> Enrollment | None:
+        found = self.source.enrollment
+        return Enrollment.from_record(found) if found else None
+
+    @strawberry.field
+    async def record(
+        self, info: Info
+    ) -> Annotated[TrainingRecord, strawberry.lazy("graph.types.record")] | None:
+        if self.source.record is None:
+            return None
+        return await node_type("TrainingRecord").load(info, self.source.record.id)
+
+
 @strawberry.type(description="A node of the criteria with how far this learner has come.")
 class CriteriaNodeProgress:
     satisfied: bool
     progress: float = strawberry.field(description="0..1; 1 exactly when satisfied.")
     result: strawberry.Private[criteria.NodeResult]
+    assessment: strawberry.Private[Assessment]
 
     @classmethod
-    def of(cls, result: criteria.NodeResult) -> Self:
-        return cls(satisfied=result.satisfied, progress=result.progress, result=result)
+    def of(cls, result: criteria.NodeResult, assessment: Assessment) -> Self:
+        return cls(
+            satisfied=result.satisfied,
+            progress=result.progress,
+            result=result,
+            assessment=assessment,
+        )
 
     @strawberry.field
     def node(self) -> CriteriaNode:
@@ -98,4 +143,11 @@ class CriteriaNodeProgress:
 
     @strawberry.field
     def children(self) -> list[CriteriaNodeProgress]:
-        return [CriteriaNodeProgress.of(child) for child in self.result.children]
+        return [CriteriaNodeProgress.of(child, self.assessment) for child in self.result.children]
+
+    @strawberry.field(
+        description="What this node rests on while satisfied (a group: its satisfied "
+        "children's evidence), oldest first; empty otherwise."
+    )
+    def evidence(self) -> list[CriteriaEvidence]:
+        return [CriteriaEvidence.of(s) for s in self.assessment.evidence_of(self.result)]

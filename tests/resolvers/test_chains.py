@@ -149,3 +149,24 @@ def test_a_renewal_opened_early_takes_the_evidence_of_its_window():
     ]
     assert [a.completed_at is not None for a in first] == [True, True, False]
     assert timeline(current(first, NOW + 60 * DAY)).status(NOW + 60 * DAY) is Status.COMPLETED
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories())
+def test_a_completed_cycles_validity_is_explained_by_its_evidence(history):
+    """`validUntilSetBy`: in every history, a completed cycle's validUntil is the end date of
+    a document it rests on, or `validFor` after evidence it rests on."""
+    credential, start, events, _ = history
+    world = run(credential, start, events)
+    for cycle in world.chain:
+        if cycle.completed_at is None or cycle.valid_until is None:
+            continue
+        policy = Policy.of(credential, cycle.version)
+        assessment = Facts(world.enrollments, world.records, PATHS, NOW).assess(cycle, policy)
+        source = assessment.valid_until_set_by(cycle.valid_until, policy.valid_for)
+        assert source is not None, (cycle, assessment.evidence_of(assessment.evaluation.root))
+        assert cycle.valid_until in (
+            source.proof.cap,
+            policy.valid_for.after(source.proof.at) if policy.valid_for else None,
+        )
+        assert source in assessment.evidence_of(assessment.evaluation.root)
