@@ -114,6 +114,7 @@ def timeline(assignment: Assignment) -> Timeline:
         started_at=assignment.started_at,
         completed_at=assignment.completed_at,
         valid_until=assignment.valid_until,
+        exempt=tuple((e.since, e.until) for e in assignment.exemptions),
     )
 
 

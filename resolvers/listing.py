@@ -247,6 +247,7 @@ def moments(cycle: Assignment) -> tuple[datetime | None, ...]:
         cycle.completed_at,
         cycle.valid_until,
         cycle.next.start if cycle.next else None,
+        *(moment for e in cycle.exemptions for moment in (e.since, e.until)),
     )
 
 

@@ -16,6 +16,7 @@ class Status(StrEnum):
     COMPLETED = "COMPLETED"
     OVERDUE = "OVERDUE"
     EXPIRED = "EXPIRED"
+    EXEMPT = "EXEMPT"  # excused (leave, role) for the while of an exemption, unless valid
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +28,24 @@ class Timeline:
     started_at: datetime | None = None
     completed_at: datetime | None = None
     valid_until: datetime | None = None
+    exempt: tuple[tuple[datetime, datetime | None], ...] = ()  # (since, until) of exemptions
+
+    def exempt_at(self, as_of: datetime) -> bool:
+        return any(
+            since <= as_of and (until is None or as_of < until) for since, until in self.exempt
+        )
 
     def completed_by(self, as_of: datetime) -> bool:
         return self.completed_at is not None and self.completed_at <= as_of
 
     def status(self, as_of: datetime) -> Status:
+        """Completed and valid shows as such; anything else an exemption covers is EXEMPT."""
+        found = self._status(as_of)
+        if found is not Status.COMPLETED and self.exempt_at(as_of):
+            return Status.EXEMPT
+        return found
+
+    def _status(self, as_of: datetime) -> Status:
         if self.completed_by(as_of):
             if self.valid_until is not None and self.valid_until <= as_of:
                 return Status.EXPIRED

@@ -8,7 +8,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from resolvers.auth import Caller, can_see_user, require_admin, require_person, require_reader
+from resolvers.auth import (
+    Caller,
+    can_see_user,
+    require_admin,
+    require_reader,
+    require_viewer,
+)
 from resolvers.errors import Code, DomainError, invalid, not_found
 from resolvers.groups import visible
 from resolvers.pages import Cursors, Page
@@ -211,8 +217,9 @@ async def _disabled(db: Database, admin: User, user_id: str, *, at: datetime | N
 
 
 async def revoke_user_tokens(db: Database, viewer: Caller | None, user_id: str) -> User:
-    """Sign a user out everywhere: yourself, or (administrators) anyone of the organization."""
-    caller = require_person(viewer)
+    """Sign a user out everywhere: yourself, or (administrators) anyone of the organization
+    (an API token is no user: it is never itself, and never an administrator)."""
+    caller = require_viewer(viewer)
     if user_id != caller.id:
         require_admin(viewer)
     found = await users.revoke_tokens(db, org_id=caller.org_id, id=user_id)

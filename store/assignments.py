@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
 from store import organizations
@@ -50,6 +51,43 @@ class Successor:
 
 
 @dataclass(frozen=True, slots=True)
+class Exemption:
+    """A cycle excused from `since` until `until` (open-ended: None), with why and by whom; an
+    exemption removed keeps its record, ended at the removal, so `asOf` still sees it."""
+
+    since: datetime
+    until: datetime | None
+    reason: str
+    by: str
+    ended_reason: str | None = None
+    ended_by: str | None = None
+
+    def covers(self, moment: datetime) -> bool:
+        return self.since <= moment and (self.until is None or moment < self.until)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Exemption:
+        return cls(
+            since=doc["since"],
+            until=doc.get("until"),
+            reason=doc["reason"],
+            by=str(doc["by"]),
+            ended_reason=doc.get("endedReason"),
+            ended_by=str(doc["endedBy"]) if doc.get("endedBy") else None,
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "since": self.since,
+            "until": self.until,
+            "reason": self.reason,
+            "by": oid(self.by),
+            "endedReason": self.ended_reason,
+            "endedBy": oid(self.ended_by) if self.ended_by else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     id: str
     org_id: str
@@ -71,6 +109,7 @@ class Assignment:
     valid_until: datetime | None
     next: Successor | None = None
     rev: int = 0
+    exemptions: tuple[Exemption, ...] = ()
 
     @classmethod
     def opened(
@@ -138,6 +177,7 @@ class Assignment:
             valid_until=doc.get("validUntil"),
             next=Successor.from_doc(doc.get("next")),
             rev=doc.get("rev") or 0,
+            exemptions=tuple(Exemption.from_doc(e) for e in doc.get("exemptions") or ()),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -152,6 +192,7 @@ class Assignment:
             "previousId": oid(self.previous_id) if self.previous_id else None,
             "assignedAt": self.assigned_at,
             "assignedBy": oid(self.assigned_by) if self.assigned_by else None,
+            "exemptions": [e.to_doc() for e in self.exemptions],
             **self.derived(),
         }
 
@@ -252,6 +293,27 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
         return False
     await organizations.touch(db, id=was.org_id)
     return True
+
+
+@boundary
+async def set_exemptions(
+    db: Database, *, cycle: Assignment, exemptions: tuple[Exemption, ...]
+) -> Assignment | None:
+    """Store a cycle's exemptions if nobody changed it since it was read as `cycle` (None:
+    re-read and decide again); stamped and revised like every write of a cycle."""
+    doc = await db.db.assignments.find_one_and_update(
+        {"orgId": oid(cycle.org_id), "_id": oid(cycle.id), "rev": cycle.rev or {"$in": [0, None]}},
+        {
+            "$set": {
+                "exemptions": [e.to_doc() for e in exemptions],
+                "changedAt": datetime.now(UTC),
+            },
+            "$inc": {"rev": 1},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    doc = await organizations.changed(db, doc)
+    return Assignment.from_doc(doc) if doc else None
 
 
 @boundary

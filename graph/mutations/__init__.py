@@ -9,6 +9,7 @@ from graph.mutations.assignments import AssignmentMutations
 from graph.mutations.catalogue import CatalogueMutations
 from graph.mutations.credentials import CredentialMutations
 from graph.mutations.enrollments import EnrollmentMutations
+from graph.mutations.exemptions import ExemptionMutations
 from graph.mutations.groups import GroupMutations
 from graph.mutations.notifications import NotificationMutations
 from graph.mutations.organizations import OrganizationMutations
@@ -25,6 +26,7 @@ Mutation = merge_types(
         CatalogueMutations,
         CredentialMutations,
         AssignmentMutations,
+        ExemptionMutations,
         EnrollmentMutations,
         RecordMutations,
         NotificationMutations,

@@ -67,6 +67,35 @@ class FulfillmentTask:
         )
 
 
+@strawberry.type(
+    description="A cycle excused for a while: status EXEMPT while it covers a moment, unless "
+    "the cycle is completed and valid then."
+)
+class Exemption:
+    since: datetime
+    until: datetime | None = strawberry.field(
+        description="When it ends (or ended, when removed); null while open-ended."
+    )
+    reason: str
+    ended_reason: str | None = strawberry.field(description="Why it was removed, if it was.")
+    record: strawberry.Private[assignments.Exemption]
+
+    @classmethod
+    def of(cls, exemption: assignments.Exemption) -> Self:
+        return cls(
+            since=exemption.since,
+            until=exemption.until,
+            reason=exemption.reason,
+            ended_reason=exemption.ended_reason,
+            record=exemption,
+        )
+
+    @strawberry.field(description="Who exempted the cycle.")
+    async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        found = await info.context.loaders.users_by_id.load(self.record.by)
+        return node_type("User").from_record(found) if found else None
+
+
 @entity
 @strawberry.type(description="A learner's credential for one cycle (renewals are new cycles).")
 class CredentialAssignment(Node):
@@ -79,6 +108,9 @@ class CredentialAssignment(Node):
     )
     valid_from: datetime | None
     valid_until: datetime | None
+    exemptions: list[Exemption] = strawberry.field(
+        description="The cycle's exemptions, oldest first, ended ones included."
+    )
     record: strawberry.Private[assignments.Assignment]
 
     @classmethod
@@ -92,6 +124,7 @@ class CredentialAssignment(Node):
             completed_at=assignment.completed_at,
             valid_from=assignment.valid_from,
             valid_until=assignment.valid_until,
+            exemptions=[Exemption.of(e) for e in assignment.exemptions],
             record=assignment,
         )
 

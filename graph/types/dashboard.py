@@ -40,6 +40,7 @@ class ComplianceSummary:
     completed: int
     overdue: int
     expired: int
+    exempt: int = strawberry.field(description="Excused at asOf (an exemption covers it).")
     by_status: list[StatusCount]
     expiring_within: Period
     expiring_soon: int = strawberry.field(
@@ -74,6 +75,7 @@ class ComplianceSummary:
             completed=counts[Status.COMPLETED],
             overdue=counts[Status.OVERDUE],
             expired=counts[Status.EXPIRED],
+            exempt=counts[Status.EXEMPT],
             by_status=[StatusCount(status=s, count=n) for s, n in counts.items()],
             expiring_within=period,
             expiring_soon=result.summary.expiring_soon,

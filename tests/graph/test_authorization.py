@@ -67,10 +67,13 @@ MANAGER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
     **LEARNER_MAY_CHANGE,
     "approveTrainingRecord": REVIEW,
     "declineTrainingRecord": REVIEW,
+    "exemptAssignment": {("assignments", "others")},
+    "removeExemption": {("assignments", "others")},
     "submitTrainingRecord": LEARNER_MAY_CHANGE["submitTrainingRecord"] | REVIEW,
 }
 MANAGERS_TOO = {
-    "complianceSummary", "assignments", "users", "approveTrainingRecord", "declineTrainingRecord"
+    "complianceSummary", "assignments", "users", "approveTrainingRecord", "declineTrainingRecord",
+    "exemptAssignment", "removeExemption",
 }  # fmt: skip
 NOT_FOR_TOKENS = {"me", "apiTokens"}  # a token is no one, and sees no token
 # What a token of each scope may change (everything is "others" to a token); nothing else,

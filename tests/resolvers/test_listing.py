@@ -17,7 +17,7 @@ from resolvers.cycles import timeline
 from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
-from store.assignments import Assignment, Successor
+from store.assignments import Assignment, Exemption, Successor
 from tests.helpers import fresh_page, fresh_summary
 
 MICROSECOND = timedelta(microseconds=1)
@@ -25,6 +25,16 @@ MICROSECOND = timedelta(microseconds=1)
 BASE = datetime(2027, 1, 31, 12, tzinfo=UTC)
 moments = st.integers(-400 * 86_400, 400 * 86_400).map(lambda s: BASE + timedelta(seconds=s))
 maybe = st.one_of(st.none(), moments)
+
+
+exemptions = st.builds(
+    lambda since, days, reason: Exemption(
+        since, since + timedelta(days=days) if days else None, reason, "admin"
+    ),
+    moments,
+    st.integers(0, 200),
+    st.just("leave"),
+)
 
 
 @st.composite
@@ -59,6 +69,7 @@ def chains(draw, learner: int) -> list[Assignment]:
                 valid_until=completed + timedelta(days=draw(st.integers(1, 800)))
                 if done and draw(st.booleans())
                 else None,
+                exemptions=tuple(draw(st.lists(exemptions, max_size=2))),
             )
         )
     linked = []
