@@ -33,6 +33,7 @@ from graph.edge import Edge, page_headers
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
+from resolvers import reminders
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
@@ -133,10 +134,19 @@ def create_app(
         ) as database:
             app.state.database = database
             app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
+            scheduler = (
+                asyncio.create_task(
+                    reminders.run(database, app.state.clock, every=settings.reminder_every)
+                )
+                if settings.reminder_every > 0
+                else None
+            )
             try:
                 yield
             finally:
                 app.state.repair.cancel()
+                if scheduler is not None:
+                    scheduler.cancel()
 
     middleware = [
         Middleware(logs.RequestLog),

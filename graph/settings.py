@@ -46,6 +46,11 @@ def duration(raw: str) -> float:
     return timedelta(**{UNITS[match[2]]: int(match[1])}).total_seconds()
 
 
+def every(raw: str) -> float:
+    """A duration, or `off` (0: never)."""
+    return 0.0 if raw.strip().lower() == "off" else duration(raw)
+
+
 def size(raw: str) -> int:
     match = SIZE.fullmatch(raw)
     if match is None or int(match[1]) == 0:
@@ -192,6 +197,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("log_format", "CREDGRAPH_LOG_FORMAT", log_format, "auto", "`auto`",
            "`json`: one JSON object per line (a request's id, status, duration, operation and "
            "organization); `text`: plain lines; `auto`: text on a terminal, else JSON."),
+    Option("reminder_every", "CREDGRAPH_REMINDER_EVERY", every, 60.0, "`60s`",
+           "How often each server process looks for reminders due (`off`: never); a reminder "
+           "goes out once, whichever process finds it first."),
     Option("metrics_token", "CREDGRAPH_METRICS_TOKEN", text, "", "unset: open",
            "When set, `/metrics` answers only `Authorization: Bearer <this>` (Prometheus's "
            "`authorization.credentials`); unset, anyone who reaches the port can scrape it."),
@@ -222,6 +230,7 @@ class Settings:
     header_timeout: float = 10.0
     log_format: str = "auto"
     metrics_token: str = ""
+    reminder_every: float = 60.0  # seconds; 0: no reminders are sent by this process
 
     @classmethod
     def load(
@@ -266,7 +275,9 @@ _LIMITS = ("max_depth", "max_aliases", "max_tokens", "max_cost")
 
 def _written(option: Option, value: Any) -> str:
     """A setting's value as the environment gives it, for `option.parse` to read back."""
-    if option.parse is duration:
+    if option.parse is every and not value:
+        return "off"
+    if option.parse in (duration, every):
         seconds = value.total_seconds() if isinstance(value, timedelta) else value
         return f"{max(1, round(seconds))}s"
     if option.parse is flag:

@@ -12,6 +12,7 @@ from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, R
 from resolvers.errors import Code, invalid, not_found
 from resolvers.pages import Cursors, Page
 from resolvers.periods import Period
+from resolvers.reminders import Schedule
 from resolvers.text import bounded, required, url
 from store import assignments, courses, credentials, labels
 from store.courses import CourseKind
@@ -49,6 +50,7 @@ class CredentialSpec:
     valid_for: Period | None = UNSET
     reassign_on_completion: bool = UNSET
     criteria: CriteriaSpec = UNSET
+    reminders: Schedule | None = UNSET  # None: the defaults
 
 
 async def build_criteria(db: Database, org_id: str, spec: CriteriaSpec) -> Node:
@@ -170,6 +172,8 @@ async def _definition(db: Database, org_id: str, spec: CredentialSpec) -> dict[s
         fields["reassignOnCompletion"] = spec.reassign_on_completion
     if spec.criteria is not UNSET:
         fields["criteria"] = await build_criteria(db, org_id, spec.criteria)
+    if spec.reminders is not UNSET:
+        fields["reminders"] = spec.reminders.to_doc() if spec.reminders else None
     return fields
 
 
@@ -210,6 +214,7 @@ async def create_credential(
         instructions=fields.get("instructions", ""),
         image_url=fields.get("imageUrl"),
         reassign_on_completion=reassign,
+        reminders=fields.get("reminders"),
         version=_version(1, fields["criteria"], spec.complete_within, valid_for, now),
         now=now,
     )

@@ -50,6 +50,9 @@ class Credential:
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
+    reminders: dict[str, Any] | None = (
+        None  # offsets (`resolvers.reminders.Schedule`); None: defaults
+    )
 
     @property
     def current(self) -> Version:
@@ -70,6 +73,7 @@ class Credential:
             versions=tuple(Version.from_doc(v) for v in doc["versions"]),
             created_at=doc["createdAt"],
             updated_at=doc["updatedAt"],
+            reminders=doc.get("reminders"),
             archived_at=doc.get("archivedAt"),
         )
 
@@ -104,6 +108,7 @@ async def create(
     reassign_on_completion: bool,
     version: dict[str, Any],
     now: datetime,
+    reminders: dict[str, Any] | None = None,
 ) -> Credential:
     doc = {
         "orgId": oid(org_id),
@@ -116,6 +121,7 @@ async def create(
         "createdAt": now,
         "updatedAt": now,
         "archivedAt": None,
+        "reminders": reminders,
     }
     result = await db.db.credentials.insert_one(doc)
     await organizations.touch(db, id=org_id)

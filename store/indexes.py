@@ -25,6 +25,7 @@ TENANT_COLLECTIONS = (
     "enrollments",
     "records",
     "notifications",
+    "reminders",
 )
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -93,7 +94,18 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"idempotencyKey": {"$exists": True}},
         ),
     ],
-    "notifications": [_index("orgId", "userId", "readAt", "_id", name="org_user_inbox")],
+    "notifications": [
+        _index("orgId", "userId", "readAt", "_id", name="org_user_inbox"),
+        # A reminder's notification, once per recipient however often it is delivered.
+        _index(
+            "orgId",
+            "key",
+            name="org_key",
+            unique=True,
+            partialFilterExpression={"key": {"$exists": True}},
+        ),
+    ],
+    "reminders": [_index("pending", name="pending", sparse=True)],  # what a crash left undelivered
 }
 
 

@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pymongo.errors import BulkWriteError
+
 from store import organizations
 from store.database import Database
 from store.errors import boundary
@@ -20,6 +22,13 @@ class NotificationKind(StrEnum):
     RECORD_DECLINED = "RECORD_DECLINED"
     CREDENTIAL_ASSIGNED = "CREDENTIAL_ASSIGNED"
     CREDENTIAL_COMPLETED = "CREDENTIAL_COMPLETED"
+    DUE_SOON = "DUE_SOON"  # reminders (`resolvers.reminders`): a due date comes near …
+    OVERDUE = "OVERDUE"  # … or passes
+    EXPIRING_SOON = "EXPIRING_SOON"  # validity ends soon …
+    EXPIRED = "EXPIRED"  # … or has ended
+
+
+DUPLICATE_KEY = 11000
 
 
 class SubjectType(StrEnum):
@@ -95,6 +104,43 @@ async def notify_each(
             for user_id, subject_id in pairs
         ]
     )
+    await organizations.touch(db, id=org_id)
+
+
+@boundary
+async def notify_once(
+    db: Database,
+    *,
+    org_id: str,
+    keyed: Sequence[tuple[str, str]],
+    kind: NotificationKind,
+    subject_type: SubjectType,
+    subject_id: str,
+    now: datetime,
+) -> None:
+    """Tell each user (user, key) about one subject, once per key however often it is asked:
+    a key already written is skipped (its unique index), the others are written."""
+    if not keyed:
+        return
+    docs = [
+        {
+            "orgId": oid(org_id),
+            "userId": oid(user_id),
+            "kind": kind.value,
+            "createdAt": now,
+            "readAt": None,
+            "subject": {"type": subject_type, "id": oid(subject_id)},
+            "key": key,
+        }
+        for user_id, key in keyed
+    ]
+    try:
+        await db.db.notifications.insert_many(docs, ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
+        if len(error.details["writeErrors"]) == len(docs):
+            return  # every one was written before: nothing changed
     await organizations.touch(db, id=org_id)
 
 

@@ -88,6 +88,11 @@ async def set_policies(db: Database, *, id: str, fields: dict[str, bool]) -> Org
 
 
 @boundary
+async def all_ids(db: Database) -> list[str]:
+    return [str(doc["_id"]) async for doc in db.db.organizations.find({}, {"_id": 1})]
+
+
+@boundary
 async def find_by_name(db: Database, *, name: str) -> list[Organization]:
     cursor = db.db.organizations.find({"name": name})
     return [Organization.from_doc(doc) async for doc in cursor]

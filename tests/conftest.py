@@ -73,6 +73,7 @@ def settings(mongodb_uri: str, tmp_path) -> Settings:
         mongodb_uri=mongodb_uri,
         database=f"test_{uuid.uuid4().hex[:16]}",
         max_document=MAX_DOCUMENT,
+        reminder_every=0,  # reminders are sent when a test says (`tests/graph/test_reminders.py`)
     )
 
 

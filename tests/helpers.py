@@ -15,6 +15,7 @@ from PIL import Image
 
 from graph import ids
 from resolvers.listing import Criteria, Place, Ranking, SortField, Summary, Tally
+from store import users
 from store.assignments import Assignment
 
 CREATE_LABEL = """
@@ -417,3 +418,46 @@ def fresh_page(
 
 def fresh_summary(cycles: Iterable[Assignment], *, as_of: datetime, horizon: datetime) -> Summary:
     return Tally.of(cycles, as_of=as_of, horizon=horizon).summary
+
+
+# --- groups and managers ---
+
+MANAGER_CREATE_USER = """
+mutation($email: String!, $role: Role!) {
+  createUser(input: {email: $email, name: "Maya Manager", role: $role}) {
+    user { id } userErrors { code }
+  }
+}"""
+CREATE_GROUP = """
+mutation($input: CreateGroupInput!) {
+  createGroup(input: $input) {
+    group { id name managers { email } members { totalCount edges { node { email } } } }
+    userErrors { field code }
+  }
+}"""
+
+
+async def person(api, db, org, email: str, role: str = "MANAGER") -> tuple[str, str]:
+    """A new user's global id and token."""
+    made = await ok(
+        api, MANAGER_CREATE_USER, {"email": email, "role": role}, org.token(org.admin), "createUser"
+    )
+    _, db_id = ids.decode(made["user"]["id"])
+    found = await users.get(db, org_id=org.id, id=db_id)
+    return made["user"]["id"], org.token(found)
+
+
+async def ward(api, db, org) -> tuple[str, str, str]:
+    """Ward 5: managed by Maya, with Lee as its one member. Its id, Maya's id and token."""
+    maya, token = await person(api, db, org, "maya@acmehealth.test")
+    made = await ok(
+        api,
+        CREATE_GROUP,
+        {"input": {"name": "Ward 5", "members": [gid("User", org.learner.id)], "managers": [maya]}},
+        org.token(org.admin),
+        "createGroup",
+    )
+    group = made["group"]
+    assert group["managers"] == [{"email": "maya@acmehealth.test"}]
+    assert group["members"]["edges"] == [{"node": {"email": org.learner.email}}]
+    return group["id"], maya, token

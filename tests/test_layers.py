@@ -86,9 +86,16 @@ def test_secantus_is_never_imported():
 
 
 # Where the clock may be read: the clock itself, the request's context (whose `now` and `when`
-# put the moment into the answer's tag, `graph.freshness`), start-up repair and the document
-# route, which answer no query. Any other reading would make a polled answer's tag lie.
-CLOCK_READERS = {"resolvers/clock.py", "graph/view.py", "graph/app.py", "graph/documents.py"}
+# put the moment into the answer's tag, `graph.freshness`), start-up repair, the document
+# route and the reminders' scheduler, which answer no query. Any other reading would make a
+# polled answer's tag lie.
+CLOCK_READERS = {
+    "resolvers/clock.py",
+    "graph/view.py",
+    "graph/app.py",
+    "graph/documents.py",
+    "resolvers/reminders.py",
+}
 
 
 def test_the_clock_is_read_only_where_answers_account_for_it():

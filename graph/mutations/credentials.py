@@ -12,10 +12,11 @@ from graph.enums import Operator, RecordType
 from graph.errors import UserError, attempt
 from graph.types.credential import Credential
 from graph.types.time import PeriodInput
-from resolvers import credentials
+from resolvers import credentials, reminders
 from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import MAX_DEPTH
 from resolvers.errors import Code, invalid
+from resolvers.reminders import Schedule
 from store.credentials import Credential as StoredCredential
 
 T = TypeVar("T")
@@ -99,6 +100,22 @@ def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> Crit
     )
 
 
+@strawberry.input(
+    description="When the learner (and their managers) are reminded: offsets before the due "
+    "date, and before validUntil once earned; at most 5 each, a year ahead at most. Besides, "
+    "once when it becomes overdue and once when it expires."
+)
+class RemindersInput:
+    before_due: list[PeriodInput]
+    before_expiry: list[PeriodInput]
+
+    def to_schedule(self) -> Schedule:
+        return reminders.validated(
+            [p.to_period("reminders.beforeDue") for p in self.before_due],
+            [p.to_period("reminders.beforeExpiry") for p in self.before_expiry],
+        )
+
+
 @strawberry.input
 class CreateCredentialInput:
     name: str
@@ -112,6 +129,10 @@ class CreateCredentialInput:
     reassign_on_completion: bool = strawberry.field(
         default=False, description="Open the next cycle (renewal) when one is completed."
     )
+    reminders: RemindersInput | None = strawberry.field(
+        default=None,
+        description="Default: 30 and 7 days before the due date; 60, 30 and 7 before expiry.",
+    )
 
 
 @strawberry.input(description="Only the fields given change; `validFor: null` removes expiry.")
@@ -124,6 +145,9 @@ class UpdateCredentialInput:
     instructions: str | None = strawberry.UNSET
     image_url: str | None = strawberry.UNSET
     reassign_on_completion: bool | None = strawberry.UNSET
+    reminders: RemindersInput | None = strawberry.field(
+        default=strawberry.UNSET, description="null: back to the defaults."
+    )
 
 
 @strawberry.input
@@ -165,6 +189,8 @@ def _spec(source: CreateCredentialInput | UpdateCredentialInput) -> CredentialSp
         spec.valid_for = source.valid_for.to_period("validFor") if source.valid_for else None
     if _given(source.criteria):
         spec.criteria = to_spec(source.criteria)
+    if source.reminders is not strawberry.UNSET:
+        spec.reminders = source.reminders.to_schedule() if source.reminders else None
     return spec
 
 

@@ -17,14 +17,24 @@ from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
 from resolvers import assignment_lists, credentials, criteria, dashboard, periods
 from resolvers.listing import Criteria, SortField
+from resolvers.reminders import Schedule
 from store import credentials as credential_store
 
 if TYPE_CHECKING:
     from graph.types.assignment import CredentialAssignment
 
 
+CREDENTIAL = "A training credential: deadline, validity and nested criteria."
+
+
+@strawberry.type(description="When a credential's learners are reminded.")
+class Reminders:
+    before_due: list[Period] = strawberry.field(description="Offsets before the due date.")
+    before_expiry: list[Period] = strawberry.field(description="Offsets before validUntil.")
+
+
 @entity
-@strawberry.type(description="A training credential: deadline, validity and nested criteria.")
+@strawberry.type(description=CREDENTIAL)
 class Credential(Node):
     name: str
     instructions: str
@@ -49,6 +59,17 @@ class Credential(Node):
             updated_at=credential.updated_at,
             archived_at=credential.archived_at,
             record=credential,
+        )
+
+    @strawberry.field(
+        description="When its learners (and their managers) are reminded; besides, once when "
+        "a cycle becomes overdue and once when it expires."
+    )
+    def reminders(self) -> Reminders:
+        schedule = Schedule.from_doc(self.record.reminders)
+        return Reminders(
+            before_due=[p for p in map(Period.of, schedule.before_due) if p],
+            before_expiry=[p for p in map(Period.of, schedule.before_expiry) if p],
         )
 
     @classmethod

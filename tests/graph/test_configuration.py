@@ -300,3 +300,27 @@ def test_every_documented_variable_is_set_by_these_tests():
     source = Path(__file__).read_text()
     missing = [o.env for o in OPTIONS if not re.search(rf"\b{o.env}\b\W*[:=]", source)]
     assert missing == []
+
+
+def test_reminders_go_out_once_from_every_worker(tmp_path):
+    """CREDGRAPH_REMINDER_EVERY: two workers look every second; Ana Lima's expired
+    credential (in the demo data) reaches her once, whichever worker finds it first."""
+    env = {"CREDGRAPH_REMINDER_EVERY": "1s", "CREDGRAPH_WORKERS": "2"}
+    server = Server(tmp_path, "--demo", "--demo-staff", "4", env=env)
+    try:
+        server.wait_until_healthy()
+        made = credgraph("token", "ana.lima@northwind.example", data_dir=tmp_path)
+        ana = made.stdout.strip()
+        inbox = "{ me { notifications { edges { node { kind } } } } }"
+
+        def kinds() -> list[str]:
+            edges = server.post(ana, inbox).json()["data"]["me"]["notifications"]["edges"]
+            return [edge["node"]["kind"] for edge in edges]
+
+        deadline = time.monotonic() + 20
+        while "EXPIRED" not in kinds() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)  # both workers have looked again, several times
+        assert kinds().count("EXPIRED") == 1, kinds()
+    finally:
+        server.stop()

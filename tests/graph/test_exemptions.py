@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.graph.test_managers import ward
-from tests.helpers import assign, course, credential, gid, ok, take_course
+from tests.helpers import assign, course, credential, gid, ok, take_course, ward
 
 EXEMPT = """
 mutation($input: ExemptAssignmentInput!) {

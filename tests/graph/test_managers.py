@@ -3,23 +3,19 @@ groups they manage; submissions reach a learner's managers before the administra
 
 from __future__ import annotations
 
-from graph import ids
-from store import users
-from tests.helpers import APPROVE, DASHBOARD, SUBMIT, assign, course, credential, gid, ok
+from tests.helpers import (
+    APPROVE,
+    CREATE_GROUP,
+    DASHBOARD,
+    SUBMIT,
+    assign,
+    course,
+    credential,
+    gid,
+    ok,
+    ward,
+)
 
-CREATE_USER = """
-mutation($email: String!, $role: Role!) {
-  createUser(input: {email: $email, name: "Maya Manager", role: $role}) {
-    user { id } userErrors { code }
-  }
-}"""
-CREATE_GROUP = """
-mutation($input: CreateGroupInput!) {
-  createGroup(input: $input) {
-    group { id name managers { email } members { totalCount edges { node { email } } } }
-    userErrors { field code }
-  }
-}"""
 UPDATE_GROUP = """
 mutation($input: UpdateGroupInput!) {
   updateGroup(input: $input) {
@@ -36,32 +32,6 @@ PEOPLE = "{ users { totalCount edges { node { email } } } }"
 
 def codes(body: dict) -> list[str]:
     return [e["extensions"]["code"] for e in body.get("errors", [])]
-
-
-async def person(api, db, org, email: str, role: str = "MANAGER") -> tuple[str, str]:
-    """A new user's global id and token."""
-    made = await ok(
-        api, CREATE_USER, {"email": email, "role": role}, org.token(org.admin), "createUser"
-    )
-    _, db_id = ids.decode(made["user"]["id"])
-    found = await users.get(db, org_id=org.id, id=db_id)
-    return made["user"]["id"], org.token(found)
-
-
-async def ward(api, db, org) -> tuple[str, str, str]:
-    """Ward 5: managed by Maya, with Lee as its one member. Its id, Maya's id and token."""
-    maya, token = await person(api, db, org, "maya@acmehealth.test")
-    made = await ok(
-        api,
-        CREATE_GROUP,
-        {"input": {"name": "Ward 5", "members": [gid("User", org.learner.id)], "managers": [maya]}},
-        org.token(org.admin),
-        "createGroup",
-    )
-    group = made["group"]
-    assert group["managers"] == [{"email": "maya@acmehealth.test"}]
-    assert group["members"]["edges"] == [{"node": {"email": org.learner.email}}]
-    return group["id"], maya, token
 
 
 async def submitted(api, token: str, **extra) -> str:

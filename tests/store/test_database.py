@@ -8,8 +8,9 @@ from store.errors import Conflict, StoreError, Unavailable
 from store.indexes import INDEXES, TENANT_COLLECTIONS
 from store.users import Role
 
-# An API token is found by its secret before its organization is known.
-BEFORE_ANY_ORGANIZATION = {"apiTokens.secret"}
+# An API token is found by its secret before its organization is known; the start-up repair
+# looks for undelivered reminders across organizations.
+BEFORE_ANY_ORGANIZATION = {"apiTokens.secret", "reminders.pending"}
 
 
 def test_every_index_on_tenant_data_begins_with_org_id():
