@@ -33,7 +33,7 @@ from graph.edge import Edge, page_headers
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
-from resolvers import reminders
+from resolvers import extensions, reminders
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
@@ -65,6 +65,7 @@ async def _reconcile(database: Database, clock: Clock) -> None:
     """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`)."""
     try:
         told = await redeliver(database, now=clock.now())
+        await extensions.reapply(database, now=clock.now())
         learners = await reconcile(database, now=clock.now())
     except StoreError as error:
         log.warning("could not reconcile at start-up: %s", error)

@@ -18,6 +18,7 @@ from resolvers.tasks import TaskAction, TaskState
 from store.api_tokens import Scope
 from store.courses import CourseKind
 from store.enrollments import EnrollmentStatus
+from store.extension_requests import RequestStatus
 from store.notifications import NotificationKind
 from store.records import LessonStatus, RecordStatus, RecordType
 from store.users import Role
@@ -32,6 +33,7 @@ __all__ = [
     "PeriodUnit",
     "RecordStatus",
     "RecordType",
+    "RequestStatus",
     "RequirementKind",
     "Role",
     "Scope",
@@ -51,6 +53,7 @@ EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
     (PeriodUnit, None, "Calendar unit of a period."),
     (RecordStatus, "TrainingRecordStatus", None),
     (RecordType, "TrainingRecordType", None),
+    (RequestStatus, "ExtensionRequestStatus", None),
     (RequirementKind, None, None),
     (
         Role,

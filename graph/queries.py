@@ -15,6 +15,7 @@ from graph.types.connection import Connection
 from graph.types.credential import Credential
 from graph.types.criteria import CriteriaGroup, Requirement
 from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
+from graph.types.extension import ExtensionRequest
 from graph.types.group import Group
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
@@ -24,6 +25,7 @@ from graph.types.time import PeriodInput
 from graph.types.user import User
 from resolvers import api_tokens as token_resolvers
 from resolvers import assignment_lists, auth, catalogue, credentials, dashboard, records
+from resolvers import extensions as extension_resolvers
 from resolvers import groups as group_resolvers
 from resolvers import users as user_resolvers
 from resolvers.clock import as_utc
@@ -248,6 +250,18 @@ class Query:
         ctx = info.context
         page = await group_resolvers.group_page(ctx.db, ctx.viewer, first=first, after=after)
         return Connection.of(page, Group.from_record)
+
+    @strawberry.field(
+        description="Requests for a later due date waiting for a decision, oldest first: all "
+        "of them for administrators (and READ tokens), a manager's members' and their own, a "
+        "learner's own."
+    )
+    async def extension_requests(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ExtensionRequest]:
+        ctx = info.context
+        page = await extension_resolvers.requests_page(ctx.db, ctx.viewer, first=first, after=after)
+        return Connection.of(page, ExtensionRequest.from_record)
 
     @strawberry.field(
         description="Administrators: the organization's API tokens, oldest first (revoked "

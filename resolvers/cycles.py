@@ -100,7 +100,11 @@ def scheduled(renewal: Assignment, renewed: Assignment, policy: Policy) -> Assig
     return replace(
         renewal,
         start_date=start,
-        due_date=max(policy.complete_within.after(start), renewed.valid_until),
+        due_date=max(
+            policy.complete_within.after(start),
+            renewed.valid_until,
+            renewal.extended_to or renewed.valid_until,  # an extension granted stands
+        ),
         window_start=opens,
         window_after=renewed.valid_from,
         previous_valid_until=renewed.valid_until,

@@ -123,11 +123,13 @@ class Source:
 
     @property
     def key(self) -> tuple[str, str]:
-        """Which enrollment or record it is (a group names each once)."""
+        """Which enrollment or record it is (a group names each once); a learning path done
+        through its courses, without an instance of its own, by when it was."""
         if self.record is not None:
             return ("record", self.record.id)
-        assert self.enrollment is not None, "a source is an enrollment or a record"
-        return ("enrollment", self.enrollment.id)
+        if self.enrollment is not None:
+            return ("enrollment", self.enrollment.id)
+        return ("completed", self.proof.at.isoformat())
 
 
 def _completion(enrollment: Enrollment) -> datetime:

@@ -102,7 +102,7 @@ async def submit(
         await notifications.notify(
             db,
             org_id=org_id,
-            user_ids=await _reviewers(db, org_id, record.learner_id, submitter.id),
+            user_ids=await reviewers(db, org_id, record.learner_id, submitter.id),
             kind=NotificationKind.RECORD_SUBMITTED,
             subject_type=SubjectType.TRAINING_RECORD,
             subject_id=record.id,
@@ -113,7 +113,7 @@ async def submit(
     return record
 
 
-async def _reviewers(db: Database, org_id: str, learner_id: str, submitter_id: str) -> list[str]:
+async def reviewers(db: Database, org_id: str, learner_id: str, submitter_id: str) -> list[str]:
     """Who is told of a submission: the learner's active managers (not the submitter), and the
     administrators when there is none or the organization asks (`alwaysNotifyAdministrators`)."""
     named = {m for g in await groups.of_member(db, org_id=org_id, member_id=learner_id)

@@ -88,6 +88,39 @@ class Exemption:
 
 
 @dataclass(frozen=True, slots=True)
+class Extension:
+    """A due date moved later: from what to what, when, by whom, why (and on which request)."""
+
+    at: datetime
+    by: str
+    from_due: datetime
+    to_due: datetime
+    reason: str
+    request_id: str | None = None
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Extension:
+        return cls(
+            at=doc["at"],
+            by=str(doc["by"]),
+            from_due=doc["fromDue"],
+            to_due=doc["toDue"],
+            reason=doc["reason"],
+            request_id=str(doc["requestId"]) if doc.get("requestId") else None,
+        )
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "by": oid(self.by),
+            "fromDue": self.from_due,
+            "toDue": self.to_due,
+            "reason": self.reason,
+            "requestId": oid(self.request_id) if self.request_id else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Assignment:
     id: str
     org_id: str
@@ -110,6 +143,12 @@ class Assignment:
     next: Successor | None = None
     rev: int = 0
     exemptions: tuple[Exemption, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+
+    @property
+    def extended_to(self) -> datetime | None:
+        """The latest due date an extension gave: no schedule falls back before it."""
+        return max((e.to_due for e in self.extensions), default=None)
 
     @classmethod
     def opened(
@@ -178,6 +217,7 @@ class Assignment:
             next=Successor.from_doc(doc.get("next")),
             rev=doc.get("rev") or 0,
             exemptions=tuple(Exemption.from_doc(e) for e in doc.get("exemptions") or ()),
+            extensions=tuple(Extension.from_doc(e) for e in doc.get("extensions") or ()),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -193,6 +233,7 @@ class Assignment:
             "assignedAt": self.assigned_at,
             "assignedBy": oid(self.assigned_by) if self.assigned_by else None,
             "exemptions": [e.to_doc() for e in self.exemptions],
+            "extensions": [e.to_doc() for e in self.extensions],
             **self.derived(),
         }
 
@@ -308,6 +349,23 @@ async def set_exemptions(
                 "exemptions": [e.to_doc() for e in exemptions],
                 "changedAt": datetime.now(UTC),
             },
+            "$inc": {"rev": 1},
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    doc = await organizations.changed(db, doc)
+    return Assignment.from_doc(doc) if doc else None
+
+
+@boundary
+async def extend(db: Database, *, cycle: Assignment, extension: Extension) -> Assignment | None:
+    """Move the cycle's due date and keep the extension in its history, if nobody changed the
+    cycle since it was read as `cycle` (None: re-read and decide again)."""
+    doc = await db.db.assignments.find_one_and_update(
+        {"orgId": oid(cycle.org_id), "_id": oid(cycle.id), "rev": cycle.rev or {"$in": [0, None]}},
+        {
+            "$set": {"dueDate": extension.to_due, "changedAt": datetime.now(UTC)},
+            "$push": {"extensions": extension.to_doc()},
             "$inc": {"rev": 1},
         },
         return_document=ReturnDocument.AFTER,

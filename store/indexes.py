@@ -26,6 +26,7 @@ TENANT_COLLECTIONS = (
     "records",
     "notifications",
     "reminders",
+    "extensionRequests",
 )
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -105,7 +106,19 @@ INDEXES: dict[str, list[IndexModel]] = {
             partialFilterExpression={"key": {"$exists": True}},
         ),
     ],
-    "reminders": [_index("pending", name="pending", sparse=True)],  # what a crash left undelivered
+    "reminders": [_index("pending", name="pending", sparse=True)],
+    "extensionRequests": [
+        # One request waits per cycle at a time.
+        _index(
+            "orgId",
+            "assignmentId",
+            name="org_waiting",
+            unique=True,
+            partialFilterExpression={"waiting": True},
+        ),
+        _index("orgId", "status", "_id", name="org_queue"),
+        _index("unapplied", name="unapplied", sparse=True),  # grants a crash kept from a cycle
+    ],  # what a crash left undelivered
 }
 
 

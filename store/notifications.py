@@ -26,6 +26,9 @@ class NotificationKind(StrEnum):
     OVERDUE = "OVERDUE"  # … or passes
     EXPIRING_SOON = "EXPIRING_SOON"  # validity ends soon …
     EXPIRED = "EXPIRED"  # … or has ended
+    EXTENSION_REQUESTED = "EXTENSION_REQUESTED"  # to the learner's reviewers
+    EXTENSION_GRANTED = "EXTENSION_GRANTED"  # to the learner: the due date moved later
+    EXTENSION_DENIED = "EXTENSION_DENIED"
 
 
 DUPLICATE_KEY = 11000

@@ -121,10 +121,19 @@ async def world(api, org, foreign_org) -> dict[str, Any]:
             rec = await submit(
                 api, token, document_input(label=lbl, title=f"{learner.email}-RECORD")
             )
+            asked = await ok(
+                api,
+                REQUEST_EXTENSION,
+                {"input": {"assignment": a["id"], "dueDate": "2030-01-01T00:00:00Z",
+                           "reason": f"{learner.email}-REASON"}},
+                token,
+                "requestExtension",
+            )  # fmt: skip
             per_learner[learner.id] = {
                 "assignment": a["id"],
                 "enrollment": taken["id"],
                 "record": rec["record"]["id"],
+                "request": asked["request"]["id"],
                 "learner": gid("User", learner.id),
             }
         made[who] = {
@@ -182,6 +191,10 @@ CREATE_GROUP = """
 mutation($input: CreateGroupInput!) {
   createGroup(input: $input) { group { id } userErrors { code } }
 }"""
+REQUEST_EXTENSION = """
+mutation($input: RequestExtensionInput!) {
+  requestExtension(input: $input) { request { id } userErrors { code } }
+}"""
 CREATE_TOKEN = """
 mutation($input: CreateApiTokenInput!) {
   createApiToken(input: $input) { apiToken { id } secret userErrors { code } }
@@ -201,6 +214,7 @@ def ids_for(made: dict[str, Any], who: str, learner_id: str) -> dict[str, str]:
         "assignment": mine["assignment"],
         "enrollment": mine["enrollment"],
         "record": mine["record"],
+        "request": mine["request"],
         "learningPath": side["course"],
         "group": side["group"],
         "apiToken": side["apiToken"],

@@ -10,6 +10,7 @@ from graph.mutations.catalogue import CatalogueMutations
 from graph.mutations.credentials import CredentialMutations
 from graph.mutations.enrollments import EnrollmentMutations
 from graph.mutations.exemptions import ExemptionMutations
+from graph.mutations.extensions import ExtensionMutations
 from graph.mutations.groups import GroupMutations
 from graph.mutations.notifications import NotificationMutations
 from graph.mutations.organizations import OrganizationMutations
@@ -27,6 +28,7 @@ Mutation = merge_types(
         CredentialMutations,
         AssignmentMutations,
         ExemptionMutations,
+        ExtensionMutations,
         EnrollmentMutations,
         RecordMutations,
         NotificationMutations,

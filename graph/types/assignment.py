@@ -15,7 +15,7 @@ from graph.types.criteria import CriteriaEvidence, CriteriaNodeProgress, Require
 from graph.types.node import Node, entity, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
-from resolvers import listing, tasks
+from resolvers import extensions, listing, tasks
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
 from resolvers.status import Timeline
@@ -23,6 +23,7 @@ from store import assignments, records
 
 if TYPE_CHECKING:
     from graph.types.credential import Credential
+    from graph.types.extension import ExtensionRequest
     from graph.types.user import User
 
 
@@ -96,6 +97,38 @@ class Exemption:
         return node_type("User").from_record(found) if found else None
 
 
+@strawberry.type(description="A due date moved later, kept in the cycle's history.")
+class DueDateExtension:
+    at: datetime
+    from_due_date: datetime
+    to_due_date: datetime
+    reason: str
+    record: strawberry.Private[assignments.Extension]
+
+    @classmethod
+    def of(cls, extension: assignments.Extension) -> Self:
+        return cls(
+            at=extension.at,
+            from_due_date=extension.from_due,
+            to_due_date=extension.to_due,
+            reason=extension.reason,
+            record=extension,
+        )
+
+    @strawberry.field(description="Who granted it.")
+    async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        found = await info.context.loaders.users_by_id.load(self.record.by)
+        return node_type("User").from_record(found) if found else None
+
+    @strawberry.field(description="The learner's request it granted, if any.")
+    async def request(
+        self, info: Info
+    ) -> Annotated[ExtensionRequest, strawberry.lazy("graph.types.extension")] | None:
+        if self.record.request_id is None:
+            return None
+        return await node_type("ExtensionRequest").load(info, self.record.request_id)
+
+
 @entity
 @strawberry.type(description="A learner's credential for one cycle (renewals are new cycles).")
 class CredentialAssignment(Node):
@@ -111,6 +144,10 @@ class CredentialAssignment(Node):
     exemptions: list[Exemption] = strawberry.field(
         description="The cycle's exemptions, oldest first, ended ones included."
     )
+    extensions: list[DueDateExtension] = strawberry.field(
+        description="Its due date's extensions, oldest first: `dueDate` is the latest's."
+    )
+    original_due_date: datetime = strawberry.field(description="The due date before any extension.")
     record: strawberry.Private[assignments.Assignment]
 
     @classmethod
@@ -125,6 +162,10 @@ class CredentialAssignment(Node):
             valid_from=assignment.valid_from,
             valid_until=assignment.valid_until,
             exemptions=[Exemption.of(e) for e in assignment.exemptions],
+            extensions=[DueDateExtension.of(e) for e in assignment.extensions],
+            original_due_date=assignment.extensions[0].from_due
+            if assignment.extensions
+            else assignment.due_date,
             record=assignment,
         )
 
@@ -209,6 +250,14 @@ class CredentialAssignment(Node):
         available = self._available(info)
         assessment = (await self._view(info)).assessment
         return [FulfillmentTask.of(item) for item in assessment.tasks(available=available)]
+
+    @strawberry.field(description="Requests for a later due date, oldest first.")
+    async def extension_requests(
+        self, info: Info
+    ) -> list[Annotated[ExtensionRequest, strawberry.lazy("graph.types.extension")]]:
+        ctx = info.context
+        found = await extensions.requests_of(ctx.db, ctx.viewer, self.record)
+        return [node_type("ExtensionRequest").from_record(r) for r in found]
 
     @strawberry.field(description="The cycle this one renews.")
     async def previous(self, info: Info) -> CredentialAssignment | None:

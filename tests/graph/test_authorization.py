@@ -29,6 +29,7 @@ from tests.generated import FIELDS, document, ids_for, world
 # Whose a document is: the caller's own, another person's, or the organization's.
 OWNER_FIELDS = {
     "assignments": "learnerId",
+    "extensionRequests": "learnerId",
     "enrollments": "learnerId",
     "records": "learnerId",
     "notifications": "userId",
@@ -52,6 +53,7 @@ LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
         ("documents.chunks", "org"),
     },
     "markNotificationsRead": {("notifications", "self")},
+    "requestExtension": {("extensionRequests", "self"), ("notifications", "others")},
     "revokeUserTokens": {("users", "self")},  # signing oneself out everywhere
 }
 
@@ -68,12 +70,15 @@ MANAGER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
     "approveTrainingRecord": REVIEW,
     "declineTrainingRecord": REVIEW,
     "exemptAssignment": {("assignments", "others")},
+    "extendDueDate": {("assignments", "others"), ("notifications", "others")},
+    "grantExtension": REVIEW | {("extensionRequests", "others")},
+    "denyExtension": {("extensionRequests", "others"), ("notifications", "others")},
     "removeExemption": {("assignments", "others")},
     "submitTrainingRecord": LEARNER_MAY_CHANGE["submitTrainingRecord"] | REVIEW,
 }
 MANAGERS_TOO = {
     "complianceSummary", "assignments", "users", "approveTrainingRecord", "declineTrainingRecord",
-    "exemptAssignment", "removeExemption",
+    "exemptAssignment", "removeExemption", "extendDueDate", "grantExtension", "denyExtension",
 }  # fmt: skip
 NOT_FOR_TOKENS = {"me", "apiTokens"}  # a token is no one, and sees no token
 # What a token of each scope may change (everything is "others" to a token); nothing else,

@@ -54,6 +54,7 @@ async def test_summary_counts_match_each_assignments_status(api, db, clock, sett
             "COMPLETED",
             "OVERDUE",
             "EXPIRED",
+            "EXEMPT",
         )
     }
     assert summary["overdue"] == expected["OVERDUE"] >= 1

@@ -48,6 +48,7 @@ GOOD = {
     "CREDGRAPH_HEADER_TIMEOUT": ("2s", "header_timeout", 2.0),
     "CREDGRAPH_LOG_FORMAT": ("json", "log_format", "json"),
     "CREDGRAPH_METRICS_TOKEN": ("scrape-me", "metrics_token", "scrape-me"),
+    "CREDGRAPH_REMINDER_EVERY": ("off", "reminder_every", 0.0),
 }
 BAD = {
     "MONGODB_URI": "mongodb://host:notaport/x",
@@ -55,6 +56,7 @@ BAD = {
     "CREDGRAPH_WORKERS": "0",
     "CREDGRAPH_TOKEN_TTL": "3 weeks",
     "CREDGRAPH_DB_TIMEOUT": "0s",
+    "CREDGRAPH_REMINDER_EVERY": "never",
     "CREDGRAPH_MAX_CONCURRENT": "0",
     "CREDGRAPH_MAX_WAITING": "many",
     "CREDGRAPH_EMBEDDED_DURABLE": "maybe",

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from resolvers import criteria
 from resolvers.chains import derive
 from resolvers.criteria import RecordType, Requirement, RequirementKind
-from resolvers.cycles import Facts, Policy, timeline
+from resolvers.cycles import Facts, Policy, scheduled, timeline
 from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
-from store.assignments import Assignment
+from store.assignments import Assignment, Extension
 from store.credentials import Credential, Version
 from store.enrollments import Enrollment, EnrollmentStatus
 from tests.histories import (
@@ -170,3 +170,29 @@ def test_a_completed_cycles_validity_is_explained_by_its_evidence(history):
             policy.valid_for.after(source.proof.at) if policy.valid_for else None,
         )
         assert source in assessment.evidence_of(assessment.evaluation.root)
+
+
+def test_a_renewal_rescheduled_keeps_its_extension():
+    """An open renewal is scheduled again from the cycle it renews when late evidence moves
+    that one's lapse; a due date an extension gave never falls back."""
+    lic = Requirement(
+        "lic", RequirementKind.TRAINING_RECORD, "RN", label_id="RN",
+        record_type=RecordType.CREDENTIAL_DOCUMENT,
+    )  # fmt: skip
+    version = Version(1, criteria.to_doc(lic), Period(90, PeriodUnit.DAY).to_doc(),
+                      Period(2, PeriodUnit.YEAR).to_doc(), NOW)  # fmt: skip
+    credential = Credential("cred", "o", "RN", "", None, True, (version,), NOW, NOW, None)
+    policy = Policy.of(credential, 1)
+    renewed = replace(
+        assigned(credential, NOW - 400 * DAY),
+        completed_at=NOW - 300 * DAY, valid_from=NOW - 300 * DAY, valid_until=NOW + 65 * DAY,
+    )  # fmt: skip
+    renewal = scheduled(assigned(credential, NOW), renewed, policy)
+    for lapse in (NOW + 70 * DAY, NOW + 400 * DAY):  # a little later; past the extension
+        extended_to = renewal.due_date + 30 * DAY
+        extension = Extension(NOW, "admin", renewal.due_date, extended_to, "leave")
+        moved = replace(renewal, due_date=extended_to, extensions=(extension,))
+        later = replace(renewed, valid_until=lapse)
+        assert scheduled(moved, later, policy).due_date == max(
+            extended_to, scheduled(renewal, later, policy).due_date
+        )

@@ -10,7 +10,11 @@ from store.users import Role
 
 # An API token is found by its secret before its organization is known; the start-up repair
 # looks for undelivered reminders across organizations.
-BEFORE_ANY_ORGANIZATION = {"apiTokens.secret", "reminders.pending"}
+BEFORE_ANY_ORGANIZATION = {
+    "apiTokens.secret",
+    "reminders.pending",
+    "extensionRequests.unapplied",
+}
 
 
 def test_every_index_on_tenant_data_begins_with_org_id():

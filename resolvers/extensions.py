@@ -1,0 +1,234 @@
+"""Extensions of a due date: granted by an administrator or the learner's manager, directly
+(`extend_due_date`) or on the learner's request (`request_extension`, then `grant_extension`
+or `deny_extension`).
+
+An extension moves the cycle's due date later and is kept in its history (`extensions`: from
+which date, to which, by whom, why), so the original due date is never lost; a renewal's
+schedule, derived again from the cycle it renews, never falls back before it
+(`resolvers.cycles.scheduled`). A grant is decided first, then applied to its cycle; a crash
+between is finished at the next start (`reapply`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from resolvers.auth import Caller, require_person, require_reviewer, require_viewer
+from resolvers.clock import as_utc
+from resolvers.errors import Code, DomainError, invalid, not_found
+from resolvers.pages import Cursors, Page
+from resolvers.records import reviewers
+from resolvers.text import required
+from store import assignments, extension_requests, notifications
+from store.assignments import Assignment, Extension
+from store.database import Database
+from store.errors import Conflict
+from store.extension_requests import ExtensionRequest, RequestStatus
+from store.notifications import NotificationKind, SubjectType
+
+MAX_REASON = 2_000
+ATTEMPTS = 5  # revisions raced before giving up
+
+
+async def extend_due_date(
+    db: Database,
+    viewer: Caller | None,
+    assignment_id: str,
+    *,
+    due_date: datetime,
+    reason: str,
+    now: datetime,
+) -> Assignment:
+    reviewer = require_reviewer(viewer)
+    reason = required(reason, field="reason", limit=MAX_REASON)
+    due = as_utc(due_date, field="dueDate")
+    cycle = await _reviewed_cycle(db, require_viewer(viewer), assignment_id)
+    extended = await _extended(db, cycle, Extension(now, reviewer.id, cycle.due_date, due, reason))
+    await _tell(db, extended, [extended.learner_id], NotificationKind.EXTENSION_GRANTED, now)
+    return extended
+
+
+async def request_extension(
+    db: Database,
+    viewer: Caller | None,
+    assignment_id: str,
+    *,
+    due_date: datetime,
+    reason: str,
+    now: datetime,
+) -> ExtensionRequest:
+    """A learner asks for a later due date for their own open cycle; one request waits at a
+    time. Their managers are told (the administrators when they have none)."""
+    learner = require_person(viewer)
+    reason = required(reason, field="reason", limit=MAX_REASON)
+    due = as_utc(due_date, field="dueDate")
+    cycle = await assignments.get(db, org_id=learner.org_id, id=assignment_id)
+    if cycle is None or cycle.learner_id != learner.id:
+        raise not_found("the assignment", field="assignment")
+    _check(cycle, due)
+    try:
+        made = await extension_requests.create(
+            db,
+            org_id=cycle.org_id,
+            assignment_id=cycle.id,
+            learner_id=learner.id,
+            requested_by=learner.id,
+            requested_due_date=due,
+            reason=reason,
+            now=now,
+        )
+    except Conflict as error:
+        raise invalid(
+            Code.EXTENSION_PENDING, "a request for this cycle is waiting already", "assignment"
+        ) from error
+    told = await reviewers(db, cycle.org_id, learner.id, learner.id)
+    await _tell(db, cycle, told, NotificationKind.EXTENSION_REQUESTED, now)
+    return made
+
+
+async def grant_extension(
+    db: Database, viewer: Caller | None, request_id: str, *, note: str | None, now: datetime
+) -> ExtensionRequest:
+    decided = await _decide(db, viewer, request_id, RequestStatus.GRANTED, note, now)
+    await _apply(db, decided, now)
+    return decided
+
+
+async def deny_extension(
+    db: Database, viewer: Caller | None, request_id: str, *, note: str | None, now: datetime
+) -> ExtensionRequest:
+    note = required(note or "", field="note", limit=MAX_REASON)
+    decided = await _decide(db, viewer, request_id, RequestStatus.DENIED, note, now)
+    cycle = await assignments.get(db, org_id=decided.org_id, id=decided.assignment_id)
+    if cycle is not None:
+        await _tell(db, cycle, [decided.learner_id], NotificationKind.EXTENSION_DENIED, now)
+    return decided
+
+
+async def reapply(db: Database, *, now: datetime) -> int:
+    """Apply the grants a crash kept from their cycles (start-up repair); how many."""
+    waiting = await extension_requests.unapplied(db)
+    for request in waiting:
+        await _apply(db, request, now)
+    return len(waiting)
+
+
+async def visible_request(db: Database, viewer: Caller, id: str) -> ExtensionRequest | None:
+    found = await extension_requests.get(db, org_id=viewer.org_id, id=id)
+    return found if found is not None and viewer.sees(found.learner_id) else None
+
+
+async def requests_of(db: Database, viewer: Caller, cycle: Assignment) -> list[ExtensionRequest]:
+    """A cycle's requests, for whoever sees the cycle."""
+    if not viewer.sees(cycle.learner_id):
+        return []
+    return await extension_requests.for_assignments(
+        db, org_id=cycle.org_id, assignment_ids=[cycle.id]
+    )
+
+
+async def requests_page(
+    db: Database, viewer: Caller, *, first: int | None, after: str | None
+) -> Page[ExtensionRequest]:
+    """The waiting requests, oldest first: every one for administrators and `READ`, a
+    manager's members' (and their own), a learner's own."""
+    caller = require_viewer(viewer)
+    learners = None if caller.reads_organization else sorted(caller.members | {caller.id})
+    cursors = Cursors("extensionRequests", learners)
+    size, last = cursors.keyset(first, after)
+    found = await extension_requests.waiting(
+        db, org_id=caller.org_id, learner_ids=learners, after=last, limit=size + 1
+    )
+    total = await extension_requests.count_waiting(db, org_id=caller.org_id, learner_ids=learners)
+    return Page.of(found, size, total, lambda r: cursors.encode(r.id))
+
+
+async def _decide(
+    db: Database,
+    viewer: Caller | None,
+    request_id: str,
+    status: RequestStatus,
+    note: str | None,
+    now: datetime,
+) -> ExtensionRequest:
+    reviewer = require_reviewer(viewer)
+    caller = require_viewer(viewer)
+    note = note.strip() or None if note else None
+    if note is not None:
+        note = required(note, field="note", limit=MAX_REASON)
+    found = await extension_requests.get(db, org_id=caller.org_id, id=request_id)
+    own = found is not None and found.learner_id == caller.id and not caller.is_admin
+    if found is None or own or not caller.manages(found.learner_id):
+        raise not_found("the request", field="request")
+    decided = await extension_requests.decide(
+        db, org_id=caller.org_id, id=request_id, status=status, reviewer_id=reviewer.id,
+        note=note, now=now,
+    )  # fmt: skip
+    if decided is None:
+        raise invalid(Code.ALREADY_REVIEWED, "this request has been decided already", "request")
+    return decided
+
+
+async def _apply(db: Database, request: ExtensionRequest, now: datetime) -> None:
+    """Extend the granted request's cycle (unless it no longer can: completed, or due later
+    already), mark the grant applied, then tell the learner."""
+    cycle = await assignments.get(db, org_id=request.org_id, id=request.assignment_id)
+    assert request.reviewed_by is not None, "a granted request was reviewed"
+    if cycle is not None:
+        extension = Extension(
+            now, request.reviewed_by, cycle.due_date, request.requested_due_date,
+            request.review_note or request.reason, request.id,
+        )  # fmt: skip
+        with contextlib.suppress(DomainError):  # completed meanwhile, or due later already
+            cycle = await _extended(db, cycle, extension)
+    await extension_requests.applied(db, org_id=request.org_id, id=request.id)
+    if cycle is not None:
+        await _tell(db, cycle, [request.learner_id], NotificationKind.EXTENSION_GRANTED, now)
+
+
+async def _reviewed_cycle(db: Database, caller: Caller, assignment_id: str) -> Assignment:
+    cycle = await assignments.get(db, org_id=caller.org_id, id=assignment_id)
+    own = cycle is not None and cycle.learner_id == caller.id and not caller.is_admin
+    if cycle is None or own or not caller.manages(cycle.learner_id):
+        raise not_found("the assignment", field="assignment")
+    return cycle
+
+
+def _check(cycle: Assignment, due: datetime) -> None:
+    if cycle.completed_at is not None:
+        raise invalid(Code.ALREADY_COMPLETED, "a completed cycle is due no more", "assignment")
+    if due <= cycle.due_date:
+        raise invalid(Code.OUT_OF_RANGE, "an extension moves the due date later", "dueDate")
+
+
+async def _extended(db: Database, cycle: Assignment, extension: Extension) -> Assignment:
+    """Store the extension on the cycle, read again while another write races it."""
+    for _ in range(ATTEMPTS):
+        _check(cycle, extension.to_due)
+        extension = Extension(
+            extension.at, extension.by, cycle.due_date, extension.to_due, extension.reason,
+            extension.request_id,
+        )  # fmt: skip
+        stored = await assignments.extend(db, cycle=cycle, extension=extension)
+        if stored is not None:
+            return stored
+        found = await assignments.get(db, org_id=cycle.org_id, id=cycle.id)
+        if found is None:
+            break
+        cycle = found
+    raise invalid(Code.EDIT_CONFLICT, "the cycle keeps changing; try again", "assignment")
+
+
+async def _tell(
+    db: Database, cycle: Assignment, user_ids: list[str], kind: NotificationKind, now: datetime
+) -> None:
+    await notifications.notify(
+        db,
+        org_id=cycle.org_id,
+        user_ids=user_ids,
+        kind=kind,
+        subject_type=SubjectType.CREDENTIAL_ASSIGNMENT,
+        subject_id=cycle.id,
+        now=now,
+    )
