@@ -8,11 +8,12 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.enums import RecordStatus, RecordType, Role, Status
+from graph.mutations.credentials import UpdateCredentialInput, spec_of
 from graph.types.api_token import ApiToken
 from graph.types.assignment import CredentialAssignment
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
-from graph.types.credential import Credential
+from graph.types.credential import Credential, CredentialUpdatePreview
 from graph.types.criteria import CriteriaGroup, Requirement
 from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
 from graph.types.extension import ExtensionRequest
@@ -250,6 +251,21 @@ class Query:
         ctx = info.context
         page = await group_resolvers.group_page(ctx.db, ctx.viewer, first=first, after=after)
         return Connection.of(page, Group.from_record)
+
+    @strawberry.field(
+        description="Administrators: which open cycles an edit of a credential would change, "
+        "and how, were it applied to them (`updateCredential(applyToOpenCycles: true)`); "
+        "nothing is changed."
+    )
+    async def preview_credential_update(
+        self, info: Info, input: UpdateCredentialInput
+    ) -> CredentialUpdatePreview:
+        ctx = info.context
+        preview = await credentials.preview_update(
+            ctx.db, ctx.viewer, ids.db_id(input.id, expect="Credential", field="id"),
+            spec_of(input), now=ctx.now,
+        )  # fmt: skip
+        return CredentialUpdatePreview.of(preview)
 
     @strawberry.field(
         description="Requests for a later due date waiting for a decision, oldest first: all "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from resolvers import criteria
+from resolvers import criteria, live_edits
 from resolvers.auth import Caller, require_admin
 from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
 from resolvers.errors import Code, invalid, not_found
@@ -220,17 +220,69 @@ async def create_credential(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """An edit of a credential, validated and not yet made: its changed fields, and the new
+    version its criteria or period changes make (None: none)."""
+
+    current: Credential
+    fields: dict[str, Any]
+    version: dict[str, Any] | None
+
+
 async def update_credential(
-    db: Database, viewer: Caller | None, id: str, spec: CredentialSpec, *, now: datetime
+    db: Database,
+    viewer: Caller | None,
+    id: str,
+    spec: CredentialSpec,
+    *,
+    now: datetime,
+    apply_to_open_cycles: bool = False,
 ) -> Credential:
-    """Edit in place; criteria or period changes make a new version for future assignments."""
+    """Edit in place; criteria or period changes make a new version for future assignments —
+    and, with `apply_to_open_cycles`, for every cycle not yet completed."""
     admin = require_admin(viewer)
-    current = await credentials.get(db, org_id=admin.org_id, id=id)
+    edit = await planned(db, admin.org_id, id, spec, now=now)
+    current, fields, new_version = edit.current, edit.fields, edit.version
+    if not fields and new_version is None:
+        return current  # an edit of nothing writes nothing
+    updated = await credentials.update(
+        db,
+        org_id=admin.org_id,
+        id=id,
+        expected_version=current.current.number,
+        fields=fields,
+        version=new_version,
+        now=now,
+    )
+    if updated is None:
+        raise invalid(
+            Code.EDIT_CONFLICT, "the credential changed meanwhile; reload and retry", "id"
+        )
+    if apply_to_open_cycles and new_version is not None:
+        await live_edits.apply(db, updated, now=now)
+    return updated
+
+
+async def preview_update(
+    db: Database, viewer: Caller | None, id: str, spec: CredentialSpec, *, now: datetime
+) -> live_edits.Preview:
+    """What the edit would do to the credential's open cycles, were it applied to them."""
+    admin = require_admin(viewer)
+    edit = await planned(db, admin.org_id, id, spec, now=now)
+    return await live_edits.preview(db, edit.current, edit.version, now=now)
+
+
+async def planned(
+    db: Database, org_id: str, id: str, spec: CredentialSpec, *, now: datetime
+) -> Edit:
+    """The edit `spec` makes of the credential, validated, nothing written."""
+    current = await credentials.get(db, org_id=org_id, id=id)
     if current is None:
         raise not_found("the credential", field="id")
     if current.archived_at is not None:
         raise invalid(Code.CREDENTIAL_ARCHIVED, "an archived credential cannot be edited", "id")
-    fields = await _definition(db, admin.org_id, spec)
+    fields = await _definition(db, org_id, spec)
     tree = fields.pop("criteria", None)
     version = current.current
     complete_within = (
@@ -250,22 +302,7 @@ async def update_credential(
             valid_for,
             now,
         )
-    if not fields and new_version is None:
-        return current  # an edit of nothing writes nothing
-    updated = await credentials.update(
-        db,
-        org_id=admin.org_id,
-        id=id,
-        expected_version=version.number,
-        fields=fields,
-        version=new_version,
-        now=now,
-    )
-    if updated is None:
-        raise invalid(
-            Code.EDIT_CONFLICT, "the credential changed meanwhile; reload and retry", "id"
-        )
-    return updated
+    return Edit(current, fields, new_version)
 
 
 async def archive_credential(

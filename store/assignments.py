@@ -375,6 +375,20 @@ async def extend(db: Database, *, cycle: Assignment, extension: Extension) -> As
 
 
 @boundary
+async def move_to_version(db: Database, *, org_id: str, ids: list[str], version: int) -> int:
+    """Hold these cycles, if still open, to another version of their credential; how many."""
+    if not ids:
+        return 0
+    result = await db.db.assignments.update_many(
+        {"orgId": oid(org_id), "_id": {"$in": oids(ids)}, "completedAt": None},
+        {"$set": {"version": version, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}},
+    )
+    if result.modified_count:
+        await organizations.touch(db, id=org_id)
+    return result.modified_count
+
+
+@boundary
 async def credential_ids_for_learner(db: Database, *, org_id: str, learner_id: str) -> list[str]:
     found = await db.db.assignments.distinct(
         "credentialId", {"orgId": oid(org_id), "learnerId": oid(learner_id)}

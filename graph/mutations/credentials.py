@@ -148,6 +148,12 @@ class UpdateCredentialInput:
     reminders: RemindersInput | None = strawberry.field(
         default=strawberry.UNSET, description="null: back to the defaults."
     )
+    apply_to_open_cycles: bool = strawberry.field(
+        default=False,
+        description="Criteria or period changes apply to every cycle not yet completed too "
+        "(each derived again: one the new criteria are met by completes at once); see "
+        "`previewCredentialUpdate` first. Completed cycles keep theirs.",
+    )
 
 
 @strawberry.input
@@ -173,7 +179,7 @@ class ArchiveCredentialPayload:
     user_errors: list[UserError]
 
 
-def _spec(source: CreateCredentialInput | UpdateCredentialInput) -> CredentialSpec:
+def spec_of(source: CreateCredentialInput | UpdateCredentialInput) -> CredentialSpec:
     spec = CredentialSpec()
     if _given(source.name):
         spec.name = source.name
@@ -210,13 +216,14 @@ class CredentialMutations:
     ) -> CreateCredentialPayload:
         ctx = info.context
         found, errors = await attempt(
-            lambda: credentials.create_credential(ctx.db, ctx.viewer, _spec(input), now=ctx.now)
+            lambda: credentials.create_credential(ctx.db, ctx.viewer, spec_of(input), now=ctx.now)
         )
         return CreateCredentialPayload(credential=_shown(found), user_errors=errors)
 
     @strawberry.mutation(
         description="Administrators: edit a credential. Criteria or period changes apply to new "
-        "assignments and renewals; existing cycles keep the version they were assigned with."
+        "assignments and renewals; existing cycles keep the version they were assigned with, "
+        "unless `applyToOpenCycles`."
     )
     async def update_credential(
         self, info: Info, input: UpdateCredentialInput
@@ -224,7 +231,12 @@ class CredentialMutations:
         ctx = info.context
         found, errors = await attempt(
             lambda: credentials.update_credential(
-                ctx.db, ctx.viewer, _credential(input.id), _spec(input), now=ctx.now
+                ctx.db,
+                ctx.viewer,
+                _credential(input.id),
+                spec_of(input),
+                now=ctx.now,
+                apply_to_open_cycles=input.apply_to_open_cycles,
             )
         )
         return UpdateCredentialPayload(credential=_shown(found), user_errors=errors)

@@ -15,7 +15,7 @@ from graph.types.criteria import CriteriaNode, Requirement, node_of
 from graph.types.dashboard import CURRENT, ComplianceSummary
 from graph.types.node import Node, entity, node_type
 from graph.types.time import Period, PeriodInput
-from resolvers import assignment_lists, credentials, criteria, dashboard, periods
+from resolvers import assignment_lists, credentials, criteria, dashboard, live_edits, periods
 from resolvers.listing import Criteria, SortField
 from resolvers.reminders import Schedule
 from store import credentials as credential_store
@@ -25,6 +25,45 @@ if TYPE_CHECKING:
 
 
 CREDENTIAL = "A training credential: deadline, validity and nested criteria."
+
+
+@strawberry.type(description="How an edit would change one open cycle.")
+class CycleChange:
+    status_before: Status
+    status_after: Status
+    progress_before: float
+    progress_after: float
+    record: strawberry.Private[live_edits.CycleChange]
+
+    @strawberry.field
+    def assignment(
+        self,
+    ) -> Annotated[CredentialAssignment, strawberry.lazy("graph.types.assignment")]:
+        return node_type("CredentialAssignment").from_record(self.record.cycle)
+
+
+@strawberry.type(description="What an edit would do to a credential's open cycles.")
+class CredentialUpdatePreview:
+    open_cycles: int = strawberry.field(description="Cycles not yet completed.")
+    changes: list[CycleChange] = strawberry.field(
+        description="Those whose status or progress the edit would change."
+    )
+
+    @classmethod
+    def of(cls, preview: live_edits.Preview) -> Self:
+        return cls(
+            open_cycles=preview.open_cycles,
+            changes=[
+                CycleChange(
+                    status_before=c.status_before,
+                    status_after=c.status_after,
+                    progress_before=c.progress_before,
+                    progress_after=c.progress_after,
+                    record=c,
+                )
+                for c in preview.changes
+            ],
+        )
 
 
 @strawberry.type(description="When a credential's learners are reminded.")

@@ -61,7 +61,7 @@ LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
 # What a learner is refused outright: every mutation but theirs, and the organization-wide views.
 ADMINISTRATORS_ONLY = {
     name for kind, name in FIELDS if kind == "mutation" and name not in LEARNER_MAY_CHANGE
-} | {"complianceSummary", "assignments", "users", "apiTokens"}
+} | {"complianceSummary", "assignments", "users", "apiTokens", "previewCredentialUpdate"}
 # What a manager's call may change, on a member's data (a manager of another group: only
 # what a learner's call may, of their own).
 REVIEW = {("records", "others"), ("assignments", "others"), ("notifications", "others")}
@@ -80,7 +80,8 @@ MANAGERS_TOO = {
     "complianceSummary", "assignments", "users", "approveTrainingRecord", "declineTrainingRecord",
     "exemptAssignment", "removeExemption", "extendDueDate", "grantExtension", "denyExtension",
 }  # fmt: skip
-NOT_FOR_TOKENS = {"me", "apiTokens"}  # a token is no one, and sees no token
+# A token is no one, sees no token, and plans no edit.
+NOT_FOR_TOKENS = {"me", "apiTokens", "previewCredentialUpdate"}
 # What a token of each scope may change (everything is "others" to a token); nothing else,
 # and every other mutation is refused at the door. No query but with READ.
 TOKEN_MAY_CHANGE: dict[str, dict[str, set[tuple[str, str]]]] = {
