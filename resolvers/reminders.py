@@ -8,6 +8,10 @@ validUntil (EXPIRING_SOON, then EXPIRED). Only that one is sent: after downtime 
 gets the reminder that fits now, not every one the server missed. A reminder is claimed by
 its key in the database (`store.reminders`), so any number of processes send it once, and a
 crash before delivery is finished at the next start (`redeliver`).
+
+A credential document (a licence) is reminded of the same way before its end date
+(DOCUMENT_EXPIRING, at the offsets before expiry of the credential it was submitted for),
+unless a later document of its kind and label replaces it.
 """
 
 from __future__ import annotations
@@ -20,13 +24,24 @@ from datetime import datetime, timedelta
 
 from resolvers.clock import Clock
 from resolvers.errors import Code, invalid
+from resolvers.evidence import record_cap
 from resolvers.listing import is_current
 from resolvers.periods import Period, PeriodUnit
-from store import credentials, groups, notifications, organizations, reminders, scopes, users
+from store import (
+    credentials,
+    groups,
+    notifications,
+    organizations,
+    records,
+    reminders,
+    scopes,
+    users,
+)
 from store.assignments import Assignment
 from store.database import Database
 from store.errors import StoreError
 from store.notifications import NotificationKind, SubjectType
+from store.records import Record
 from store.reminders import Claim
 from store.users import Role
 
@@ -62,8 +77,10 @@ class Schedule:
 
 
 def validated(before_due: list[Period], before_expiry: list[Period]) -> Schedule:
-    for offsets, field in ((before_due, "reminders.beforeDue"),
-                           (before_expiry, "reminders.beforeExpiry")):  # fmt: skip
+    for offsets, field in (
+        (before_due, "reminders.beforeDue"),
+        (before_expiry, "reminders.beforeExpiry"),
+    ):
         if len(offsets) > MAX_OFFSETS:
             raise invalid(Code.TOO_MANY, f"at most {MAX_OFFSETS} reminders", field)
         anchor = datetime(2000, 1, 1)
@@ -94,12 +111,22 @@ def due(cycle: Assignment, schedule: Schedule, now: datetime) -> Reminder | None
     if cycle.completed_at is None or cycle.completed_at > now:
         if now < cycle.start_date:
             return None
-        return _latest(cycle.due_date, schedule.before_due, now,
-                       NotificationKind.DUE_SOON, NotificationKind.OVERDUE)  # fmt: skip
+        return _latest(
+            cycle.due_date,
+            schedule.before_due,
+            now,
+            NotificationKind.DUE_SOON,
+            NotificationKind.OVERDUE,
+        )
     if cycle.valid_until is None:
         return None
-    return _latest(cycle.valid_until, schedule.before_expiry, now,
-                   NotificationKind.EXPIRING_SOON, NotificationKind.EXPIRED)  # fmt: skip
+    return _latest(
+        cycle.valid_until,
+        schedule.before_expiry,
+        now,
+        NotificationKind.EXPIRING_SOON,
+        NotificationKind.EXPIRED,
+    )
 
 
 def _latest(
@@ -134,7 +161,8 @@ class Sender:
 
     async def _organization(self, db: Database, org_id: str, now: datetime) -> int:
         cycles = await scopes.of_organization(db, org_id=org_id)
-        if not cycles:
+        documents = await records.documents_ending(db, org_id=org_id, after=now.date())
+        if not cycles and not documents:
             return 0
         if org_id not in self.claimed:
             self.claimed[org_id] = await reminders.claimed_keys(db, org_id=org_id)
@@ -143,22 +171,37 @@ class Sender:
         schedules = {
             c.id: Schedule.from_doc(c.reminders)
             for c in await credentials.get_many(
-                db, org_id=org_id, ids=sorted({c.credential_id for c in cycles})
+                db,
+                org_id=org_id,
+                ids=sorted(
+                    {c.credential_id for c in cycles}
+                    | {d.credential_id for d in documents if d.credential_id}
+                ),
             )
         }
-        wanted: list[tuple[Claim, Reminder]] = []
+        wanted: list[Claim] = []
         for cycle in cycles:
             if cycle.learner_id in away or cycle.credential_id not in schedules:
                 continue
             reminder = due(cycle, schedules[cycle.credential_id], now)
             if reminder is None or (key := reminder.key(cycle)) in seen:
                 continue
-            claim = Claim(key, org_id, cycle.id, cycle.learner_id, reminder.kind.value, reminder.at)
-            wanted.append((claim, reminder))
+            wanted.append(
+                Claim(
+                    key,
+                    org_id,
+                    SubjectType.CREDENTIAL_ASSIGNMENT,
+                    cycle.id,
+                    cycle.learner_id,
+                    reminder.kind.value,
+                    reminder.at,
+                )
+            )
+        wanted += _documents(documents, org_id, schedules, away, seen, now)
         if not wanted:
             return 0
-        ours = await reminders.claim(db, claims=[c for c, _ in wanted], now=now)
-        seen.update(c.key for c, _ in wanted)  # claimed, by this process or another
+        ours = await reminders.claim(db, claims=wanted, now=now)
+        seen.update(c.key for c in wanted)  # claimed, by this process or another
         await deliver(db, ours, now=now)
         return len(ours)
 
@@ -178,11 +221,53 @@ async def deliver(db: Database, claims: list[Claim], *, now: datetime) -> None:
                 org_id=org_id,
                 keyed=[(user, f"{claim.key}:{user}") for user in recipients],
                 kind=NotificationKind(claim.kind),
-                subject_type=SubjectType.CREDENTIAL_ASSIGNMENT,
-                subject_id=claim.assignment_id,
+                subject_type=SubjectType(claim.subject_type),
+                subject_id=claim.subject_id,
                 now=now,
             )
         await reminders.delivered(db, keys=[c.key for c in theirs])
+
+
+def _documents(
+    found: list[Record],
+    org_id: str,
+    schedules: dict[str, Schedule],
+    away: set[str],
+    seen: set[str],
+    now: datetime,
+) -> list[Claim]:
+    """Those of the organization's documents due a reminder of their end date."""
+    latest: dict[tuple[str, str | None], datetime] = {}
+    for record in found:
+        cap = record_cap(record)
+        assert cap is not None
+        kind = (record.learner_id, record.label_id)
+        latest[kind] = max(latest.get(kind, cap), cap)
+    wanted = []
+    for record in found:
+        cap = record_cap(record)
+        assert cap is not None
+        if record.learner_id in away or latest[(record.learner_id, record.label_id)] > cap:
+            continue  # a later document of its kind replaces it
+        schedule = schedules.get(record.credential_id or "", Schedule())
+        expiring = NotificationKind.DOCUMENT_EXPIRING
+        reminder = _latest(cap, schedule.before_expiry, now, expiring, expiring)
+        if reminder is None or reminder.offset is None:
+            continue  # lapsed: the credential's own EXPIRED tells of that
+        key = f"{record.id}:{reminder.kind.value}:{reminder.offset.iso8601}"
+        if key not in seen:
+            wanted.append(
+                Claim(
+                    key,
+                    org_id,
+                    SubjectType.TRAINING_RECORD,
+                    record.id,
+                    record.learner_id,
+                    reminder.kind.value,
+                    reminder.at,
+                )
+            )
+    return wanted
 
 
 async def _managers(db: Database, org_id: str, learners: set[str]) -> dict[str, list[str]]:

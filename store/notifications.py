@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     OVERDUE = "OVERDUE"  # … or passes
     EXPIRING_SOON = "EXPIRING_SOON"  # validity ends soon …
     EXPIRED = "EXPIRED"  # … or has ended
+    DOCUMENT_EXPIRING = "DOCUMENT_EXPIRING"  # a licence's end date comes near
     EXTENSION_REQUESTED = "EXTENSION_REQUESTED"  # to the learner's reviewers
     EXTENSION_GRANTED = "EXTENSION_GRANTED"  # to the learner: the due date moved later
     EXTENSION_DENIED = "EXTENSION_DENIED"

@@ -74,6 +74,7 @@ class Record:
     previous_id: str | None
     settled: bool = True
     request_digest: str | None = None
+    credential_id: str | None = None  # of the assignment it was submitted for
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -112,6 +113,7 @@ class Record:
             previous_id=_str(doc.get("previousId")),
             settled=doc.get("settled", True),
             request_digest=doc.get("requestDigest"),
+            credential_id=_str(doc.get("credentialId")),
         )
 
 
@@ -186,6 +188,21 @@ async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> 
         {"orgId": oid(org_id), "learnerId": {"$in": oids(learner_ids)}}
     ).sort([("submittedAt", 1), ("_id", 1)])
     return [Record.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def documents_ending(db: Database, *, org_id: str, after: date) -> list[Record]:
+    """The organization's approved credential documents that end after `after` (read by the
+    indexed status, sifted here: the embedded database plans more fields as a scan)."""
+    cursor = db.db.records.find({"orgId": oid(org_id), "status": RecordStatus.APPROVED.value})
+    approved = [Record.from_doc(doc) async for doc in cursor]
+    return [
+        found
+        for found in approved
+        if found.type is RecordType.CREDENTIAL_DOCUMENT
+        and found.end_date is not None
+        and found.end_date >= after
+    ]
 
 
 @boundary

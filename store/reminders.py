@@ -24,9 +24,10 @@ DUPLICATE_KEY = 11000
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    key: str  # `{assignment}:{kind}:{offset}`, the same in every process
+    key: str  # `{subject}:{kind}:{offset}`, the same in every process
     org_id: str
-    assignment_id: str
+    subject_type: str  # a cycle (`CredentialAssignment`) or a document (`TrainingRecord`)
+    subject_id: str
     learner_id: str
     kind: str
     due_at: datetime  # the moment it fell due
@@ -35,7 +36,7 @@ class Claim:
         return {
             "_id": self.key,
             "orgId": oid(self.org_id),
-            "assignmentId": oid(self.assignment_id),
+            "subject": {"type": self.subject_type, "id": oid(self.subject_id)},
             "learnerId": oid(self.learner_id),
             "kind": self.kind,
             "dueAt": self.due_at,
@@ -48,7 +49,8 @@ class Claim:
         return cls(
             key=doc["_id"],
             org_id=str(doc["orgId"]),
-            assignment_id=str(doc["assignmentId"]),
+            subject_type=doc["subject"]["type"],
+            subject_id=str(doc["subject"]["id"]),
             learner_id=str(doc["learnerId"]),
             kind=doc["kind"],
             due_at=doc["dueAt"],

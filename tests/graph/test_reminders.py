@@ -13,7 +13,18 @@ from resolvers import reminders
 from store import notifications as stored_notifications
 from store import reminders as claims
 from store import users
-from tests.helpers import assign, course, credential, ok, take_course, ward
+from tests.helpers import (
+    assign,
+    course,
+    credential,
+    document_input,
+    gid,
+    label,
+    ok,
+    submit,
+    take_course,
+    ward,
+)
 
 INBOX = "{ me { notifications { edges { node { kind subject { __typename } } } } } }"
 DAY = timedelta(days=1)
@@ -200,3 +211,30 @@ async def test_the_server_sends_them_by_itself(api, org, clock, start_app):
                 break
             await asyncio.sleep(0.05)
     assert await kinds(api, org.token(org.learner)) == ["OVERDUE"]
+
+
+async def licence(api, org, bls: str, end: str, issued: str = "2026-01-10") -> dict:
+    fields = document_input(label=bls, title="Nursing licence", issueDate=issued, endDate=end,
+                            learner=gid("User", org.learner.id))  # fmt: skip
+    made = await submit(api, org.token(org.admin), fields)  # approved at once: an administrator's
+    assert made["record"]["status"] == "APPROVED", made
+    return made["record"]
+
+
+async def test_a_licence_ending_is_reminded_unless_a_later_one_replaces_it(api, db, org, clock):
+    rn = await label(api, org, "RN")
+    ends = (clock.now() + 50 * DAY).date().isoformat()  # past the 60 days' reminder already
+    await licence(api, org, rn, ends)
+    sender = reminders.Sender()
+    assert await sender.tick(db, now=clock.now()) == 1
+    assert await sender.tick(db, now=clock.now()) == 0
+    inbox = (await api.data(INBOX, token=org.token(org.learner)))["me"]["notifications"]["edges"]
+    newest = inbox[0]["node"]
+    assert (newest["kind"], newest["subject"]["__typename"]) == (
+        "DOCUMENT_EXPIRING",
+        "TrainingRecord",
+    )
+    later = (clock.now() + 800 * DAY).date().isoformat()
+    await licence(api, org, rn, later, issued=clock.now().date().isoformat())  # renewed
+    clock.advance(25 * DAY)  # the first's 30 days' reminder: it is replaced, so nothing
+    assert await sender.tick(db, now=clock.now()) == 0
