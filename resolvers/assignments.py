@@ -16,8 +16,9 @@ from datetime import datetime
 from resolvers.auth import Caller, require_admin
 from resolvers.chains import derive
 from resolvers.clock import LATEST, RANGE
-from resolvers.cycles import Policy
+from resolvers.cycles import Policy, course_hours
 from resolvers.errors import Code, invalid, not_found
+from resolvers.evidence import CourseHours
 from store import (
     assignments,
     courses,
@@ -203,6 +204,10 @@ async def _settle_once(
     for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
         submitted[record.learner_id].append(record)
 
+    hours: dict[str, CourseHours] = {}
+    if any(policy.counts_hours for policy in policies):  # every completed course may count
+        done = {e.course_id for mine in taken.values() for e in mine if e.completed_at}
+        hours = course_hours(await courses.get_many(db, org_id=org_id, ids=sorted(done)))
     was = {cycle.id: cycle for cycle in stored}
     derived = [
         cycle
@@ -214,6 +219,7 @@ async def _settle_once(
             records=submitted[learner],
             paths=paths,
             now=now,
+            courses=hours,
         )
     ]
     # New cycles first: a renewal stored before the completion that opens it is found and

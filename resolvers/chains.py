@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from resolvers.cycles import Facts, Policy, scheduled
-from resolvers.evidence import Bound, RecordFacts
+from resolvers.evidence import Bound, CourseHours, RecordFacts
 from store.assignments import Assignment, Successor
 from store.credentials import Credential
 from store.enrollments import Enrollment
@@ -37,10 +37,11 @@ def derive(
     records: Sequence[RecordFacts],
     paths: Mapping[str, Sequence[str]],
     now: datetime,
+    courses: Mapping[str, CourseHours] | None = None,
 ) -> list[Assignment]:
     """The chain as its evidence makes it: the stored cycles (changed where they must be) in
     cycle order, and the renewal a completion opens, if any."""
-    facts = Facts(enrollments, records, paths, now)
+    facts = Facts(enrollments, records, paths, now, courses or {})
     cycles = sorted(chain, key=lambda a: a.cycle)
     i = 0
     while i < len(cycles):  # the list grows when a completion opens a renewal

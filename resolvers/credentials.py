@@ -19,6 +19,7 @@ from store.courses import CourseKind
 from store.credentials import Credential
 from store.database import Database
 from store.ids import new
+from store.labels import Label
 
 MAX_REQUIREMENTS = 200
 UNSET: Any = object()
@@ -37,6 +38,7 @@ class CriteriaSpec:
     label_id: str | None = None
     record_type: RecordType | None = None
     title: str | None = None
+    hours: float | None = None  # an HOURS requirement's minimum (with `label_id`, optional)
 
 
 @dataclass
@@ -76,6 +78,8 @@ async def build_criteria(db: Database, org_id: str, spec: CriteriaSpec) -> Node:
                 minimum=s.minimum if s.operator is Operator.AT_LEAST else None,
                 children=tuple(build(child) for child in s.children),
             )
+        if s.hours is not None:
+            return _hours(s, found_labels)
         if s.label_id is not None:
             label = found_labels.get(s.label_id)
             if label is None:
@@ -127,6 +131,30 @@ def _refuse_duplicates(spec: CriteriaSpec, node: Node) -> None:
             )
         seen.add(key)
         _refuse_duplicates(child_spec, child)
+
+
+MAX_HOURS = 10_000
+
+
+def _hours(s: CriteriaSpec, found_labels: dict[str, Label]) -> Requirement:
+    assert s.hours is not None
+    if not 0 < s.hours <= MAX_HOURS:
+        raise invalid(
+            Code.OUT_OF_RANGE, f"hours are between 0 and {MAX_HOURS}", f"{s.path}.hours.minimum"
+        )
+    label = None
+    if s.label_id is not None:
+        label = found_labels.get(s.label_id)
+        if label is None:
+            raise invalid(Code.UNKNOWN_LABEL, "no such label", f"{s.path}.hours.label")
+    named = f"{s.hours:g} clock hours" + (f" of {label.name}" if label else "")
+    return Requirement(
+        id=new(),
+        kind=RequirementKind.HOURS,
+        title=required(s.title or named, field=f"{s.path}.title"),
+        label_id=label.id if label else None,
+        hours=s.hours,
+    )
 
 
 def _flatten(spec: CriteriaSpec) -> list[CriteriaSpec]:

@@ -30,6 +30,7 @@ class RequirementKind(StrEnum):
     COURSE = "COURSE"
     LEARNING_PATH = "LEARNING_PATH"
     TRAINING_RECORD = "TRAINING_RECORD"
+    HOURS = "HOURS"  # clock hours of completed courses and approved records, of a label or any
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,13 @@ class Requirement:
     course_id: str | None = None
     label_id: str | None = None
     record_type: RecordType | None = None
+    hours: float | None = None  # the minimum of an HOURS requirement
 
     @property
     def target(self) -> tuple[str, str | None, str | None]:
         """What fulfils it, so two leaves asking for the same thing count once."""
+        if self.kind is RequirementKind.HOURS:
+            return (self.kind, self.label_id, f"{self.hours:g}")
         return (self.kind, self.course_id or self.label_id, self.record_type)
 
 
@@ -273,6 +277,7 @@ def to_doc(node: Node) -> dict[str, Any]:
             "courseId": node.course_id,
             "labelId": node.label_id,
             "recordType": node.record_type.value if node.record_type else None,
+            "hours": node.hours,
         }
     return {
         "id": node.id,
@@ -297,4 +302,5 @@ def from_doc(doc: dict[str, Any]) -> Node:
         course_id=doc.get("courseId"),
         label_id=doc.get("labelId"),
         record_type=RecordType(doc["recordType"]) if doc.get("recordType") else None,
+        hours=doc.get("hours"),
     )

@@ -13,8 +13,8 @@ one gave: a renewal that would not extend anything is no renewal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -27,11 +27,12 @@ from resolvers.criteria import (
     Requirement,
     RequirementKind,
 )
-from resolvers.evidence import Bound, Evidence, RecordFacts, Source, Window
+from resolvers.evidence import Bound, CourseHours, Evidence, RecordFacts, Source, Window
 from resolvers.periods import Period
 from resolvers.status import Timeline
 from resolvers.tasks import Task, task
 from store.assignments import Assignment
+from store.courses import Course
 from store.credentials import Credential
 from store.enrollments import Enrollment
 
@@ -53,6 +54,18 @@ class Policy:
             tree=criteria.from_doc(version.criteria),
             complete_within=complete_within,
             valid_for=Period.from_doc(version.valid_for),
+        )
+
+    @property
+    def counts_hours(self) -> bool:
+        """Whether it asks for clock hours: then every completed course's hours matter."""
+        return any(leaf.kind is RequirementKind.HOURS for leaf in criteria.requirements(self.tree))
+
+    def takes_hours_of(self, label_id: str | None) -> bool:
+        """Whether a course of this label adds to one of its HOURS requirements."""
+        return any(
+            leaf.kind is RequirementKind.HOURS and leaf.label_id in (None, label_id)
+            for leaf in criteria.requirements(self.tree)
         )
 
     def path_ids(self) -> list[str]:
@@ -111,6 +124,11 @@ def scheduled(renewal: Assignment, renewed: Assignment, policy: Policy) -> Assig
     )
 
 
+def course_hours(found: Iterable[Course | None]) -> dict[str, CourseHours]:
+    """What HOURS requirements read of these courses."""
+    return {c.id: CourseHours(c.clock_hours, c.label_id) for c in found if c is not None}
+
+
 def timeline(assignment: Assignment) -> Timeline:
     return Timeline(
         start=assignment.start_date,
@@ -150,6 +168,8 @@ class Assessment:
             return []
         node = result.node
         if isinstance(node, Requirement):
+            if node.kind is RequirementKind.HOURS:  # the hours it adds up
+                return sorted(self.evidence.sources(node), key=lambda s: s.proof.at)
             counted = set(self.states[node.id].proofs)
             return sorted(
                 (s for s in self.evidence.sources(node) if s.proof in counted),
@@ -189,6 +209,7 @@ class Facts:
     records: Sequence[RecordFacts]
     paths: Mapping[str, Sequence[str]]
     now: datetime
+    courses: Mapping[str, CourseHours] = field(default_factory=dict)  # for HOURS requirements
 
     def assess(
         self,
@@ -205,6 +226,7 @@ class Facts:
             paths=self.paths,
             window=window(assignment) if upper == "stored" else Window(bound(assignment), upper),
             assignment_id=assignment.id,
+            courses=self.courses,
         )
         found = evidence.states(criteria.requirements(policy.tree))
         beyond = assignment.completed_at or max(self.now, assignment.start_date)

@@ -64,7 +64,8 @@ async def _assignment_window(
     assignment, policy = await startable(db, learner, assignment_id, now)
     wanted = policy.course_ids()
     paths = await courses.get_many(db, org_id=learner.org_id, ids=list(wanted))
-    if course.id not in wanted | {c for p in paths for c in p.course_ids}:
+    counted = wanted | {c for p in paths for c in p.course_ids}
+    if course.id not in counted and not policy.takes_hours_of(course.label_id):
         raise invalid(
             Code.NOT_IN_CREDENTIAL, f"{course.title!r} is not part of this credential", "course"
         )

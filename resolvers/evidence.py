@@ -58,6 +58,8 @@ class RecordFacts(Protocol):
     def end_date(self) -> date | None: ...
     @property
     def submitted_at(self) -> datetime: ...
+    @property
+    def clock_hours(self) -> float | None: ...
 
 
 def start_of(day: date) -> datetime:
@@ -114,6 +116,14 @@ class Window:
 
 
 @dataclass(frozen=True, slots=True)
+class CourseHours:
+    """What an HOURS requirement reads of a course."""
+
+    clock_hours: float | None
+    label_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """One proof and what gives it: a completed enrollment or an approved record."""
 
@@ -148,6 +158,7 @@ class Evidence:
         paths: Mapping[str, Sequence[str]],
         window: Window,
         assignment_id: str | None = None,
+        courses: Mapping[str, CourseHours] | None = None,
     ) -> None:
         self.by_course: dict[str, list[Enrollment]] = defaultdict(list)
         for enrollment in enrollments:
@@ -156,6 +167,7 @@ class Evidence:
         self.paths = paths
         self.window = window
         self.assignment_id = assignment_id
+        self.courses = courses or {}
 
     def _in_window(self, at: datetime | None) -> TypeGuard[datetime]:
         return at is not None and at in self.window
@@ -203,7 +215,49 @@ class Evidence:
     def _submitted_here(self, record: RecordFacts) -> bool:
         return self.assignment_id is not None and record.assignment_id == self.assignment_id
 
+    def hours(self, leaf: Requirement) -> list[tuple[Source, float]]:
+        """What counts toward an HOURS requirement, with its clock hours: approved records and
+        completed courses (each course once: its latest completion) in the window, of the
+        requirement's label when it names one."""
+        wanted = leaf.label_id
+        found = [
+            (Source(Proof(at=at, cap=record_cap(r)), record=r), r.clock_hours)
+            for r in self.records
+            if counts(r)
+            and r.clock_hours
+            and (wanted is None or r.label_id == wanted)
+            and self._in_window(at := dated(r))
+        ]
+        for course_id, course in self.courses.items():
+            if course.clock_hours and (wanted is None or course.label_id == wanted):
+                latest = max(self.completed(course_id), key=_completion, default=None)
+                if latest is not None:
+                    done = Source(Proof(at=_completion(latest)), enrollment=latest)
+                    found.append((done, course.clock_hours))
+        return sorted(found, key=lambda pair: pair[0].proof.at, reverse=True)
+
+    def _hours_state(self, leaf: Requirement) -> LeafState:
+        """Met once the hours reach the minimum. Its proofs: the freshest evidence enough to
+        reach it, and the freshest enough without anything that ends (which may last longer)."""
+        assert leaf.hours is not None
+        found = self.hours(leaf)
+        proofs = []
+        for pool in (found, [(s, h) for s, h in found if s.proof.cap is None]):
+            total, chosen = 0.0, []
+            for source, hours in pool:
+                chosen.append(source.proof)
+                total += hours
+                if total >= leaf.hours:
+                    caps = [p.cap for p in chosen if p.cap is not None]
+                    proofs.append(Proof(at=chosen[0].at, cap=min(caps) if caps else None))
+                    break
+        progress = min(sum(h for _, h in found) / leaf.hours, 1.0)
+        units = frozenset({f"hours:{leaf.label_id or '*'}"})
+        return LeafState(proofs=tuple(dict.fromkeys(proofs)), progress=progress, units=units)
+
     def sources(self, leaf: Requirement) -> list[Source]:
+        if leaf.kind is RequirementKind.HOURS:
+            return [source for source, _ in self.hours(leaf)]
         found = [
             Source(Proof(at=at, cap=record_cap(r)), record=r)
             for r in self.records
@@ -229,6 +283,8 @@ class Evidence:
         return found
 
     def state(self, leaf: Requirement) -> LeafState:
+        if leaf.kind is RequirementKind.HOURS:
+            return self._hours_state(leaf)
         proofs = tuple(source.proof for source in self.sources(leaf))
         progress = 0.0
         units: frozenset[str]
@@ -263,5 +319,7 @@ class Evidence:
                 for e in self.by_course.get(course_id, ()):
                     moments += [m for m in (e.enrolled_at, e.launched_at, e.completed_at) if m]
             moments += [r.submitted_at for r in self.records if matches(r, leaf)]
+            if leaf.kind is RequirementKind.HOURS:  # any course or record adding to it
+                moments += [s.proof.at for s in self.sources(leaf)]
         moments += [r.submitted_at for r in self.records if self._submitted_here(r)]
         return min((m for m in moments if self.window.lower.admits(m)), default=None)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from resolvers.assignments import settle
-from resolvers.cycles import Facts, Policy, timeline
+from resolvers.cycles import Facts, Policy, course_hours, timeline
 from resolvers.status import Status
 from store import assignments, courses, enrollments, records, scopes
 from store.assignments import Assignment
@@ -118,4 +118,11 @@ async def _facts(
     submitted = defaultdict(list)
     for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
         submitted[record.learner_id].append(record)
-    return {learner: Facts(taken[learner], submitted[learner], paths, now) for learner in learners}
+    hours = {}
+    if any(policy.counts_hours for policy in policies):
+        done = sorted({e.course_id for mine in taken.values() for e in mine if e.completed_at})
+        hours = course_hours(await courses.get_many(db, org_id=org_id, ids=done))
+    return {
+        learner: Facts(taken[learner], submitted[learner], paths, now, hours)
+        for learner in learners
+    }

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from resolvers.cycles import Assessment, Facts, Policy, timeline
+from resolvers.cycles import Assessment, Facts, Policy, course_hours, timeline
 from resolvers.status import Timeline
 from store.assignments import Assignment
 from store.courses import Course
@@ -53,12 +53,16 @@ async def build_views(
     learners = [a.learner_id for a in keys]
     taken = await enrollments(learners)
     submitted = await records(learners)
+    hours = {}
+    if any(policy.counts_hours for policy in policies):  # every completed course may count
+        done = sorted({e.course_id for mine in taken for e in mine if e.completed_at})
+        hours = course_hours(await courses(done))
     return [
         AssignmentView(
             assignment=assignment,
             credential=credential,  # type: ignore[arg-type]
             policy=policy,
-            assessment=Facts(mine, theirs, paths, now).assess(assignment, policy),
+            assessment=Facts(mine, theirs, paths, now, hours).assess(assignment, policy),
         )
         for assignment, credential, policy, mine, theirs in zip(
             keys, found, policies, taken, submitted, strict=True

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from resolvers import criteria
 from resolvers.criteria import Group, Operator, RecordType, Requirement, RequirementKind
 from resolvers.cycles import Facts, Policy, timeline
-from resolvers.evidence import Bound
+from resolvers.evidence import Bound, CourseHours
 from resolvers.periods import Period, PeriodUnit
 from store.assignments import Assignment
 from store.credentials import Credential, Version
@@ -27,6 +27,12 @@ from store.credentials import Credential, Version
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
 PATHS = {"P": ("C2", "C3")}
+HOURS = {  # the courses' clock hours and labels, for HOURS requirements
+    "C0": CourseHours(2.0, None),
+    "C1": CourseHours(3.0, "BLS"),
+    "C2": CourseHours(1.0, None),
+    "C3": CourseHours(4.0, "ACLS"),
+}
 AS_OF = [NOW + d * DAY for d in (-400, -30, -1, 0, 1, 29, 30, 100, 364, 400, 700, 800, 1200)]
 
 
@@ -43,6 +49,7 @@ class Record:
     assignment_id: str | None = None
     requirement_id: str | None = None
     submitted_at: datetime = NOW
+    clock_hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,12 @@ def leaf() -> st.SearchStrategy[Requirement]:
             next(ids), RequirementKind.TRAINING_RECORD, lt[0], label_id=lt[0], record_type=lt[1]
         )
     )
-    return st.one_of(course, path, record)
+    hours = st.tuples(st.sampled_from([2.0, 4.0, 7.0]), st.sampled_from([None, *LABELS])).map(
+        lambda hl: Requirement(
+            next(ids), RequirementKind.HOURS, f"{hl[0]:g} h", label_id=hl[1], hours=hl[0]
+        )
+    )
+    return st.one_of(course, path, record, hours)
 
 
 def tree(depth: int = 2) -> st.SearchStrategy:
@@ -138,6 +150,9 @@ def records(draw, index: int, leaf: Requirement | None) -> Record:
     """A record: for a training-record requirement mostly one that matches it."""
     if leaf is not None and leaf.kind is RequirementKind.TRAINING_RECORD:
         label, kind = leaf.label_id, leaf.record_type or draw(st.sampled_from(RecordType))
+    elif leaf is not None and leaf.kind is RequirementKind.HOURS:
+        label = leaf.label_id or draw(st.sampled_from(LABELS))
+        kind = draw(st.sampled_from(RecordType))
     else:
         label, kind = draw(st.sampled_from(LABELS)), draw(st.sampled_from(RecordType))
     when = draw(days_ago)
@@ -152,6 +167,7 @@ def records(draw, index: int, leaf: Requirement | None) -> Record:
         issue_date=when.date() if document else None,
         end_date=(when + end * DAY).date() if end is not None and end >= 0 else None,
         lesson_status=draw(st.sampled_from([None] * 6 + ["PASSED", "FAILED"])),
+        clock_hours=draw(st.sampled_from([None, 1.0, 2.0, 4.0])),
     )
 
 
@@ -172,7 +188,10 @@ def evidence_for(draw, index: int, leaves: list[Requirement]) -> CourseDone | Su
                 requirement_id=leaf.id,
             )
         )
-    if leaf is not None and leaf.kind is not RequirementKind.TRAINING_RECORD:
+    if leaf is not None and leaf.kind is RequirementKind.HOURS and draw(st.booleans()):
+        fits = [c for c, h in HOURS.items() if leaf.label_id in (None, h.label_id)]
+        return CourseDone(draw(st.sampled_from(fits)), draw(days_ago))
+    if leaf is not None and leaf.kind in (RequirementKind.COURSE, RequirementKind.LEARNING_PATH):
         courses = PATHS.get(leaf.course_id or "", (leaf.course_id,))
         return CourseDone(draw(st.sampled_from(courses)), draw(days_ago))
     if leaf is None and draw(st.booleans()):

@@ -29,6 +29,18 @@ class TrainingRecordRequirementInput:
     title: str | None = strawberry.field(default=None, description="Defaults to the label's name.")
 
 
+@strawberry.input(
+    description="Clock hours: met by at least `minimum` hours of completed courses and "
+    "approved records (with this label, if given) inside the cycle's evidence window."
+)
+class HoursRequirementInput:
+    minimum: float
+    label: strawberry.ID | None = None
+    title: str | None = strawberry.field(
+        default=None, description='Defaults to "24 clock hours of Ethics".'
+    )
+
+
 @strawberry.input
 class AtLeastInput:
     minimum: int
@@ -48,6 +60,7 @@ class CriteriaInput:
     course: strawberry.ID | None = strawberry.UNSET
     learning_path: strawberry.ID | None = strawberry.UNSET
     training_record: TrainingRecordRequirementInput | None = strawberry.UNSET
+    hours: HoursRequirementInput | None = strawberry.UNSET
 
 
 def _given(value: T | None) -> TypeGuard[T]:
@@ -89,6 +102,16 @@ def to_spec(node: CriteriaInput, path: str = "criteria", level: int = 0) -> Crit
             learning_path_id=ids.db_id(
                 node.learning_path, expect="Course", field=f"{path}.learningPath"
             ),
+        )
+    if _given(node.hours):
+        label = node.hours.label
+        return CriteriaSpec(
+            path=path,
+            hours=node.hours.minimum,
+            label_id=ids.db_id(label, expect="Label", field=f"{path}.hours.label")
+            if label
+            else None,
+            title=node.hours.title,
         )
     record = node.training_record
     assert record, "oneOf guarantees exactly one field is given"

@@ -27,6 +27,9 @@ class Requirement(Node):
     kind: RequirementKind
     title: str
     record_type: RecordType | None
+    minimum_hours: float | None = strawberry.field(
+        description="Of an HOURS requirement: the clock hours it asks for."
+    )
     leaf: strawberry.Private[criteria.Requirement]
 
     @classmethod
@@ -36,6 +39,7 @@ class Requirement(Node):
             kind=leaf.kind,
             title=leaf.title,
             record_type=leaf.record_type,
+            minimum_hours=leaf.hours,
             leaf=leaf,
         )
 

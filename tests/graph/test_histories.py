@@ -29,6 +29,7 @@ from resolvers.credentials import CredentialSpec, CriteriaSpec
 from resolvers.criteria import Group, RequirementKind
 from resolvers.cycles import Facts, timeline
 from resolvers.documents import IncomingFile
+from resolvers.evidence import CourseHours
 from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
 from resolvers.records import Submission
@@ -42,6 +43,7 @@ from store.users import Role
 from tests.helpers import PDF, fresh_page, fresh_summary
 from tests.histories import (
     AS_OF,
+    HOURS,
     NOW,
     PATHS,
     CourseDone,
@@ -60,15 +62,20 @@ async def catalogue(db, org) -> dict[str, str]:
     if org.id not in catalogues:
         names: dict[str, str] = {}
 
+        for name in ("BLS", "ACLS"):
+            label = await catalogue_resolvers.create_label(db, org.as_admin, name=name, now=NOW)
+            names[name] = label.id
+
         async def course(title: str, kind=CourseKind.COURSE, parts=()) -> str:
+            hours = HOURS.get(title)
             made = await catalogue_resolvers.create_course(
                 db,
                 org.as_admin,
                 title=title,
                 kind=kind,
                 course_ids=[names[c] for c in parts],
-                clock_hours=None,
-                label_id=None,
+                clock_hours=hours.clock_hours if hours else None,
+                label_id=names[hours.label_id] if hours and hours.label_id else None,
                 now=NOW,
             )
             return made.id
@@ -76,9 +83,6 @@ async def catalogue(db, org) -> dict[str, str]:
         for title in ("C0", "C1", "C2", "C3"):
             names[title] = await course(title)
         names["P"] = await course("P", CourseKind.LEARNING_PATH, PATHS["P"])
-        for name in ("BLS", "ACLS"):
-            label = await catalogue_resolvers.create_label(db, org.as_admin, name=name, now=NOW)
-            names[name] = label.id
         catalogues[org.id] = names
     return catalogues[org.id]
 
@@ -93,6 +97,9 @@ def spec(node, names: dict[str, str], path: str = "criteria") -> CriteriaSpec:
         )
     if node.kind is RequirementKind.TRAINING_RECORD:
         return CriteriaSpec(path=path, label_id=names[node.label_id], record_type=node.record_type)
+    if node.kind is RequirementKind.HOURS:
+        label = names[node.label_id] if node.label_id else None
+        return CriteriaSpec(path=path, hours=node.hours, label_id=label)
     if node.kind is RequirementKind.LEARNING_PATH:
         return CriteriaSpec(path=path, learning_path_id=names[node.course_id])
     return CriteriaSpec(path=path, course_id=names[node.course_id])
@@ -141,6 +148,7 @@ class Learner:
             completed_at=record.completed_at,
             issue_date=record.issue_date,
             end_date=record.end_date,
+            clock_hours=record.clock_hours,
         )
         document = IncomingFile("licence.pdf", pdf()) if record.issue_date else None
         by_admin = record.status == "APPROVED"
@@ -169,6 +177,12 @@ class Learner:
             await record_store.for_learners(self.db, org_id=self.org.id, learner_ids=mine),
             {self.names["P"]: tuple(self.names[c] for c in PATHS["P"])},
             NOW,
+            {
+                self.names[c]: CourseHours(
+                    h.clock_hours, self.names[h.label_id] if h.label_id else None
+                )
+                for c, h in HOURS.items()
+            },
         )
 
 

@@ -19,6 +19,7 @@ from store.credentials import Credential, Version
 from store.enrollments import Enrollment, EnrollmentStatus
 from tests.histories import (
     DAY,
+    HOURS,
     NOW,
     PATHS,
     CourseDone,
@@ -41,7 +42,7 @@ class World:
 
     @property
     def facts(self) -> Facts:
-        return Facts(self.enrollments, self.records, PATHS, NOW)
+        return Facts(self.enrollments, self.records, PATHS, NOW, HOURS)
 
     def settle(self) -> None:
         self.chain = derive(
@@ -51,6 +52,7 @@ class World:
             records=self.records,
             paths=PATHS,
             now=NOW,
+            courses=HOURS,
         )
 
     def apply(self, event: CourseDone | Submitted) -> None:
@@ -105,7 +107,7 @@ def test_an_assessment_holds_until_the_moment_it_names(history):
         policy = Policy.of(credential, cycle.version)
 
         def judged(moment, cycle=cycle, policy=policy):
-            facts = Facts(world.enrollments, world.records, PATHS, moment)
+            facts = Facts(world.enrollments, world.records, PATHS, moment, HOURS)
             return facts.assess(cycle, policy)
 
         now = judged(NOW)
@@ -162,7 +164,8 @@ def test_a_completed_cycles_validity_is_explained_by_its_evidence(history):
         if cycle.completed_at is None or cycle.valid_until is None:
             continue
         policy = Policy.of(credential, cycle.version)
-        assessment = Facts(world.enrollments, world.records, PATHS, NOW).assess(cycle, policy)
+        facts = Facts(world.enrollments, world.records, PATHS, NOW, HOURS)
+        assessment = facts.assess(cycle, policy)
         source = assessment.valid_until_set_by(cycle.valid_until, policy.valid_for)
         assert source is not None, (cycle, assessment.evidence_of(assessment.evaluation.root))
         assert cycle.valid_until in (

@@ -252,7 +252,7 @@ def reversed_tree(node):
     )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(trees_with_states())
 def test_progress_is_bounded_and_one_exactly_when_satisfied(case):
     tree, states = case
@@ -262,7 +262,7 @@ def test_progress_is_bounded_and_one_exactly_when_satisfied(case):
         assert (node.progress == 1) == node.satisfied
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(trees_with_states())
 def test_any_is_satisfied_iff_a_child_is(case):
     tree, states = case
@@ -271,7 +271,7 @@ def test_any_is_satisfied_iff_a_child_is(case):
             assert node.satisfied == any(child.satisfied for child in node.children)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(trees_with_states())
 def test_evaluation_does_not_depend_on_child_order(case):
     tree, states = case
