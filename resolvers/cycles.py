@@ -170,11 +170,11 @@ class Assessment:
         if isinstance(node, Requirement):
             if node.kind is RequirementKind.HOURS:  # the hours it adds up
                 return sorted(self.evidence.sources(node), key=lambda s: s.proof.at)
-            counted = set(self.states[node.id].proofs)
-            return sorted(
-                (s for s in self.evidence.sources(node) if s.proof in counted),
-                key=lambda s: s.proof.at,
-            )
+            rests = set(result.front)  # the proofs it is judged by, not every one that lasts
+            leaf = [s for s in self.evidence.sources(node) if s.proof in rests]
+            if node.kind is RequirementKind.LEARNING_PATH and leaf:
+                leaf = self.evidence.path_parts(node) or leaf  # its courses' completions
+            return sorted(leaf, key=lambda s: s.proof.at)
         found: dict[tuple[str, str], Source] = {}
         for child in result.children:
             for source in self.evidence_of(child):

@@ -255,6 +255,15 @@ class Evidence:
         units = frozenset({f"hours:{leaf.label_id or '*'}"})
         return LeafState(proofs=tuple(dict.fromkeys(proofs)), progress=progress, units=units)
 
+    def path_parts(self, leaf: Requirement) -> list[Source]:
+        """A learning path's courses, each by its latest completion in the window."""
+        found = []
+        for course_id in self.paths.get(leaf.course_id or "", ()):
+            latest = max(self.completed(course_id), key=_completion, default=None)
+            if latest is not None:
+                found.append(Source(Proof(at=_completion(latest)), enrollment=latest))
+        return found
+
     def sources(self, leaf: Requirement) -> list[Source]:
         if leaf.kind is RequirementKind.HOURS:
             return [source for source, _ in self.hours(leaf)]

@@ -41,7 +41,7 @@ async def exempt_assignment(
     ends = as_utc(until, field="until") if until is not None else None
 
     def exempted(cycle: Assignment) -> tuple[Exemption, ...]:
-        if any(e.covers(now) for e in cycle.exemptions):
+        if any(_open(e, now) for e in cycle.exemptions):
             raise invalid(Code.ALREADY_EXEMPT, "this cycle is exempt already", "assignment")
         return (*cycle.exemptions, Exemption(now, ends, reason, reviewer.id))
 
@@ -55,14 +55,22 @@ async def remove_exemption(
     reason = required(reason, field="reason", limit=MAX_REASON)
 
     def ended(cycle: Assignment) -> tuple[Exemption, ...]:
-        if not any(e.covers(now) for e in cycle.exemptions):
+        if not any(_open(e, now) for e in cycle.exemptions):
             raise invalid(Code.NOT_EXEMPT, "this cycle is not exempt now", "assignment")
         return tuple(
-            replace(e, until=now, ended_reason=reason, ended_by=reviewer.id) if e.covers(now) else e
+            replace(e, until=max(now, e.since), ended_reason=reason, ended_by=reviewer.id)
+            if _open(e, now)
+            else e
             for e in cycle.exemptions
         )
 
     return await _changed(db, require_viewer(viewer), assignment_id, ended)
+
+
+def _open(exemption: Exemption, now: datetime) -> bool:
+    """Whether it covers `now` or a later moment: one made by a request racing this one (a
+    moment later) counts, so two exemptions never overlap."""
+    return exemption.until is None or exemption.until > now
 
 
 async def _changed(

@@ -12,6 +12,7 @@ between is finished at the next start (`reapply`).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from resolvers.auth import Caller, require_person, require_reviewer, require_viewer
@@ -90,7 +91,21 @@ async def request_extension(
 async def grant_extension(
     db: Database, viewer: Caller | None, request_id: str, *, note: str | None, now: datetime
 ) -> ExtensionRequest:
-    decided = await _decide(db, viewer, request_id, RequestStatus.GRANTED, note, now)
+    """Grant a waiting request: refused while it could change nothing (the cycle completed,
+    or due later already), so a grant always moves the due date it names."""
+
+    async def still_grantable(request: ExtensionRequest) -> None:
+        cycle = await assignments.get(db, org_id=request.org_id, id=request.assignment_id)
+        if cycle is None:
+            raise not_found("the request", field="request")
+        try:
+            _check(cycle, request.requested_due_date)
+        except DomainError as error:
+            raise invalid(error.code, error.message, "request") from error
+
+    decided = await _decide(
+        db, viewer, request_id, RequestStatus.GRANTED, note, now, before=still_grantable
+    )
     await _apply(db, decided, now)
     return decided
 
@@ -151,6 +166,7 @@ async def _decide(
     status: RequestStatus,
     note: str | None,
     now: datetime,
+    before: Callable[[ExtensionRequest], Awaitable[None]] | None = None,
 ) -> ExtensionRequest:
     reviewer = require_reviewer(viewer)
     caller = require_viewer(viewer)
@@ -161,6 +177,10 @@ async def _decide(
     own = found is not None and found.learner_id == caller.id and not caller.is_admin
     if found is None or own or not caller.manages(found.learner_id):
         raise not_found("the request", field="request")
+    if found.status is not RequestStatus.PENDING:
+        raise invalid(Code.ALREADY_REVIEWED, "this request has been decided already", "request")
+    if before is not None:
+        await before(found)
     decided = await extension_requests.decide(
         db, org_id=caller.org_id, id=request_id, status=status, reviewer_id=reviewer.id,
         note=note, now=now,

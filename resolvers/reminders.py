@@ -101,7 +101,10 @@ class Reminder:
     at: datetime  # when it fell due
 
     def key(self, cycle: Assignment) -> str:
-        return f"{cycle.id}:{self.kind.value}:{self.offset.iso8601 if self.offset else ''}"
+        """The cycle, kind, offset and moment: a due date extended (or a validity moved) is a
+        new moment, reminded of again."""
+        offset = self.offset.iso8601 if self.offset else ""
+        return f"{cycle.id}:{self.kind.value}:{offset}:{self.at.isoformat()}"
 
 
 def due(cycle: Assignment, schedule: Schedule, now: datetime) -> Reminder | None:
@@ -254,7 +257,9 @@ def _documents(
         reminder = _latest(cap, schedule.before_expiry, now, expiring, expiring)
         if reminder is None or reminder.offset is None:
             continue  # lapsed: the credential's own EXPIRED tells of that
-        key = f"{record.id}:{reminder.kind.value}:{reminder.offset.iso8601}"
+        key = (
+            f"{record.id}:{reminder.kind.value}:{reminder.offset.iso8601}:{reminder.at.isoformat()}"
+        )
         if key not in seen:
             wanted.append(
                 Claim(

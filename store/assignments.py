@@ -216,7 +216,12 @@ class Assignment:
             valid_until=doc.get("validUntil"),
             next=Successor.from_doc(doc.get("next")),
             rev=doc.get("rev") or 0,
-            exemptions=tuple(Exemption.from_doc(e) for e in doc.get("exemptions") or ()),
+            exemptions=tuple(
+                sorted(
+                    (Exemption.from_doc(e) for e in doc.get("exemptions") or ()),
+                    key=lambda e: e.since,
+                )
+            ),
             extensions=tuple(Extension.from_doc(e) for e in doc.get("extensions") or ()),
         )
 

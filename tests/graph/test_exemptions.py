@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from graph import ids
 from tests.helpers import assign, course, credential, gid, ok, take_course, ward
 
 EXEMPT = """
@@ -152,3 +153,20 @@ async def test_two_exemptions_at_once_make_one(api, org, clock):
         {"id": a["id"]}, token=admin,
     )  # fmt: skip
     assert len(found["node"]["exemptions"]) == 1
+
+
+async def test_an_exemption_racing_a_later_one_is_refused(api, db, org, clock):
+    """Two requests a moment apart: the later one, stored first, blocks the earlier."""
+    from resolvers import exemptions
+    from resolvers.auth import Caller
+
+    a, _ = await overdue_cycle(api, org, clock)
+    _, db_id = ids.decode(a["id"])
+    stored = await exemptions.exempt_assignment(
+        db, Caller.person(org.admin), db_id, reason="first", until=None,
+        now=clock.now() + timedelta(milliseconds=1),
+    )  # fmt: skip
+    assert len(stored.exemptions) == 1
+    late = await api.data(EXEMPT, {"input": {"assignment": a["id"], "reason": "second"}},
+                          token=org.token(org.admin))  # fmt: skip
+    assert codes(late["exemptAssignment"]) == [("assignment", "ALREADY_EXEMPT")]

@@ -3,7 +3,18 @@ names what gives its validUntil."""
 
 from __future__ import annotations
 
-from tests.helpers import APPROVE, cpr_setup, document_input, ok, submit, take_course
+from tests.helpers import (
+    APPROVE,
+    assign,
+    course,
+    cpr_setup,
+    credential,
+    document_input,
+    label,
+    ok,
+    submit,
+    take_course,
+)
 
 EXPLAIN = """
 query($id: ID!) { node(id: $id) { ... on CredentialAssignment {
@@ -78,3 +89,31 @@ async def test_without_an_end_date_the_freshest_evidence_sets_validity(api, org,
         "at": clock.now().isoformat(), "endsAt": None, "enrollment": {"id": taken["id"]},
         "record": None,
     }  # fmt: skip
+
+
+async def test_a_learning_path_names_its_courses_and_a_replaced_card_is_not_evidence(
+    api, org, clock
+):
+    parts = [await course(api, org, f"Part {i}") for i in range(2)]
+    path = await course(api, org, "Path", kind="LEARNING_PATH", courses=parts)
+    card = await label(api, org, "Card")
+    cred = await credential(api, org, "Pathway", {"all": [
+        {"learningPath": path},
+        {"trainingRecord": {"label": card, "recordType": "CREDENTIAL_DOCUMENT"}},
+    ]})  # fmt: skip
+    (a,) = await assign(api, org, cred["id"], [org.learner])
+    lee = org.token(org.learner)
+    for part in parts:
+        await take_course(api, lee, part)
+    admin = org.token(org.admin)
+    for title, issued, ends in (("old card", "2026-02-03", "2026-12-03"),
+                                ("new card", "2026-02-20", "2028-10-30")):  # fmt: skip
+        made = await submit(api, lee, document_input(label=card, title=title, issueDate=issued,
+                                                     endDate=ends))  # fmt: skip
+        await ok(api, APPROVE, {"record": made["record"]["id"]}, admin, "approveTrainingRecord")
+    done = await explained(api, org, a["id"])
+    assert done["status"] == "COMPLETED"
+    path_node, card_node = done["criteria"]["children"]
+    assert [e["enrollment"] is not None for e in path_node["evidence"]] == [True, True]
+    assert [e["record"]["title"] for e in card_node["evidence"]] == ["new card"]
+    assert done["validUntilSetBy"]["enrollment"] is not None

@@ -242,3 +242,22 @@ async def test_a_grant_interrupted_before_its_cycle_moved_is_applied_at_the_next
     async with start_app():  # and only once
         pass
     assert len((await cycle(api, org, a))["extensions"]) == 1
+
+
+async def test_a_grant_that_could_change_nothing_is_refused(api, org, clock):
+    a, c = await overdue(api, org, clock)
+    lee = org.token(org.learner)
+    wanted = (clock.now() + 14 * DAY).isoformat()
+    leave = {"input": {"assignment": a["id"], "dueDate": wanted, "reason": "Leave"}}
+    asked = await ok(api, REQUEST, leave, lee, "requestExtension")
+    admin = org.token(org.admin)
+    beyond = (clock.now() + 30 * DAY).isoformat()
+    await ok(api, EXTEND, {"input": {"assignment": a["id"], "dueDate": beyond, "reason": "x"}},
+             admin, "extendDueDate")  # fmt: skip
+    moot = await api.data(GRANT, {"input": {"request": asked["request"]["id"]}}, token=admin)
+    assert codes(moot["grantExtension"]) == [("request", "OUT_OF_RANGE")]
+    await take_course(api, lee, c, assignment=a["id"])
+    done = await api.data(GRANT, {"input": {"request": asked["request"]["id"]}}, token=admin)
+    assert codes(done["grantExtension"]) == [("request", "ALREADY_COMPLETED")]
+    waiting = (await api.data(WAITING, token=admin))["extensionRequests"]["edges"]
+    assert len(waiting) == 1  # still to be decided: denied, say

@@ -238,3 +238,22 @@ async def test_a_licence_ending_is_reminded_unless_a_later_one_replaces_it(api, 
     await licence(api, org, rn, later, issued=clock.now().date().isoformat())  # renewed
     clock.advance(25 * DAY)  # the first's 30 days' reminder: it is replaced, so nothing
     assert await sender.tick(db, now=clock.now()) == 0
+
+
+async def test_an_extended_due_date_is_reminded_of_again(api, db, org, clock):
+    a, _ = await due_in(api, org, clock, -1)
+    sender = reminders.Sender()
+    await sender.tick(db, now=clock.now())
+    later = (clock.now() + 3 * DAY).isoformat()
+    await ok(
+        api,
+        "mutation($input: ExtendDueDateInput!) { extendDueDate(input: $input) "
+        "{ userErrors { code } } }",
+        {"input": {"assignment": a["id"], "dueDate": later, "reason": "Leave"}},
+        org.token(org.admin),
+        "extendDueDate",
+    )
+    clock.advance(4 * DAY)  # the new due date passed too
+    assert await sender.tick(db, now=clock.now()) == 1
+    overdue = [k for k in await kinds(api, org.token(org.learner)) if k == "OVERDUE"]
+    assert len(overdue) == 2
