@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from resolvers.auth import Caller, require_admin
 from resolvers.chains import derive
 from resolvers.clock import LATEST, RANGE
-from resolvers.cycles import Policy, course_hours
+from resolvers.cycles import Facts, Policy, course_hours
 from resolvers.errors import Code, invalid, not_found
 from resolvers.evidence import CourseHours
 from store import (
@@ -29,10 +30,12 @@ from store import (
     settling,
     users,
 )
-from store.assignments import Assignment
+from store.assignments import Assignment, Revision
 from store.credentials import Credential
 from store.database import Database
+from store.enrollments import Enrollment
 from store.notifications import NotificationKind, SubjectType
+from store.records import Record
 from store.users import User
 
 log = logging.getLogger(__name__)
@@ -194,20 +197,7 @@ async def _settle_once(
         for cycle in chain
         for number in {cycle.version, by_id[cycle.credential_id].current.number}
     ]
-    path_ids = list({p for policy in policies for p in policy.path_ids()})
-    paths = {c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=path_ids)}
-    learners = list({learner for learner, _ in chains})
-    taken = defaultdict(list)
-    for enrollment in await enrollments.for_learners(db, org_id=org_id, learner_ids=learners):
-        taken[enrollment.learner_id].append(enrollment)
-    submitted = defaultdict(list)
-    for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
-        submitted[record.learner_id].append(record)
-
-    hours: dict[str, CourseHours] = {}
-    if any(policy.counts_hours for policy in policies):  # every completed course may count
-        done = {e.course_id for mine in taken.values() for e in mine if e.completed_at}
-        hours = course_hours(await courses.get_many(db, org_id=org_id, ids=sorted(done)))
+    done = await histories(db, org_id, list({learner for learner, _ in chains}), policies)
     was = {cycle.id: cycle for cycle in stored}
     derived = [
         cycle
@@ -215,11 +205,11 @@ async def _settle_once(
         for cycle in derive(
             chain,
             by_id[credential_id],
-            enrollments=taken[learner],
-            records=submitted[learner],
-            paths=paths,
+            enrollments=done.enrollments[learner],
+            records=done.records[learner],
+            paths=done.paths,
             now=now,
-            courses=hours,
+            courses=done.hours,
         )
     ]
     # New cycles first: a renewal stored before the completion that opens it is found and
@@ -248,8 +238,8 @@ async def _settle_once(
     await settling.mark_settled(
         db,
         org_id=org_id,
-        enrollment_ids=[e.id for mine in taken.values() for e in mine if not e.settled],
-        record_ids=[r.id for mine in submitted.values() for r in mine if not r.settled],
+        enrollment_ids=[e.id for mine in done.enrollments.values() for e in mine if not e.settled],
+        record_ids=[r.id for mine in done.records.values() for r in mine if not r.settled],
     )
     return True
 
@@ -266,6 +256,64 @@ async def _tell(
         subject_id=assignment.id,
         now=now,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Histories:
+    """What some learners have done, read in one batch per kind: enough to judge their cycles
+    against the policies it was read for."""
+
+    enrollments: defaultdict[str, list[Enrollment]]
+    records: defaultdict[str, list[Record]]
+    paths: dict[str, tuple[str, ...]]
+    hours: dict[str, CourseHours]  # for HOURS requirements: every completed course's
+
+    def facts(self, learner_id: str, now: datetime) -> Facts:
+        return Facts(
+            self.enrollments[learner_id], self.records[learner_id], self.paths, now, self.hours
+        )
+
+
+async def histories(
+    db: Database, org_id: str, learner_ids: list[str], policies: Sequence[Policy]
+) -> Histories:
+    path_ids = sorted({p for policy in policies for p in policy.path_ids()})
+    paths = {c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=path_ids)}
+    taken: defaultdict[str, list[Enrollment]] = defaultdict(list)
+    for enrollment in await enrollments.for_learners(db, org_id=org_id, learner_ids=learner_ids):
+        taken[enrollment.learner_id].append(enrollment)
+    submitted: defaultdict[str, list[Record]] = defaultdict(list)
+    for record in await records.for_learners(db, org_id=org_id, learner_ids=learner_ids):
+        submitted[record.learner_id].append(record)
+    hours: dict[str, CourseHours] = {}
+    if any(policy.counts_hours for policy in policies):  # every completed course may count
+        done = sorted({e.course_id for mine in taken.values() for e in mine if e.completed_at})
+        hours = course_hours(await courses.get_many(db, org_id=org_id, ids=done))
+    return Histories(taken, submitted, paths, hours)
+
+
+async def decided_cycle(db: Database, caller: Caller, assignment_id: str) -> Assignment:
+    """A cycle the caller decides for (`Caller.decides_for`); to them others do not exist."""
+    cycle = await assignments.get(db, org_id=caller.org_id, id=assignment_id)
+    if cycle is None or not caller.decides_for(cycle.learner_id):
+        raise not_found("the assignment", field="assignment")
+    return cycle
+
+
+async def revised(
+    db: Database, cycle: Assignment, decide: Callable[[Assignment], Revision]
+) -> Assignment:
+    """Store what `decide` makes of the cycle, read and decided again while another write
+    races it (`decide` raises when the cycle, as it now is, allows no such decision)."""
+    for _ in range(ATTEMPTS):
+        stored = await assignments.revise(db, cycle=cycle, revision=decide(cycle))
+        if stored is not None:
+            return stored
+        found = await assignments.get(db, org_id=cycle.org_id, id=cycle.id)
+        if found is None:
+            break
+        cycle = found
+    raise invalid(Code.EDIT_CONFLICT, "the cycle keeps changing; try again", "assignment")
 
 
 async def startable(

@@ -83,6 +83,11 @@ class Caller:
         """The learners an organization-wide view narrows to: a manager's members (None: all)."""
         return None if self.reads_organization else self.members
 
+    def decides_for(self, learner_id: str) -> bool:
+        """Whether the caller decides for a learner (approves, exempts, extends): an
+        administrator for anyone, a manager for their members but not for themselves."""
+        return self.manages(learner_id) and (self.is_admin or learner_id != self.id)
+
     def manages(self, learner_id: str) -> bool:
         """Whether the caller may decide for a learner (approve their records …)."""
         return self.is_admin or learner_id in self.members

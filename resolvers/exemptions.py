@@ -9,20 +9,18 @@ exempting at once make one exemption, and a concurrent derivation of the cycle k
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from resolvers.assignments import decided_cycle, revised
 from resolvers.auth import Caller, require_reviewer, require_viewer
 from resolvers.clock import as_utc
-from resolvers.errors import Code, invalid, not_found
+from resolvers.errors import Code, invalid
 from resolvers.text import required
-from store import assignments
-from store.assignments import Assignment, Exemption
+from store.assignments import Assignment, Exemption, Revision
 from store.database import Database
 
 MAX_REASON = 2_000
-ATTEMPTS = 5  # revisions raced before giving up (another writer changing the cycle each time)
 
 
 async def exempt_assignment(
@@ -40,12 +38,13 @@ async def exempt_assignment(
         raise invalid(Code.OUT_OF_RANGE, "until must be in the future", "until")
     ends = as_utc(until, field="until") if until is not None else None
 
-    def exempted(cycle: Assignment) -> tuple[Exemption, ...]:
+    def exempted(cycle: Assignment) -> Revision:
         if any(_open(e, now) for e in cycle.exemptions):
             raise invalid(Code.ALREADY_EXEMPT, "this cycle is exempt already", "assignment")
-        return (*cycle.exemptions, Exemption(now, ends, reason, reviewer.id))
+        return Revision(exemptions=(*cycle.exemptions, Exemption(now, ends, reason, reviewer.id)))
 
-    return await _changed(db, require_viewer(viewer), assignment_id, exempted)
+    cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
+    return await revised(db, cycle, exempted)
 
 
 async def remove_exemption(
@@ -54,39 +53,23 @@ async def remove_exemption(
     reviewer = require_reviewer(viewer)
     reason = required(reason, field="reason", limit=MAX_REASON)
 
-    def ended(cycle: Assignment) -> tuple[Exemption, ...]:
+    def ended(cycle: Assignment) -> Revision:
         if not any(_open(e, now) for e in cycle.exemptions):
             raise invalid(Code.NOT_EXEMPT, "this cycle is not exempt now", "assignment")
-        return tuple(
-            replace(e, until=max(now, e.since), ended_reason=reason, ended_by=reviewer.id)
-            if _open(e, now)
-            else e
-            for e in cycle.exemptions
+        return Revision(
+            exemptions=tuple(
+                replace(e, until=max(now, e.since), ended_reason=reason, ended_by=reviewer.id)
+                if _open(e, now)
+                else e
+                for e in cycle.exemptions
+            )
         )
 
-    return await _changed(db, require_viewer(viewer), assignment_id, ended)
+    cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
+    return await revised(db, cycle, ended)
 
 
 def _open(exemption: Exemption, now: datetime) -> bool:
     """Whether it covers `now` or a later moment: one made by a request racing this one (a
     moment later) counts, so two exemptions never overlap."""
     return exemption.until is None or exemption.until > now
-
-
-async def _changed(
-    db: Database,
-    caller: Caller,
-    assignment_id: str,
-    change: Callable[[Assignment], tuple[Exemption, ...]],
-) -> Assignment:
-    """Apply `change` to the cycle's exemptions, read again while another write races it. A
-    manager acts for their members, not for themselves; to them other cycles do not exist."""
-    for _ in range(ATTEMPTS):
-        cycle = await assignments.get(db, org_id=caller.org_id, id=assignment_id)
-        own = cycle is not None and cycle.learner_id == caller.id and not caller.is_admin
-        if cycle is None or own or not caller.manages(cycle.learner_id):
-            raise not_found("the assignment", field="assignment")
-        stored = await assignments.set_exemptions(db, cycle=cycle, exemptions=change(cycle))
-        if stored is not None:
-            return stored
-    raise invalid(Code.EDIT_CONFLICT, "the cycle keeps changing; try again", "assignment")

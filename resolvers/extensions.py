@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from resolvers.assignments import decided_cycle, revised
 from resolvers.auth import Caller, require_person, require_reviewer, require_viewer
 from resolvers.clock import as_utc
 from resolvers.errors import Code, DomainError, invalid, not_found
@@ -22,14 +23,13 @@ from resolvers.pages import Cursors, Page
 from resolvers.records import reviewers
 from resolvers.text import required
 from store import assignments, extension_requests, notifications
-from store.assignments import Assignment, Extension
+from store.assignments import Assignment, Extension, Revision
 from store.database import Database
 from store.errors import Conflict
 from store.extension_requests import ExtensionRequest, RequestStatus
 from store.notifications import NotificationKind, SubjectType
 
 MAX_REASON = 2_000
-ATTEMPTS = 5  # revisions raced before giving up
 
 
 async def extend_due_date(
@@ -44,8 +44,8 @@ async def extend_due_date(
     reviewer = require_reviewer(viewer)
     reason = required(reason, field="reason", limit=MAX_REASON)
     due = as_utc(due_date, field="dueDate")
-    cycle = await _reviewed_cycle(db, require_viewer(viewer), assignment_id)
-    extended = await _extended(db, cycle, Extension(now, reviewer.id, cycle.due_date, due, reason))
+    cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
+    extended = await _extended(db, cycle, to=due, by=reviewer.id, reason=reason, now=now)
     await _tell(db, extended, [extended.learner_id], NotificationKind.EXTENSION_GRANTED, now)
     return extended
 
@@ -170,12 +170,9 @@ async def _decide(
 ) -> ExtensionRequest:
     reviewer = require_reviewer(viewer)
     caller = require_viewer(viewer)
-    note = note.strip() or None if note else None
-    if note is not None:
-        note = required(note, field="note", limit=MAX_REASON)
+    note = required(note, field="note", limit=MAX_REASON) if note and note.strip() else None
     found = await extension_requests.get(db, org_id=caller.org_id, id=request_id)
-    own = found is not None and found.learner_id == caller.id and not caller.is_admin
-    if found is None or own or not caller.manages(found.learner_id):
+    if found is None or not caller.decides_for(found.learner_id):
         raise not_found("the request", field="request")
     if found.status is not RequestStatus.PENDING:
         raise invalid(Code.ALREADY_REVIEWED, "this request has been decided already", "request")
@@ -196,23 +193,14 @@ async def _apply(db: Database, request: ExtensionRequest, now: datetime) -> None
     cycle = await assignments.get(db, org_id=request.org_id, id=request.assignment_id)
     assert request.reviewed_by is not None, "a granted request was reviewed"
     if cycle is not None:
-        extension = Extension(
-            now, request.reviewed_by, cycle.due_date, request.requested_due_date,
-            request.review_note or request.reason, request.id,
-        )  # fmt: skip
         with contextlib.suppress(DomainError):  # completed meanwhile, or due later already
-            cycle = await _extended(db, cycle, extension)
+            cycle = await _extended(
+                db, cycle, to=request.requested_due_date, by=request.reviewed_by,
+                reason=request.review_note or request.reason, request_id=request.id, now=now,
+            )  # fmt: skip
     await extension_requests.applied(db, org_id=request.org_id, id=request.id)
     if cycle is not None:
         await _tell(db, cycle, [request.learner_id], NotificationKind.EXTENSION_GRANTED, now)
-
-
-async def _reviewed_cycle(db: Database, caller: Caller, assignment_id: str) -> Assignment:
-    cycle = await assignments.get(db, org_id=caller.org_id, id=assignment_id)
-    own = cycle is not None and cycle.learner_id == caller.id and not caller.is_admin
-    if cycle is None or own or not caller.manages(cycle.learner_id):
-        raise not_found("the assignment", field="assignment")
-    return cycle
 
 
 def _check(cycle: Assignment, due: datetime) -> None:
@@ -222,22 +210,23 @@ def _check(cycle: Assignment, due: datetime) -> None:
         raise invalid(Code.OUT_OF_RANGE, "an extension moves the due date later", "dueDate")
 
 
-async def _extended(db: Database, cycle: Assignment, extension: Extension) -> Assignment:
-    """Store the extension on the cycle, read again while another write races it."""
-    for _ in range(ATTEMPTS):
-        _check(cycle, extension.to_due)
-        extension = Extension(
-            extension.at, extension.by, cycle.due_date, extension.to_due, extension.reason,
-            extension.request_id,
-        )  # fmt: skip
-        stored = await assignments.extend(db, cycle=cycle, extension=extension)
-        if stored is not None:
-            return stored
-        found = await assignments.get(db, org_id=cycle.org_id, id=cycle.id)
-        if found is None:
-            break
-        cycle = found
-    raise invalid(Code.EDIT_CONFLICT, "the cycle keeps changing; try again", "assignment")
+async def _extended(
+    db: Database,
+    cycle: Assignment,
+    *,
+    to: datetime,
+    by: str,
+    reason: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> Assignment:
+    """The cycle due `to` instead, the move kept in its history."""
+
+    def extend(current: Assignment) -> Revision:
+        _check(current, to)
+        return Revision(extension=Extension(now, by, current.due_date, to, reason, request_id))
+
+    return await revised(db, cycle, extend)
 
 
 async def _tell(

@@ -10,15 +10,13 @@ stay as they were set.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from resolvers.assignments import settle
-from resolvers.cycles import Facts, Policy, course_hours, timeline
+from resolvers.assignments import histories, settle
+from resolvers.cycles import Policy, timeline
 from resolvers.status import Status
-from store import assignments, courses, enrollments, records, scopes
+from store import assignments, scopes
 from store.assignments import Assignment
 from store.credentials import Credential, Version
 from store.database import Database
@@ -60,11 +58,12 @@ async def preview(
         return Preview(len(cycles), [])
     edited = replace(credential, versions=(*credential.versions, Version.from_doc(version)))
     after_policy = Policy.of(edited, edited.current.number)
-    facts = await _facts(db, credential.org_id, cycles, [after_policy, *(
-        Policy.of(credential, n) for n in {c.version for c in cycles})], now)  # fmt: skip
+    policies = [after_policy, *(Policy.of(credential, n) for n in {c.version for c in cycles})]
+    learners = sorted({c.learner_id for c in cycles})
+    done = await histories(db, credential.org_id, learners, policies)
     changes = []
     for cycle in cycles:
-        mine = facts[cycle.learner_id]
+        mine = done.facts(cycle.learner_id, now)
         before = mine.assess(cycle, Policy.of(credential, cycle.version)).evaluation
         after = mine.assess(cycle, after_policy).evaluation
         status = timeline(cycle).status(now)
@@ -100,29 +99,3 @@ async def apply(db: Database, credential: Credential, *, now: datetime) -> int:
             db, org_id=credential.org_id, learner_ids=learners[start : start + BATCH], now=now
         )
     return moved
-
-
-async def _facts(
-    db: Database,
-    org_id: str,
-    cycles: Sequence[Assignment],
-    policies: Sequence[Policy],
-    now: datetime,
-) -> dict[str, Facts]:
-    learners = sorted({c.learner_id for c in cycles})
-    path_ids = sorted({p for policy in policies for p in policy.path_ids()})
-    paths = {c.id: c.course_ids for c in await courses.get_many(db, org_id=org_id, ids=path_ids)}
-    taken = defaultdict(list)
-    for enrollment in await enrollments.for_learners(db, org_id=org_id, learner_ids=learners):
-        taken[enrollment.learner_id].append(enrollment)
-    submitted = defaultdict(list)
-    for record in await records.for_learners(db, org_id=org_id, learner_ids=learners):
-        submitted[record.learner_id].append(record)
-    hours = {}
-    if any(policy.counts_hours for policy in policies):
-        done = sorted({e.course_id for mine in taken.values() for e in mine if e.completed_at})
-        hours = course_hours(await courses.get_many(db, org_id=org_id, ids=done))
-    return {
-        learner: Facts(taken[learner], submitted[learner], paths, now, hours)
-        for learner in learners
-    }

@@ -202,9 +202,7 @@ async def _validated(
     elif s.completed_at is None:
         raise invalid(Code.REQUIRED, "additional training needs completedAt", "completedAt")
     previous = await _resubmitted(db, learner, s.resubmits_id)
-    # A reviewer's own submission for someone they review needs no review; a manager's for
-    # themselves does (an administrator's is the organization's word).
-    by_admin = submitter.manages(learner.id) and (submitter.is_admin or learner.id != submitter.id)
+    by_admin = submitter.decides_for(learner.id)  # needs no review of theirs
     return {
         "orgId": org_id,
         "learnerId": learner.id,
@@ -317,7 +315,7 @@ async def review(
     admin = require_reviewer(caller)
     if not caller.is_admin:
         found = await records.get(db, org_id=admin.org_id, id=record_id)
-        if found is None or not caller.manages(found.learner_id) or found.learner_id == admin.id:
+        if found is None or not caller.decides_for(found.learner_id):
             raise not_found("the record", field="record")
     if approve:
         note = _optional(note, "note", MAX_NOTE)

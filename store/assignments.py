@@ -332,8 +332,7 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
     if not changed:
         return True
     result = await db.db.assignments.update_one(
-        {"orgId": oid(was.org_id), "_id": oid(was.id), "rev": was.rev or {"$in": [0, None]}},
-        {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}},
+        _as_read(was), {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}}
     )
     if result.modified_count != 1:
         return False
@@ -341,42 +340,38 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A person's decision about a cycle: its exemptions as they now are, or an extension."""
+
+    exemptions: tuple[Exemption, ...] | None = None
+    extension: Extension | None = None
+
+
 @boundary
-async def set_exemptions(
-    db: Database, *, cycle: Assignment, exemptions: tuple[Exemption, ...]
-) -> Assignment | None:
-    """Store a cycle's exemptions if nobody changed it since it was read as `cycle` (None:
+async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assignment | None:
+    """Store the decision if nobody changed the cycle since it was read as `cycle` (None:
     re-read and decide again); stamped and revised like every write of a cycle."""
+    change: dict[str, Any] = {"$set": {"changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}}
+    if revision.exemptions is not None:
+        change["$set"]["exemptions"] = [e.to_doc() for e in revision.exemptions]
+    if revision.extension is not None:
+        change["$set"]["dueDate"] = revision.extension.to_due
+        change["$push"] = {"extensions": revision.extension.to_doc()}
     doc = await db.db.assignments.find_one_and_update(
-        {"orgId": oid(cycle.org_id), "_id": oid(cycle.id), "rev": cycle.rev or {"$in": [0, None]}},
-        {
-            "$set": {
-                "exemptions": [e.to_doc() for e in exemptions],
-                "changedAt": datetime.now(UTC),
-            },
-            "$inc": {"rev": 1},
-        },
-        return_document=ReturnDocument.AFTER,
+        _as_read(cycle), change, return_document=ReturnDocument.AFTER
     )
     doc = await organizations.changed(db, doc)
     return Assignment.from_doc(doc) if doc else None
 
 
-@boundary
-async def extend(db: Database, *, cycle: Assignment, extension: Extension) -> Assignment | None:
-    """Move the cycle's due date and keep the extension in its history, if nobody changed the
-    cycle since it was read as `cycle` (None: re-read and decide again)."""
-    doc = await db.db.assignments.find_one_and_update(
-        {"orgId": oid(cycle.org_id), "_id": oid(cycle.id), "rev": cycle.rev or {"$in": [0, None]}},
-        {
-            "$set": {"dueDate": extension.to_due, "changedAt": datetime.now(UTC)},
-            "$push": {"extensions": extension.to_doc()},
-            "$inc": {"rev": 1},
-        },
-        return_document=ReturnDocument.AFTER,
-    )
-    doc = await organizations.changed(db, doc)
-    return Assignment.from_doc(doc) if doc else None
+def _as_read(cycle: Assignment) -> dict[str, Any]:
+    """The cycle, if still at the revision it was read at (older documents have none)."""
+    return {
+        "orgId": oid(cycle.org_id),
+        "_id": oid(cycle.id),
+        "rev": cycle.rev or {"$in": [0, None]},
+    }
 
 
 @boundary

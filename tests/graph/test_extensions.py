@@ -227,7 +227,7 @@ async def test_a_grant_interrupted_before_its_cycle_moved_is_applied_at_the_next
     async def died(*args, **kwargs):
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(stored_assignments, "extend", died)
+    monkeypatch.setattr(stored_assignments, "revise", died)
     body = await api.call(
         GRANT, {"input": {"request": asked["request"]["id"]}}, token=org.token(org.admin)
     )
