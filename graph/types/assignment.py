@@ -12,7 +12,7 @@ from graph.context import Info
 from graph.enums import Status, TaskAction, TaskState
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaEvidence, CriteriaNodeProgress, Requirement
-from graph.types.node import Node, entity, node_type
+from graph.types.node import Node, entity, named, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
 from resolvers import extensions, listing, tasks
@@ -93,8 +93,7 @@ class Exemption:
 
     @strawberry.field(description="Who exempted the cycle.")
     async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        found = await info.context.loaders.users_by_id.load(self.record.by)
-        return node_type("User").from_record(found) if found else None
+        return await named(info, self.record.by)
 
 
 @strawberry.type(description="A due date moved later, kept in the cycle's history.")
@@ -117,8 +116,7 @@ class DueDateExtension:
 
     @strawberry.field(description="Who granted it.")
     async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        found = await info.context.loaders.users_by_id.load(self.record.by)
-        return node_type("User").from_record(found) if found else None
+        return await named(info, self.record.by)
 
     @strawberry.field(description="The learner's request it granted, if any.")
     async def request(

@@ -10,7 +10,7 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.enums import CourseKind, EnrollmentStatus
-from graph.types.node import Node, entity, node_type
+from graph.types.node import Node, entity, named
 from store import courses as course_store
 from store import enrollments as enrollment_store
 from store import labels as label_store
@@ -105,8 +105,6 @@ class Enrollment(Node):
 
     @strawberry.field
     async def learner(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")]:
-        # Whoever has the enrollment (its learner, a reviewer, the course player) may know
-        # whose it is.
-        learner = await info.context.loaders.users_by_id.load(self.record.learner_id)
+        learner = await named(info, self.record.learner_id)
         assert learner is not None, "no user is deleted"
-        return node_type("User").from_record(learner)
+        return learner

@@ -8,7 +8,7 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.enums import RequestStatus
-from graph.types.node import Node, entity, node_type
+from graph.types.node import Node, entity, named, node_type
 from resolvers import extensions
 from store import extension_requests
 
@@ -57,14 +57,10 @@ class ExtensionRequest(Node):
     async def requested_by(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        found = await info.context.loaders.users_by_id.load(self.record.requested_by)
-        return node_type("User").from_record(found) if found else None
+        return await named(info, self.record.requested_by)
 
     @strawberry.field
     async def reviewed_by(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        if self.record.reviewed_by is None:
-            return None
-        found = await info.context.loaders.users_by_id.load(self.record.reviewed_by)
-        return node_type("User").from_record(found) if found else None
+        return await named(info, self.record.reviewed_by)

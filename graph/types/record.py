@@ -12,7 +12,7 @@ from graph.context import Info
 from graph.enums import LessonStatus, RecordStatus, RecordType
 from graph.types.catalogue import Label
 from graph.types.criteria import Requirement
-from graph.types.node import Node, entity, node_type
+from graph.types.node import Node, entity, named, node_type
 from resolvers import criteria
 from resolvers.cycles import Policy
 from store import records as record_store
@@ -98,7 +98,7 @@ class TrainingRecord(Node):
 
     @strawberry.field
     async def learner(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")]:
-        learner = await _named(info, self.record.learner_id)
+        learner = await named(info, self.record.learner_id)
         assert learner is not None, "no user is deleted"
         return learner
 
@@ -106,13 +106,13 @@ class TrainingRecord(Node):
     async def submitted_by(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        return await _named(info, self.record.submitted_by)
+        return await named(info, self.record.submitted_by)
 
     @strawberry.field
     async def reviewed_by(
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
-        return await _named(info, self.record.reviewed_by) if self.record.reviewed_by else None
+        return await named(info, self.record.reviewed_by)
 
     @strawberry.field
     async def label(self, info: Info) -> Label | None:
@@ -147,11 +147,3 @@ class TrainingRecord(Node):
         if self.record.previous_id is None:
             return None
         return await TrainingRecord.load(info, self.record.previous_id)
-
-
-async def _named(info: Info, user_id: str) -> User | None:
-    """Whose a record is, who submitted and who reviewed it: whoever has the record may know,
-    whatever their role now (a reviewer since made a learner stays named); None for an API
-    token."""
-    found = await info.context.loaders.users_by_id.load(user_id)
-    return node_type("User").from_record(found) if found else None
