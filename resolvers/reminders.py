@@ -40,7 +40,7 @@ from store import (
 from store.assignments import Assignment
 from store.database import Database
 from store.errors import StoreError
-from store.notifications import NotificationKind, SubjectType
+from store.notifications import Keyed, NotificationKind, SubjectType
 from store.records import Record
 from store.reminders import Claim
 from store.users import Role
@@ -217,17 +217,18 @@ async def deliver(db: Database, claims: list[Claim], *, now: datetime) -> None:
         by_org[claim.org_id].append(claim)
     for org_id, theirs in by_org.items():
         managers = await _managers(db, org_id, {c.learner_id for c in theirs})
-        for claim in theirs:
-            recipients = [claim.learner_id, *managers.get(claim.learner_id, ())]
-            await notifications.notify_once(
-                db,
-                org_id=org_id,
-                keyed=[(user, f"{claim.key}:{user}") for user in recipients],
-                kind=NotificationKind(claim.kind),
-                subject_type=SubjectType(claim.subject_type),
-                subject_id=claim.subject_id,
-                now=now,
+        keyed = [
+            Keyed(
+                user,
+                NotificationKind(claim.kind),
+                SubjectType(claim.subject_type),
+                claim.subject_id,
+                f"{claim.key}:{user}",
             )
+            for claim in theirs
+            for user in (claim.learner_id, *managers.get(claim.learner_id, ()))
+        ]
+        await notifications.notify_once(db, org_id=org_id, keyed=keyed, now=now)
         await reminders.delivered(db, keys=[c.key for c in theirs])
 
 
@@ -278,8 +279,8 @@ def _documents(
 async def _managers(db: Database, org_id: str, learners: set[str]) -> dict[str, list[str]]:
     """Each learner's active managers (of the groups they are in)."""
     found: dict[str, set[str]] = defaultdict(set)
-    for learner in learners:
-        for group in await groups.of_member(db, org_id=org_id, member_id=learner):
+    for group in await groups.of_members(db, org_id=org_id, member_ids=sorted(learners)):
+        for learner in learners.intersection(group.member_ids):
             found[learner].update(m for m in group.manager_ids if m != learner)
     named = sorted({m for ms in found.values() for m in ms})
     active = {

@@ -164,5 +164,11 @@ async def managed_by(db: Database, *, org_id: str, manager_id: str) -> list[Grou
 
 @boundary
 async def of_member(db: Database, *, org_id: str, member_id: str) -> list[Group]:
-    cursor = db.db.groups.find({"orgId": oid(org_id), "memberIds": oid(member_id)})
+    return await of_members(db, org_id=org_id, member_ids=[member_id])
+
+
+@boundary
+async def of_members(db: Database, *, org_id: str, member_ids: list[str]) -> list[Group]:
+    """The groups any of these people belong to, in one read."""
+    cursor = db.db.groups.find({"orgId": oid(org_id), "memberIds": {"$in": oids(member_ids)}})
     return [Group.from_doc(doc) async for doc in cursor]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pymongo.errors import BulkWriteError
 
@@ -111,32 +111,33 @@ async def notify_each(
     await organizations.touch(db, id=org_id)
 
 
+class Keyed(NamedTuple):
+    """A notification written once however often it is asked for: its `key` is unique."""
+
+    user_id: str
+    kind: NotificationKind
+    subject_type: SubjectType
+    subject_id: str
+    key: str
+
+
 @boundary
-async def notify_once(
-    db: Database,
-    *,
-    org_id: str,
-    keyed: Sequence[tuple[str, str]],
-    kind: NotificationKind,
-    subject_type: SubjectType,
-    subject_id: str,
-    now: datetime,
-) -> None:
-    """Tell each user (user, key) about one subject, once per key however often it is asked:
-    a key already written is skipped (its unique index), the others are written."""
+async def notify_once(db: Database, *, org_id: str, keyed: Sequence[Keyed], now: datetime) -> None:
+    """Write the notifications in one round trip, each once per key: a key already written is
+    skipped (its unique index), the others are written."""
     if not keyed:
         return
     docs = [
         {
             "orgId": oid(org_id),
-            "userId": oid(user_id),
-            "kind": kind.value,
+            "userId": oid(k.user_id),
+            "kind": k.kind.value,
             "createdAt": now,
             "readAt": None,
-            "subject": {"type": subject_type, "id": oid(subject_id)},
-            "key": key,
+            "subject": {"type": k.subject_type, "id": oid(k.subject_id)},
+            "key": k.key,
         }
-        for user_id, key in keyed
+        for k in keyed
     ]
     try:
         await db.db.notifications.insert_many(docs, ordered=False)

@@ -142,7 +142,7 @@ async def _all_claims(db):
         yield claims.Claim.from_doc(doc)
 
 
-async def test_exempt_and_deactivated_learners_are_not_reminded(api, db, org, clock):
+async def test_an_exempt_cycle_is_not_reminded(api, db, org, clock):
     a, _ = await due_in(api, org, clock, -1)
     await ok(
         api,
@@ -151,6 +151,18 @@ async def test_exempt_and_deactivated_learners_are_not_reminded(api, db, org, cl
         {"a": a["id"], "r": "Leave"},
         org.token(org.admin),
         "exemptAssignment",
+    )
+    assert await reminders.Sender().tick(db, now=clock.now()) == 0
+
+
+async def test_a_deactivated_learner_is_not_reminded(api, db, org, clock):
+    await due_in(api, org, clock, -1)
+    await ok(
+        api,
+        "mutation($u: ID!) { deactivateUser(input: {user: $u}) { userErrors { code } } }",
+        {"u": gid("User", org.learner.id)},
+        org.token(org.admin),
+        "deactivateUser",
     )
     assert await reminders.Sender().tick(db, now=clock.now()) == 0
 
