@@ -38,7 +38,7 @@ async def create_api_token(
         expires_at = as_utc(expires_at, field="expiresAt")
         if expires_at <= now:
             raise invalid(Code.OUT_OF_RANGE, "expiresAt must be in the future", "expiresAt")
-    if len(await api_tokens.listed(db, org_id=admin.org_id, include_revoked=False)) >= MAX_TOKENS:
+    if await api_tokens.count_unrevoked(db, org_id=admin.org_id) >= MAX_TOKENS:
         raise DomainError(Code.TOO_MANY, f"an organization has at most {MAX_TOKENS} API tokens")
     secret = tokens.new_api_secret()
     token = await api_tokens.create(

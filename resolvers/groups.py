@@ -4,6 +4,7 @@ reach (`Caller.members`) is read from them on every request, so an edit applies 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from resolvers.auth import Caller, require_admin
@@ -52,13 +53,7 @@ async def update_group(
     """Rename a group, or add and remove members and managers, all in one atomic update."""
     admin = require_admin(viewer)
     if change.name is not None:
-        change = GroupChange(
-            required(change.name, field="name", limit=MAX_NAME),
-            change.add_members,
-            change.remove_members,
-            change.add_managers,
-            change.remove_managers,
-        )
+        change = replace(change, name=required(change.name, field="name", limit=MAX_NAME))
     await _people(db, admin.org_id, change.add_members, field="addMembers")
     await _people(db, admin.org_id, change.add_managers, field="addManagers", managers=True)
     try:

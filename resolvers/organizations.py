@@ -6,6 +6,7 @@ from __future__ import annotations
 from resolvers.auth import Caller, require_admin
 from resolvers.errors import Code, invalid, not_found
 from resolvers.jwks import fetchable
+from resolvers.text import bounded
 from store import organizations
 from store.database import Database
 from store.errors import Conflict
@@ -15,19 +16,18 @@ MAX_ISSUER = 500
 MAX_AUDIENCE = 500
 
 
-def _bounded(value: str, *, field: str, what: str, limit: int) -> str:
+def _exact(value: str, *, field: str, limit: int) -> str:
+    """Required and bounded, kept as given (compared exactly with tokens' claims)."""
     value = value.strip()
     if not value:
-        raise invalid(Code.REQUIRED, f"{what} is required", field)
-    if len(value) > limit:
-        raise invalid(Code.TOO_LONG, f"{what} has at most {limit} characters", field)
-    return value
+        raise invalid(Code.REQUIRED, f"{field} is required", field)
+    return bounded(value, field=field, limit=limit)
 
 
 def validate_issuer(issuer: str) -> str:
     """The issuer as tokens name it (`iss`, compared exactly). Its keys are fetched from it, so
     it is https — http only on this machine, where a test's or developer's issuer runs."""
-    issuer = _bounded(issuer, field="issuer", what="an issuer", limit=MAX_ISSUER)
+    issuer = _exact(issuer, field="issuer", limit=MAX_ISSUER)
     if not fetchable(issuer):
         raise invalid(
             Code.INVALID_ISSUER,
@@ -46,7 +46,7 @@ async def configure_single_sign_on(
     admin = require_admin(viewer)
     sso = SingleSignOn(
         issuer=validate_issuer(issuer),
-        audience=_bounded(audience, field="audience", what="an audience", limit=MAX_AUDIENCE),
+        audience=_exact(audience, field="audience", limit=MAX_AUDIENCE),
         create_users=create_users,
     )
     try:

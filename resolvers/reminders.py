@@ -51,6 +51,7 @@ BEFORE_DUE = (Period(30, PeriodUnit.DAY), Period(7, PeriodUnit.DAY))
 BEFORE_EXPIRY = (Period(60, PeriodUnit.DAY), Period(30, PeriodUnit.DAY), Period(7, PeriodUnit.DAY))
 MAX_OFFSETS = 5
 LONGEST = timedelta(days=366)  # an offset further ahead than a year reminds of nothing useful
+ANCHOR = datetime(2000, 1, 1)  # where calendar offsets are measured and ordered
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +84,13 @@ def validated(before_due: list[Period], before_expiry: list[Period]) -> Schedule
     ):
         if len(offsets) > MAX_OFFSETS:
             raise invalid(Code.TOO_MANY, f"at most {MAX_OFFSETS} reminders", field)
-        anchor = datetime(2000, 1, 1)
-        if any(anchor - p.before(anchor) > LONGEST for p in offsets):
+        if any(ANCHOR - p.before(ANCHOR) > LONGEST for p in offsets):
             raise invalid(Code.OUT_OF_RANGE, "a reminder comes at most a year ahead", field)
     return Schedule(_distinct(before_due), _distinct(before_expiry))
 
 
 def _distinct(offsets: list[Period]) -> tuple[Period, ...]:
-    anchor = datetime(2000, 1, 1)
-    return tuple(sorted(set(offsets), key=lambda p: p.before(anchor)))  # furthest ahead first
+    return tuple(sorted(set(offsets), key=lambda p: p.before(ANCHOR)))  # furthest ahead first
 
 
 @dataclass(frozen=True, slots=True)

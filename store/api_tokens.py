@@ -101,9 +101,20 @@ async def used(db: Database, *, id: str, at: datetime) -> None:
 
 @boundary
 async def listed(db: Database, *, org_id: str, include_revoked: bool) -> list[ApiToken]:
-    cursor = db.db.apiTokens.find({"orgId": oid(org_id)}).sort("_id", 1)
-    found = [ApiToken.from_doc(doc) async for doc in cursor]
-    return [t for t in found if include_revoked or t.revoked_at is None]
+    cursor = db.db.apiTokens.find(_tokens(org_id, include_revoked)).sort("_id", 1)
+    return [ApiToken.from_doc(doc) async for doc in cursor]
+
+
+@boundary
+async def count_unrevoked(db: Database, *, org_id: str) -> int:
+    return await db.db.apiTokens.count_documents(_tokens(org_id, include_revoked=False))
+
+
+def _tokens(org_id: str, include_revoked: bool) -> dict[str, Any]:
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if not include_revoked:
+        query["revokedAt"] = None
+    return query
 
 
 @boundary
