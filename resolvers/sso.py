@@ -65,10 +65,9 @@ class Issuers:
         key = await self.keys.key(issuer, kid, now=now)
         claims = _verified(token, key, algorithm, sso, now)
         user = await _user(db, org, sso, claims, now)
-        found = await users.get_with_version(db, org_id=org.id, id=user.id)
-        if found is None or found[0].disabled_at is not None:
+        if user.disabled_at is not None:
             raise unauthenticated("the token's user no longer exists or has been deactivated")
-        return found
+        return user, org.data_version  # read before the user: an answer is never newer
 
 
 async def _organization(

@@ -40,6 +40,7 @@ class Organization:
     self_reported_progress: bool = False  # learners may report their own course progress
     always_notify_administrators: bool = False  # of submissions by learners who have managers
     single_sign_on: SingleSignOn | None = None
+    data_version: int = 0  # as read: every change of the organization's data advances it
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Organization:
@@ -51,6 +52,7 @@ class Organization:
             self_reported_progress=doc.get("selfReportedProgress", False),
             always_notify_administrators=doc.get("alwaysNotifyAdministrators", False),
             single_sign_on=SingleSignOn.from_doc(sso) if sso else None,
+            data_version=doc.get("dataVersion", 0),
         )
 
 
