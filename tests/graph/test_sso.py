@@ -412,3 +412,17 @@ async def test_an_issuer_on_a_private_network_or_garbled_is_refused(api, org, is
     assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
         ("INVALID_ISSUER", "issuer")
     ]
+
+
+async def test_signing_in_costs_two_reads_beside_a_credgraph_tokens(
+    api, org, issuer, kid, clock, commands
+):
+    """The organization by its issuer (its data version with it) and the user by email; the
+    keys, once fetched, are held. A credgraph token's caller costs two reads as well."""
+    token = issuer.token(kid, issuer.claims("lee@acmehealth.test", "credgraph-app", clock.now()))
+    await me(api, token)  # the keys fetched
+    query = "{ me { email } }"
+    for bearer in (token, org.token(org.learner)):
+        commands.targets.clear()
+        await api.data(query, token=bearer)
+        assert len(commands.targets) == 2, commands.targets
