@@ -57,6 +57,12 @@ async def overdue(api, org, clock, learner=None) -> tuple[dict, str]:
     return a, c
 
 
+async def ask(api, token: str, a: dict, due: str, reason: str) -> dict:
+    """A learner's request for `due`, waiting."""
+    variables = {"input": {"assignment": a["id"], "dueDate": due, "reason": reason}}
+    return await ok(api, REQUEST, variables, token, "requestExtension")
+
+
 async def cycle(api, org, a) -> dict:
     return (await api.data(CYCLE, {"id": a["id"]}, token=org.token(org.admin)))["node"]
 
@@ -109,13 +115,7 @@ async def test_a_learner_asks_and_their_manager_grants(api, db, org, clock):
     a, _ = await overdue(api, org, clock)
     lee = org.token(org.learner)
     wanted = (clock.now() + 14 * DAY).isoformat()
-    asked = await ok(
-        api,
-        REQUEST,
-        {"input": {"assignment": a["id"], "dueDate": wanted, "reason": "On leave"}},
-        lee,
-        "requestExtension",
-    )
+    asked = await ask(api, lee, a, wanted, "On leave")
     request = asked["request"]
     assert request["status"] == "PENDING"
     again = await api.data(
@@ -149,19 +149,7 @@ async def test_a_learner_asks_and_their_manager_grants(api, db, org, clock):
 async def test_a_denial_says_why_and_moves_nothing(api, org, clock):
     a, _ = await overdue(api, org, clock)
     lee = org.token(org.learner)
-    asked = await ok(
-        api,
-        REQUEST,
-        {
-            "input": {
-                "assignment": a["id"],
-                "dueDate": (clock.now() + 14 * DAY).isoformat(),
-                "reason": "Busy",
-            }
-        },
-        lee,
-        "requestExtension",
-    )
+    asked = await ask(api, lee, a, (clock.now() + 14 * DAY).isoformat(), "Busy")
     admin = org.token(org.admin)
     unexplained = await api.data(
         DENY, {"input": {"request": asked["request"]["id"], "note": " "}}, token=admin
@@ -216,13 +204,7 @@ async def test_a_grant_interrupted_before_its_cycle_moved_is_applied_at_the_next
     a, _ = await overdue(api, org, clock)
     lee = org.token(org.learner)
     wanted = (clock.now() + 14 * DAY).isoformat()
-    asked = await ok(
-        api,
-        REQUEST,
-        {"input": {"assignment": a["id"], "dueDate": wanted, "reason": "Leave"}},
-        lee,
-        "requestExtension",
-    )
+    asked = await ask(api, lee, a, wanted, "Leave")
 
     async def died(*args, **kwargs):
         raise RuntimeError("the process died here")
@@ -248,8 +230,7 @@ async def test_a_grant_that_could_change_nothing_is_refused(api, org, clock):
     a, c = await overdue(api, org, clock)
     lee = org.token(org.learner)
     wanted = (clock.now() + 14 * DAY).isoformat()
-    leave = {"input": {"assignment": a["id"], "dueDate": wanted, "reason": "Leave"}}
-    asked = await ok(api, REQUEST, leave, lee, "requestExtension")
+    asked = await ask(api, lee, a, wanted, "Leave")
     admin = org.token(org.admin)
     beyond = (clock.now() + 30 * DAY).isoformat()
     await ok(api, EXTEND, {"input": {"assignment": a["id"], "dueDate": beyond, "reason": "x"}},
