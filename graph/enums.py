@@ -9,6 +9,7 @@ from enum import Enum
 
 import strawberry
 
+from resolvers.audit import Action
 from resolvers.criteria import Operator, RequirementKind
 from resolvers.errors import Code
 from resolvers.listing import SortField
@@ -24,6 +25,7 @@ from store.records import LessonStatus, RecordStatus, RecordType
 from store.users import Role
 
 __all__ = [
+    "Action",
     "Code",
     "CourseKind",
     "EnrollmentStatus",
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
+    (Action, "AuditAction", "What an audited change did: the mutation that made it."),
     (Code, "ErrorCode", "Stable codes for every failure."),
     (CourseKind, None, "A course or a learning path."),
     (EnrollmentStatus, None, None),

@@ -7,10 +7,11 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.enums import RecordStatus, RecordType, Role, Status
+from graph.enums import Action, RecordStatus, RecordType, Role, Status
 from graph.mutations.credentials import UpdateCredentialInput, spec_of
 from graph.types.api_token import ApiToken
 from graph.types.assignment import CredentialAssignment
+from graph.types.audit import AuditEvent
 from graph.types.catalogue import Course, Enrollment, Label
 from graph.types.connection import Connection
 from graph.types.credential import Credential, CredentialUpdatePreview
@@ -26,6 +27,7 @@ from graph.types.time import PeriodInput
 from graph.types.user import User
 from resolvers import api_tokens as token_resolvers
 from resolvers import assignment_lists, auth, catalogue, credentials, dashboard, records
+from resolvers import audit as audit_resolvers
 from resolvers import extensions as extension_resolvers
 from resolvers import groups as group_resolvers
 from resolvers import users as user_resolvers
@@ -240,6 +242,37 @@ class Query:
             include_deactivated=include_deactivated, first=first, after=after,
         )  # fmt: skip
         return Connection.of(page, User.from_record)
+
+    @strawberry.field(
+        description="Administrators: who changed what, when and why — one event per thing an "
+        "administrator or manager changed, newest first. `subject` keeps one thing's events "
+        "(any global id), `actor` one person's, `action` one kind; `since` (inclusive) and "
+        "`until` (exclusive) bound `at`."
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        subject: strawberry.ID | None = None,
+        actor: strawberry.ID | None = None,
+        action: Action | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AuditEvent]:
+        ctx = info.context
+        page = await audit_resolvers.log_page(
+            ctx.db,
+            ctx.viewer,
+            subject_id=ids.decode(subject, field="subject")[1] if subject else None,
+            actor_id=ids.db_id(actor, expect="User", field="actor") if actor else None,
+            action=action,
+            since=as_utc(since, field="since") if since else None,
+            until=as_utc(until, field="until") if until else None,
+            first=first,
+            after=after,
+        )
+        return Connection.of(page, AuditEvent.from_record)
 
     @strawberry.field(
         description="Every group for administrators (and READ tokens); for anyone else, the "

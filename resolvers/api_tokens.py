@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers import tokens
+from resolvers import audit, tokens
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
 from resolvers.clock import as_utc
 from resolvers.errors import Code, DomainError, invalid, not_found
 from resolvers.text import required
 from store import api_tokens
 from store.api_tokens import ApiToken, Scope
+from store.audit import Change
 from store.database import Database
 
 MAX_NAME = 200
@@ -41,6 +43,10 @@ async def create_api_token(
     if await api_tokens.count_unrevoked(db, org_id=admin.org_id) >= MAX_TOKENS:
         raise DomainError(Code.TOO_MANY, f"an organization has at most {MAX_TOKENS} API tokens")
     secret = tokens.new_api_secret()
+    shown = {"name": name, "scopes": sorted(scopes), "expiresAt": expires_at}
+    made = audit.event(
+        admin, Action.CREATE_API_TOKEN, "ApiToken", now=now, changes=audit.created(shown)
+    )
     token = await api_tokens.create(
         db,
         org_id=admin.org_id,
@@ -50,6 +56,7 @@ async def create_api_token(
         created_by=admin.id,
         expires_at=expires_at,
         now=now,
+        event=made,
     )
     return token, secret
 
@@ -64,7 +71,11 @@ async def revoke_api_token(
 ) -> ApiToken:
     """Revoke a token: its next request is refused."""
     admin = require_admin(viewer)
-    found = await api_tokens.revoke(db, org_id=admin.org_id, id=token_id, now=now)
+    changes = (Change("revokedAt", None, now),)
+    made = audit.event(
+        admin, Action.REVOKE_API_TOKEN, "ApiToken", subject_id=token_id, now=now, changes=changes
+    )
+    found = await api_tokens.revoke(db, org_id=admin.org_id, id=token_id, now=now, event=made)
     if found is None:
         raise not_found("the API token", field="apiToken")
     return found

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from resolvers import audit
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
 from resolvers.chains import derive
 from resolvers.clock import LATEST, RANGE
@@ -31,6 +33,7 @@ from store import (
     users,
 )
 from store.assignments import Assignment, Revision
+from store.audit import Change, Event
 from store.credentials import Credential
 from store.database import Database
 from store.enrollments import Enrollment
@@ -104,7 +107,17 @@ async def assign(
         if learner_id not in result
     ]
     if fresh:
-        await settle(db, org_id=org_id, learner_ids=learner_ids, now=now, adding=fresh)
+        events = {
+            cycle.id: made
+            for cycle in fresh
+            if (made := audit.event(
+                admin, Action.ASSIGN_CREDENTIAL, "CredentialAssignment", subject_id=cycle.id,
+                now=now, changes=_assigned(cycle),
+            ))
+        }  # fmt: skip
+        await settle(
+            db, org_id=org_id, learner_ids=learner_ids, now=now, adding=fresh, events=events
+        )
         ours = await assignments.get_many(db, org_id=org_id, ids=[cycle.id for cycle in fresh])
         result.update({cycle.learner_id: cycle for cycle in ours})
     if raced := [learner_id for learner_id in learner_ids if learner_id not in result]:
@@ -115,6 +128,19 @@ async def assign(
             )
         )
     return [result[learner_id] for learner_id in learner_ids]
+
+
+def _assigned(cycle: Assignment) -> tuple[Change, ...]:
+    return audit.created(
+        {
+            "credential": cycle.credential_id,
+            "learner": cycle.learner_id,
+            "cycle": cycle.cycle,
+            "startDate": cycle.start_date,
+            "dueDate": cycle.due_date,
+        },
+        {"credential": "Credential", "learner": "User"},
+    )
 
 
 def _still_current(assignment: Assignment, now: datetime) -> bool:
@@ -157,16 +183,20 @@ async def settle(
     learner_ids: Sequence[str],
     now: datetime,
     adding: Sequence[Assignment] = (),
+    events: Mapping[str, Event] | None = None,
 ) -> list[Assignment]:
-    """Re-derive the learners' cycles (with `adding`, new cycles to insert) from all their
-    evidence and store what changed; returns the cycles this call completed.
+    """Re-derive the learners' cycles (with `adding`, new cycles to insert, each carrying its
+    event in `events`) from all their evidence and store what changed; returns the cycles
+    this call completed.
 
     Each stored change is conditioned on the revision it was derived from; when another
     derivation got there first, this one reads again and derives anew.
     """
     completed: list[Assignment] = []
     for _ in range(ATTEMPTS):
-        if await _settle_once(db, org_id, list(learner_ids), now, list(adding), completed):
+        if await _settle_once(
+            db, org_id, list(learner_ids), now, list(adding), completed, events or {}
+        ):
             return completed
         adding = ()  # whatever of it was inserted is stored now; the rest another call made
     log.warning("settling learners %s kept conflicting; the next event settles them", learner_ids)
@@ -180,6 +210,7 @@ async def _settle_once(
     now: datetime,
     adding: list[Assignment],
     completed: list[Assignment],
+    events: Mapping[str, Event],
 ) -> bool:
     stored = await assignments.for_learners(db, org_id=org_id, learner_ids=learner_ids)
     chains: dict[tuple[str, str], list[Assignment]] = defaultdict(list)
@@ -215,7 +246,9 @@ async def _settle_once(
     # New cycles first: a renewal stored before the completion that opens it is found and
     # linked by the next derivation if this process dies in between.
     new_cycles = [cycle for cycle in derived if cycle.id not in was]
-    inserted = await assignments.insert_many(db, cycles=new_cycles) if new_cycles else []
+    inserted = (
+        await assignments.insert_many(db, cycles=new_cycles, events=events) if new_cycles else []
+    )
     await notifications.notify_each(
         db,
         org_id=org_id,

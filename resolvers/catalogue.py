@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from resolvers import audit
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
 from resolvers.errors import Code, invalid
 from resolvers.pages import Cursors, Page
@@ -21,8 +23,11 @@ MAX_CLOCK_HOURS = 10_000
 async def create_label(db: Database, viewer: Caller | None, *, name: str, now: datetime) -> Label:
     admin = require_admin(viewer)
     name = required(name, field="name", limit=100)
+    made = audit.event(
+        admin, Action.CREATE_LABEL, "Label", now=now, changes=audit.created({"name": name})
+    )
     try:
-        return await labels.create(db, org_id=admin.org_id, name=name, now=now)
+        return await labels.create(db, org_id=admin.org_id, name=name, now=now, event=made)
     except Conflict as error:
         raise invalid(Code.LABEL_TAKEN, f"a label named {name!r} exists", "name") from error
 
@@ -50,6 +55,20 @@ async def create_course(
         raise invalid(Code.WRONG_COURSE_KIND, "only a learning path has courses", "courses")
     if kind is CourseKind.LEARNING_PATH:
         await _check_path(db, admin.org_id, course_ids)
+    shown = {
+        "title": title,
+        "kind": kind.value,
+        "courses": course_ids or None,
+        "clockHours": clock_hours,
+        "label": label_id,
+    }
+    made = audit.event(
+        admin,
+        Action.CREATE_COURSE,
+        "Course",
+        now=now,
+        changes=audit.created(shown, {"courses": "Course", "label": "Label"}),
+    )
     try:
         return await courses.create(
             db,
@@ -60,6 +79,7 @@ async def create_course(
             clock_hours=clock_hours,
             label_id=label_id,
             now=now,
+            event=made,
         )
     except Conflict as error:
         # Two courses of one title are one too many for the people who pick them by name.

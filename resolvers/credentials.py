@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from resolvers import criteria, live_edits
+from resolvers import audit, criteria, live_edits
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
 from resolvers.criteria import Group, Node, Operator, RecordType, Requirement, RequirementKind
 from resolvers.errors import Code, invalid, not_found
@@ -15,6 +16,7 @@ from resolvers.periods import Period
 from resolvers.reminders import Schedule
 from resolvers.text import bounded, required, url
 from store import assignments, courses, credentials, labels
+from store.audit import Change
 from store.courses import CourseKind
 from store.credentials import Credential
 from store.database import Database
@@ -235,6 +237,15 @@ async def create_credential(
     valid_for = None if spec.valid_for is UNSET else spec.valid_for
     reassign = fields.get("reassignOnCompletion", False)
     _check_renewal(reassign, valid_for)
+    version = _version(1, fields["criteria"], spec.complete_within, valid_for, now)
+    shown = {k: v for k, v in fields.items() if k != "criteria"}
+    made = audit.event(
+        admin,
+        Action.CREATE_CREDENTIAL,
+        "Credential",
+        now=now,
+        changes=audit.created({**shown, **_shown_version(version)}),
+    )
     return await credentials.create(
         db,
         org_id=admin.org_id,
@@ -243,9 +254,20 @@ async def create_credential(
         image_url=fields.get("imageUrl"),
         reassign_on_completion=reassign,
         reminders=fields.get("reminders"),
-        version=_version(1, fields["criteria"], spec.complete_within, valid_for, now),
+        version=version,
         now=now,
+        event=made,
     )
+
+
+def _shown_version(version: dict[str, Any]) -> dict[str, Any]:
+    """What a version is, as an audit event shows it."""
+    return {
+        "version": version["number"],
+        "criteria": version["criteria"],
+        "completeWithin": version["completeWithin"],
+        "validFor": version["validFor"],
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,17 +293,28 @@ async def update_credential(
     and, with `apply_to_open_cycles`, for every cycle not yet completed."""
     admin = require_admin(viewer)
     edit = await planned(db, admin.org_id, id, spec, now=now)
-    current, fields, new_version = edit.current, edit.fields, edit.version
+    current, new_version = edit.current, edit.version
+    was = credentials.stored(current)
+    fields = {name: value for name, value in edit.fields.items() if was[name] != value}
     if not fields and new_version is None:
         return current  # an edit of nothing writes nothing
+    changes = audit.diff(was, fields)
+    if new_version is not None:
+        version = _shown_version(new_version)
+        before = _shown_version(
+            {
+                "number": current.current.number,
+                "criteria": current.current.criteria,
+                "completeWithin": current.current.complete_within,
+                "validFor": current.current.valid_for,
+            }
+        )
+        changes += audit.diff(before, version)
+    made = audit.event(
+        admin, Action.UPDATE_CREDENTIAL, "Credential", subject_id=id, now=now, changes=changes
+    )
     updated = await credentials.update(
-        db,
-        org_id=admin.org_id,
-        id=id,
-        expected_version=current.current.number,
-        fields=fields,
-        version=new_version,
-        now=now,
+        db, current=current, fields=fields, version=new_version, now=now, event=made
     )
     if updated is None:
         raise invalid(
@@ -338,7 +371,11 @@ async def archive_credential(
 ) -> Credential:
     """Hide it from new assignments; existing assignments keep running."""
     admin = require_admin(viewer)
-    archived = await credentials.archive(db, org_id=admin.org_id, id=id, now=now)
+    changes = (Change("archivedAt", None, now),)
+    made = audit.event(
+        admin, Action.ARCHIVE_CREDENTIAL, "Credential", subject_id=id, now=now, changes=changes
+    )
+    archived = await credentials.archive(db, org_id=admin.org_id, id=id, now=now, event=made)
     if archived is None:
         raise not_found("the credential", field="id")
     return archived

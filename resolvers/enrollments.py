@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from resolvers import audit
 from resolvers.assignments import settle, startable
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_learner_access, require_person, require_viewer
 from resolvers.cycles import window
 from resolvers.errors import Code, invalid, not_found, role_required
@@ -146,8 +148,25 @@ async def report_progress(
             "a learning path progresses through its courses; report on those",
             "enrollment",
         )
+    made = None
+    if viewer is not None and viewer.id != learner_id:  # progress set for someone else
+        after = 1.0 if completed else progress
+        changes = audit.diff(
+            {"progress": enrollment.progress, "completed": enrollment.completed_at is not None},
+            {"progress": after, "completed": completed},
+        )
+        made = audit.event(
+            viewer, Action.REPORT_COURSE_PROGRESS, "Enrollment", subject_id=enrollment.id,
+            now=now, changes=changes,
+        )  # fmt: skip
     updated = await enrollments.report(
-        db, org_id=org_id, id=enrollment.id, progress=progress, completed=completed, now=now
+        db,
+        org_id=org_id,
+        id=enrollment.id,
+        progress=progress,
+        completed=completed,
+        now=now,
+        event=made,
     )
     if updated is None:
         raise invalid(Code.ALREADY_COMPLETED, "this instance is already completed", "enrollment")

@@ -104,3 +104,8 @@ def not_found(what: str, *, field: str | None = None) -> DomainError:
     return DomainError(
         Code.NOT_FOUND, f"{what} does not exist or is not visible to you", field=field
     )
+
+
+def busy(what: str, *, field: str) -> DomainError:
+    """Others kept changing it between each read and the write conditioned on it."""
+    return invalid(Code.EDIT_CONFLICT, f"{what} keeps changing; try again", field)

@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from resolvers import audit
 from resolvers.assignments import decided_cycle, revised
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_reviewer, require_viewer
 from resolvers.clock import as_utc
 from resolvers.errors import Code, invalid
 from resolvers.text import required
 from store.assignments import Assignment, Exemption, Revision
+from store.audit import Change
 from store.database import Database
 
 MAX_REASON = 2_000
@@ -41,7 +44,13 @@ async def exempt_assignment(
     def exempted(cycle: Assignment) -> Revision:
         if any(_open(e, now) for e in cycle.exemptions):
             raise invalid(Code.ALREADY_EXEMPT, "this cycle is exempt already", "assignment")
-        return Revision(exemptions=(*cycle.exemptions, Exemption(now, ends, reason, reviewer.id)))
+        changes = (Change("exemption", None, {"since": now, "until": ends}),)
+        made = audit.event(
+            reviewer, Action.EXEMPT_ASSIGNMENT, "CredentialAssignment", subject_id=cycle.id,
+            now=now, reason=reason, changes=changes,
+        )  # fmt: skip
+        exemption = Exemption(now, ends, reason, reviewer.id)
+        return Revision(exemptions=(*cycle.exemptions, exemption), event=made)
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
     return await revised(db, cycle, exempted)
@@ -54,15 +63,29 @@ async def remove_exemption(
     reason = required(reason, field="reason", limit=MAX_REASON)
 
     def ended(cycle: Assignment) -> Revision:
-        if not any(_open(e, now) for e in cycle.exemptions):
+        ending = [e for e in cycle.exemptions if _open(e, now)]
+        if not ending:
             raise invalid(Code.NOT_EXEMPT, "this cycle is not exempt now", "assignment")
+        changes = tuple(
+            Change(
+                "exemption",
+                {"since": e.since, "until": e.until},
+                {"since": e.since, "until": max(now, e.since)},
+            )
+            for e in ending
+        )
+        made = audit.event(
+            reviewer, Action.REMOVE_EXEMPTION, "CredentialAssignment", subject_id=cycle.id,
+            now=now, reason=reason, changes=changes,
+        )  # fmt: skip
         return Revision(
             exemptions=tuple(
                 replace(e, until=max(now, e.since), ended_reason=reason, ended_by=reviewer.id)
-                if _open(e, now)
+                if e in ending
                 else e
                 for e in cycle.exemptions
-            )
+            ),
+            event=made,
         )
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)

@@ -15,7 +15,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from resolvers import audit
 from resolvers.assignments import decided_cycle, revised
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_person, require_reviewer, require_viewer
 from resolvers.clock import as_utc
 from resolvers.errors import Code, DomainError, invalid, not_found
@@ -24,10 +26,12 @@ from resolvers.records import reviewers
 from resolvers.text import required
 from store import assignments, extension_requests, notifications
 from store.assignments import Assignment, Extension, Revision
+from store.audit import Change
 from store.database import Database
 from store.errors import Conflict
 from store.extension_requests import ExtensionRequest, RequestStatus
 from store.notifications import NotificationKind, SubjectType
+from store.users import User
 
 MAX_REASON = 2_000
 
@@ -45,7 +49,7 @@ async def extend_due_date(
     reason = required(reason, field="reason", limit=MAX_REASON)
     due = as_utc(due_date, field="dueDate")
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
-    extended = await _extended(db, cycle, to=due, by=reviewer.id, reason=reason, now=now)
+    extended = await _extended(db, cycle, to=due, by=reviewer, reason=reason, now=now)
     await _tell(db, extended, [extended.learner_id], NotificationKind.EXTENSION_GRANTED, now)
     return extended
 
@@ -178,9 +182,14 @@ async def _decide(
         raise invalid(Code.ALREADY_REVIEWED, "this request has been decided already", "request")
     if before is not None:
         await before(found)
+    action = Action.GRANT_EXTENSION if status is RequestStatus.GRANTED else Action.DENY_EXTENSION
+    made = audit.event(
+        reviewer, action, "ExtensionRequest", subject_id=found.id, now=now, reason=note,
+        changes=(Change("status", found.status.value, status.value),),
+    )  # fmt: skip
     decided = await extension_requests.decide(
         db, org_id=caller.org_id, id=request_id, status=status, reviewer_id=reviewer.id,
-        note=note, now=now,
+        note=note, now=now, event=made,
     )  # fmt: skip
     if decided is None:
         raise invalid(Code.ALREADY_REVIEWED, "this request has been decided already", "request")
@@ -215,16 +224,25 @@ async def _extended(
     cycle: Assignment,
     *,
     to: datetime,
-    by: str,
+    by: str | User,
     reason: str,
     now: datetime,
     request_id: str | None = None,
 ) -> Assignment:
-    """The cycle due `to` instead, the move kept in its history."""
+    """The cycle due `to` instead, the move kept in its history; audited when made by a
+    person now (`by` a user), not when a grant decided earlier is applied."""
+    by_id = by if isinstance(by, str) else by.id
 
     def extend(current: Assignment) -> Revision:
         _check(current, to)
-        return Revision(extension=Extension(now, by, current.due_date, to, reason, request_id))
+        made = None
+        if not isinstance(by, str):
+            made = audit.event(
+                by, Action.EXTEND_DUE_DATE, "CredentialAssignment", subject_id=current.id,
+                now=now, reason=reason, changes=(Change("dueDate", current.due_date, to),),
+            )  # fmt: skip
+        extension = Extension(now, by_id, current.due_date, to, reason, request_id)
+        return Revision(extension=extension, event=made)
 
     return await revised(db, cycle, extend)
 

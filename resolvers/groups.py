@@ -7,11 +7,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
+from resolvers import audit
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
-from resolvers.errors import Code, DomainError, invalid, not_found
+from resolvers.errors import Code, DomainError, busy, invalid, not_found
 from resolvers.pages import Cursors, Page
 from resolvers.text import required
 from store import groups, users
+from store.audit import Change
 from store.database import Database
 from store.errors import Conflict
 from store.groups import Group, GroupChange
@@ -19,6 +22,8 @@ from store.users import Role
 
 MAX_NAME = 200
 MAX_PEOPLE = 5_000  # people named in one call
+RETRIES = 3  # reads and conditional writes, when others keep editing the group in between
+PEOPLE = {"members": "User", "managers": "User"}  # what a group's lists hold
 
 
 async def create_group(
@@ -34,37 +39,79 @@ async def create_group(
     name = required(name, field="name", limit=MAX_NAME)
     await _people(db, admin.org_id, member_ids, field="members")
     await _people(db, admin.org_id, manager_ids, field="managers", managers=True)
+    members, managers = list(dict.fromkeys(member_ids)), list(dict.fromkeys(manager_ids))
+    changes = audit.created({"name": name, "members": members, "managers": managers}, PEOPLE)
+    made = audit.event(admin, Action.CREATE_GROUP, "Group", now=now, changes=changes)
     try:
         return await groups.create(
             db,
             org_id=admin.org_id,
             name=name,
-            member_ids=list(dict.fromkeys(member_ids)),
-            manager_ids=list(dict.fromkeys(manager_ids)),
+            member_ids=members,
+            manager_ids=managers,
             now=now,
+            event=made,
         )
     except Conflict as error:
         raise invalid(Code.NAME_TAKEN, f"a group is already named {name!r}", "name") from error
 
 
 async def update_group(
-    db: Database, viewer: Caller | None, group_id: str, change: GroupChange
+    db: Database, viewer: Caller | None, group_id: str, change: GroupChange, *, now: datetime
 ) -> Group:
-    """Rename a group, or add and remove members and managers, all in one atomic update."""
+    """Rename a group, or add and remove members and managers, in one atomic update."""
     admin = require_admin(viewer)
     if change.name is not None:
         change = replace(change, name=required(change.name, field="name", limit=MAX_NAME))
     await _people(db, admin.org_id, change.add_members, field="addMembers")
     await _people(db, admin.org_id, change.add_managers, field="addManagers", managers=True)
-    try:
-        found = await groups.update(db, org_id=admin.org_id, id=group_id, change=change)
-    except Conflict as error:
-        raise invalid(
-            Code.NAME_TAKEN, f"a group is already named {change.name!r}", "name"
-        ) from error
-    if found is None:
-        raise not_found("the group", field="group")
-    return found
+    for _ in range(RETRIES):
+        was = await groups.get(db, org_id=admin.org_id, id=group_id)
+        if was is None:
+            raise not_found("the group", field="group")
+        group = replace(
+            was,
+            name=was.name if change.name is None else change.name,
+            member_ids=_edited(was.member_ids, change.add_members, change.remove_members),
+            manager_ids=_edited(was.manager_ids, change.add_managers, change.remove_managers),
+        )
+        if group == was:
+            return was
+        changes = (
+            *audit.diff({"name": was.name}, {"name": group.name}),
+            *_moved("members", was.member_ids, group.member_ids),
+            *_moved("managers", was.manager_ids, group.manager_ids),
+        )
+        made = audit.event(
+            admin, Action.UPDATE_GROUP, "Group", subject_id=was.id, now=now, changes=changes
+        )
+        try:
+            found = await groups.update(db, was=was, now=group, event=made)
+        except Conflict as error:
+            raise invalid(
+                Code.NAME_TAKEN, f"a group is already named {change.name!r}", "name"
+            ) from error
+        if found is not None:
+            return found
+    raise busy("the group", field="group")
+
+
+def _moved(name: str, was: tuple[str, ...], now: tuple[str, ...]) -> tuple[Change, ...]:
+    """Who joined and who left a list (not the whole list: a group may hold thousands)."""
+    joined, left = [p for p in now if p not in was], [p for p in was if p not in now]
+    return tuple(
+        Change(f"{name}{verb}", None, people, "User")
+        for verb, people in (("Added", joined), ("Removed", left))
+        if people
+    )
+
+
+def _edited(
+    people: tuple[str, ...], added: Iterable[str], removed: Iterable[str]
+) -> tuple[str, ...]:
+    """`people` with `added` joined at the end and `removed` taken out, each once."""
+    gone = set(removed)
+    return tuple(p for p in dict.fromkeys((*people, *added)) if p not in gone)
 
 
 async def _people(

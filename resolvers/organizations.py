@@ -3,17 +3,24 @@ and single sign-on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
+from resolvers import audit
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
-from resolvers.errors import Code, invalid, not_found
+from resolvers.errors import Code, busy, invalid, not_found
 from resolvers.jwks import fetchable
 from resolvers.text import bounded
 from store import organizations
 from store.database import Database
 from store.errors import Conflict
-from store.organizations import Organization, SingleSignOn
+from store.organizations import POLICIES, Organization, SingleSignOn
+from store.users import User
 
 MAX_ISSUER = 500
 MAX_AUDIENCE = 500
+RETRIES = 3  # reads and conditional writes, when other administrators change it in between
 
 
 def _exact(value: str, *, field: str, limit: int) -> str:
@@ -39,7 +46,13 @@ def validate_issuer(issuer: str) -> str:
 
 
 async def configure_single_sign_on(
-    db: Database, viewer: Caller | None, *, issuer: str, audience: str, create_users: bool
+    db: Database,
+    viewer: Caller | None,
+    *,
+    issuer: str,
+    audience: str,
+    create_users: bool,
+    now: datetime,
 ) -> Organization:
     """Administrators: accept tokens of the organization's OpenID Connect provider. An issuer
     and audience are one organization's: a token must never sign into two."""
@@ -50,27 +63,65 @@ async def configure_single_sign_on(
         create_users=create_users,
     )
     try:
-        found = await organizations.set_single_sign_on(db, id=admin.org_id, sso=sso)
+        return await _single_sign_on(
+            db, admin, Action.CONFIGURE_SINGLE_SIGN_ON, lambda _: sso, now=now
+        )
     except Conflict as error:
         raise invalid(
             Code.SINGLE_SIGN_ON_TAKEN,
             "another organization already signs in with this issuer and audience",
             "audience",
         ) from error
-    if found is None:
-        raise not_found("the organization")
-    return found
 
 
 async def remove_single_sign_on(
-    db: Database, viewer: Caller | None, *, issuer: str
+    db: Database, viewer: Caller | None, *, issuer: str, now: datetime
 ) -> Organization:
     """Administrators: stop accepting the provider's tokens, at once. The issuer is named, so
     that a removal meant for one configuration never removes another made meanwhile."""
     admin = require_admin(viewer)
-    found = await organizations.remove_single_sign_on(db, id=admin.org_id, issuer=issuer.strip())
+
+    def removed(was: SingleSignOn | None) -> None:
+        if was is None or was.issuer != issuer.strip():
+            raise not_found("a single sign-on with this issuer", field="issuer")
+
+    return await _single_sign_on(db, admin, Action.REMOVE_SINGLE_SIGN_ON, removed, now=now)
+
+
+async def _single_sign_on(
+    db: Database,
+    admin: User,
+    action: Action,
+    decide: Callable[[SingleSignOn | None], SingleSignOn | None],
+    *,
+    now: datetime,
+) -> Organization:
+    """Store what `decide` makes of the configuration as read, read and decided again while
+    another administrator changes it."""
+    for _ in range(RETRIES):
+        was = await _organization(db, admin)
+        sso = decide(was.single_sign_on)
+        if sso == was.single_sign_on:
+            return was
+        changes = audit.diff(
+            {"singleSignOn": _shown(was.single_sign_on)}, {"singleSignOn": _shown(sso)}
+        )
+        made = audit.event(
+            admin, action, "Organization", subject_id=was.id, now=now, changes=changes
+        )
+        if found := await organizations.set_single_sign_on(db, was=was, sso=sso, event=made):
+            return found
+    raise busy("the single sign-on", field="issuer")
+
+
+def _shown(sso: SingleSignOn | None) -> dict[str, object] | None:
+    return sso.to_doc() if sso else None
+
+
+async def _organization(db: Database, admin: User) -> Organization:
+    found = await organizations.get(db, id=admin.org_id)
     if found is None:
-        raise not_found("a single sign-on with this issuer", field="issuer")
+        raise not_found("the organization")
     return found
 
 
@@ -85,9 +136,10 @@ async def update_policies(
     *,
     self_reported_progress: bool | None,
     always_notify_administrators: bool | None,
+    now: datetime,
 ) -> Organization:
     admin = require_admin(viewer)
-    fields = {
+    wanted = {
         name: value
         for name, value in (
             ("selfReportedProgress", self_reported_progress),
@@ -95,11 +147,20 @@ async def update_policies(
         )
         if value is not None
     }
-    found = (
-        await organizations.set_policies(db, id=admin.org_id, fields=fields)
-        if fields
-        else await organizations.get(db, id=admin.org_id)
-    )
-    if found is None:
-        raise not_found("the organization")
-    return found
+    for _ in range(RETRIES):
+        was = await _organization(db, admin)
+        before = {name: getattr(was, attribute) for name, attribute in POLICIES.items()}
+        fields = {name: value for name, value in wanted.items() if before[name] != value}
+        if not fields:
+            return was
+        made = audit.event(
+            admin,
+            Action.UPDATE_ORGANIZATION,
+            "Organization",
+            subject_id=was.id,
+            now=now,
+            changes=audit.diff(before, fields),
+        )
+        if found := await organizations.set_policies(db, was=was, fields=fields, event=made):
+            return found
+    raise busy("the organization", field="selfReportedProgress")

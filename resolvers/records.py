@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from resolvers import criteria, documents
+from resolvers import audit, criteria, documents
 from resolvers.assignments import settle, startable
+from resolvers.audit import Action
 from resolvers.auth import Caller, require_reviewer, require_viewer
 from resolvers.clock import within_range
 from resolvers.documents import IncomingFile
@@ -26,6 +27,7 @@ from store import courses, groups, labels, notifications, organizations, records
 from store import documents as document_store
 from store.api_tokens import Scope
 from store.assignments import Assignment
+from store.audit import Change
 from store.database import Database
 from store.errors import Conflict
 from store.notifications import NotificationKind, SubjectType
@@ -87,8 +89,23 @@ async def submit(
     if key is not None:
         digest = _digest(submission, doc["learnerId"], has_file=file is not None)
         doc |= {"idempotencyKey": key, "requestDigest": digest}
+    made = None
+    if doc["learnerId"] != submitter.id:  # for someone else: a decision about their record
+        shown = {
+            "learner": doc["learnerId"],
+            "type": doc.get("type"),
+            "title": doc.get("title"),
+            "status": doc.get("status"),
+        }
+        made = audit.event(
+            submitter,
+            Action.SUBMIT_TRAINING_RECORD,
+            "TrainingRecord",
+            now=now,
+            changes=audit.created(shown, {"learner": "User"}),
+        )
     try:
-        record = await records.insert(db, doc=doc)
+        record = await records.insert(db, doc=doc, event=made)
     except BaseException as error:
         if file is not None:
             await document_store.delete(db, file_id=doc["document"]["fileId"])
@@ -323,14 +340,25 @@ async def review(
         note = bounded(
             required(note or "", field="reason", limit=MAX_NOTE), field="reason", limit=MAX_NOTE
         )
+    status = RecordStatus.APPROVED if approve else RecordStatus.DECLINED
+    made = audit.event(
+        admin,
+        Action.APPROVE_TRAINING_RECORD if approve else Action.DECLINE_TRAINING_RECORD,
+        "TrainingRecord",
+        subject_id=record_id,
+        now=now,
+        reason=note,
+        changes=(Change("status", RecordStatus.PENDING.value, status.value),),
+    )
     decided = await records.review(
         db,
         org_id=admin.org_id,
         id=record_id,
-        status=RecordStatus.APPROVED if approve else RecordStatus.DECLINED,
+        status=status,
         reviewer_id=admin.id,
         note=note,
         now=now,
+        event=made,
     )
     if decided is None:
         if await records.get(db, org_id=admin.org_id, id=record_id) is not None:

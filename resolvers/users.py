@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from resolvers import audit
+from resolvers.audit import Action
 from resolvers.auth import (
     Caller,
     can_see_user,
@@ -15,10 +17,11 @@ from resolvers.auth import (
     require_reader,
     require_viewer,
 )
-from resolvers.errors import Code, DomainError, invalid, not_found
+from resolvers.errors import Code, DomainError, busy, invalid, not_found
 from resolvers.groups import visible
 from resolvers.pages import Cursors, Page
 from store import groups, organizations, users
+from store.audit import Event
 from store.database import Database
 from store.errors import Conflict
 from store.groups import Group
@@ -31,6 +34,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_SEARCH = 200  # a search longer than any name or email finds nothing anyway
+RETRIES = 3  # reads and conditional writes, when others keep changing the user in between
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +84,12 @@ def validate_new_user(email: str, name: str, role: Role) -> NewUser:
     return NewUser(email=validate_email(email), name=validate_name(name), role=role)
 
 
-async def _insert(db: Database, org_id: str, new: NewUser, now: datetime) -> User:
+async def _insert(
+    db: Database, org_id: str, new: NewUser, now: datetime, event: Event | None = None
+) -> User:
     try:
         return await users.create(
-            db, org_id=org_id, email=new.email, name=new.name, role=new.role, now=now
+            db, org_id=org_id, email=new.email, name=new.name, role=new.role, now=now, event=event
         )
     except Conflict as error:
         raise DomainError(
@@ -95,7 +101,10 @@ async def create_user(
     db: Database, viewer: Caller | None, *, email: str, name: str, role: Role, now: datetime
 ) -> User:
     admin = require_admin(viewer)
-    return await _insert(db, admin.org_id, validate_new_user(email, name, role), now)
+    new = validate_new_user(email, name, role)
+    fields = {"email": new.email, "name": new.name, "role": new.role.value}
+    made = audit.event(admin, Action.CREATE_USER, "User", now=now, changes=audit.created(fields))
+    return await _insert(db, admin.org_id, new, now, made)
 
 
 async def user_page(
@@ -163,34 +172,42 @@ async def update_user(
     name: str | None,
     email: str | None,
     role: Role | None,
+    now: datetime,
 ) -> User:
     """Administrators: a user's name, email or role (not their own role: an organization keeps
     the administrator who is changing it)."""
     admin = require_admin(viewer)
-    fields: dict[str, object] = {}
+    wanted: dict[str, str] = {}
     if name is not None:
-        fields["name"] = validate_name(name)
+        wanted["name"] = validate_name(name)
     if email is not None:
-        fields["email"] = validate_email(email)
+        wanted["email"] = validate_email(email)
     if role is not None:
         if user_id == admin.id and role is not admin.role:
             raise invalid(Code.OWN_ROLE, "you cannot change your own role", "role")
-        fields["role"] = role.value
-        if role is not Role.MANAGER:  # first: were the role's change lost, they manage nothing
+        wanted["role"] = role.value
+    for _ in range(RETRIES):
+        user = await _user(db, admin, user_id)
+        was = {"name": user.name, "email": user.email, "role": user.role.value}
+        fields = {k: v for k, v in wanted.items() if was[k] != v}
+        if not fields:
+            return user
+        if fields.get("role", Role.MANAGER) != Role.MANAGER:
+            # first: were the role's change lost, they would manage nothing
             await groups.drop_manager(db, org_id=admin.org_id, manager_id=user_id)
-    try:
-        found = (
-            await users.update(db, org_id=admin.org_id, id=user_id, fields=fields)
-            if fields
-            else await users.get(db, org_id=admin.org_id, id=user_id)
+        changes = audit.diff(was, fields)
+        made = audit.event(
+            admin, Action.UPDATE_USER, "User", subject_id=user_id, now=now, changes=changes
         )
-    except Conflict as error:
-        raise invalid(
-            Code.EMAIL_TAKEN, f"{email} already belongs to a user here", "email"
-        ) from error
-    if found is None:
-        raise not_found("the user", field="user")
-    return found
+        try:
+            found = await users.update(db, user=user, fields=fields, event=made)
+        except Conflict as error:
+            raise invalid(
+                Code.EMAIL_TAKEN, f"{email} already belongs to a user here", "email"
+            ) from error
+        if found is not None:
+            return found
+    raise busy("the user", field="user")
 
 
 async def deactivate_user(
@@ -200,29 +217,51 @@ async def deactivate_user(
     admin = require_admin(viewer)
     if user_id == admin.id:
         raise invalid(Code.CANNOT_DEACTIVATE_SELF, "you cannot deactivate yourself", "user")
-    return await _disabled(db, admin, user_id, at=now)
+    return await _disabled(db, admin, user_id, at=now, now=now)
 
 
-async def reactivate_user(db: Database, viewer: Caller | None, user_id: str) -> User:
+async def reactivate_user(
+    db: Database, viewer: Caller | None, user_id: str, *, now: datetime
+) -> User:
     """Administrators: switch a deactivated user back on (their old tokens work again only if
     still unexpired and not revoked)."""
-    return await _disabled(db, require_admin(viewer), user_id, at=None)
+    return await _disabled(db, require_admin(viewer), user_id, at=None, now=now)
 
 
-async def _disabled(db: Database, admin: User, user_id: str, *, at: datetime | None) -> User:
-    found = await users.set_disabled(db, org_id=admin.org_id, id=user_id, at=at)
+async def _disabled(
+    db: Database, admin: User, user_id: str, *, at: datetime | None, now: datetime
+) -> User:
+    """A user switched off (`at`) or on (None); one already so is left as they are."""
+    action = Action.DEACTIVATE_USER if at is not None else Action.REACTIVATE_USER
+    for _ in range(RETRIES):
+        user = await _user(db, admin, user_id)
+        if (user.disabled_at is None) == (at is None):
+            return user
+        changes = audit.diff({"deactivatedAt": user.disabled_at}, {"deactivatedAt": at})
+        made = audit.event(admin, action, "User", subject_id=user_id, now=now, changes=changes)
+        if found := await users.set_disabled(db, user=user, at=at, event=made):
+            return found
+    raise busy("the user", field="user")
+
+
+async def _user(db: Database, admin: User, user_id: str) -> User:
+    found = await users.get(db, org_id=admin.org_id, id=user_id)
     if found is None:
         raise not_found("the user", field="user")
     return found
 
 
-async def revoke_user_tokens(db: Database, viewer: Caller | None, user_id: str) -> User:
+async def revoke_user_tokens(
+    db: Database, viewer: Caller | None, user_id: str, *, now: datetime
+) -> User:
     """Sign a user out everywhere: yourself, or (administrators) anyone of the organization
     (an API token is no user: it is never itself, and never an administrator)."""
     caller = require_viewer(viewer)
+    made = None
     if user_id != caller.id:
-        require_admin(viewer)
-    found = await users.revoke_tokens(db, org_id=caller.org_id, id=user_id)
+        admin = require_admin(viewer)
+        made = audit.event(admin, Action.REVOKE_USER_TOKENS, "User", subject_id=user_id, now=now)
+    found = await users.revoke_tokens(db, org_id=caller.org_id, id=user_id, event=made)
     if found is None:
         raise not_found("the user", field="user")
     return found

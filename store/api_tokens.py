@@ -13,9 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid
@@ -65,19 +67,25 @@ async def create(
     created_by: str,
     expires_at: datetime | None,
     now: datetime,
+    event: Event | None = None,
 ) -> ApiToken:
-    doc = {
-        "orgId": oid(org_id),
-        "name": name,
-        "scopes": sorted(scopes),
-        "secretHash": secret_hash,
-        "createdAt": now,
-        "createdBy": oid(created_by),
-        "expiresAt": expires_at,
-    }
-    result = await db.db.apiTokens.insert_one(doc)
+    doc, event = audit.stamped(
+        {
+            "_id": ObjectId(),
+            "orgId": oid(org_id),
+            "name": name,
+            "scopes": sorted(scopes),
+            "secretHash": secret_hash,
+            "createdAt": now,
+            "createdBy": oid(created_by),
+            "expiresAt": expires_at,
+        },
+        event,
+    )
+    await db.db.apiTokens.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    return ApiToken.from_doc({**doc, "_id": result.inserted_id})
+    await audit.written(db, [event])
+    return ApiToken.from_doc(doc)
 
 
 @boundary
@@ -118,16 +126,20 @@ def _tokens(org_id: str, include_revoked: bool) -> dict[str, Any]:
 
 
 @boundary
-async def revoke(db: Database, *, org_id: str, id: str, now: datetime) -> ApiToken | None:
+async def revoke(
+    db: Database, *, org_id: str, id: str, now: datetime, event: Event | None = None
+) -> ApiToken | None:
     """Revoke a token (it stops at once); one already revoked keeps its first revocation."""
     key = {"orgId": oid(org_id), "_id": oid(id)}
     doc = await organizations.changed(
         db,
         await db.db.apiTokens.find_one_and_update(
             {**key, "revokedAt": None},
-            {"$set": {"revokedAt": now}},
+            audit.carried({"$set": {"revokedAt": now}}, event),
             return_document=ReturnDocument.AFTER,
         ),
     )
+    if doc is not None:
+        await audit.written(db, [event])
     doc = doc or await db.db.apiTokens.find_one(key)
     return ApiToken.from_doc(doc) if doc else None

@@ -8,6 +8,7 @@ which `store.scopes` reads only what changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,8 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import new, oid, oids, owned, owned_one
@@ -259,11 +261,18 @@ class Assignment:
 
 
 @boundary
-async def insert_many(db: Database, *, cycles: list[Assignment]) -> list[Assignment]:
-    """Insert cycles in one round trip; those whose (credential, learner, cycle) already exists
-    are skipped, not raised: another writer got there first."""
+async def insert_many(
+    db: Database, *, cycles: list[Assignment], events: Mapping[str, Event] | None = None
+) -> list[Assignment]:
+    """Insert cycles in one round trip, each carrying its event in `events` (by cycle id), if
+    any; those whose (credential, learner, cycle) already exists are skipped, not raised:
+    another writer got there first."""
     changed = datetime.now(UTC)  # the wall clock, whatever the app's clock says (`store.scopes`)
-    stored = [{**cycle.to_doc(), "changedAt": changed} for cycle in cycles]
+    events = events or {}
+    stored = [
+        audit.stamped({**cycle.to_doc(), "changedAt": changed}, events.get(cycle.id))[0]
+        for cycle in cycles
+    ]
     try:
         await db.db.assignments.insert_many(stored, ordered=False)
         failed: set[int] = set()
@@ -275,6 +284,7 @@ async def insert_many(db: Database, *, cycles: list[Assignment]) -> list[Assignm
     inserted = [cycle for i, cycle in enumerate(cycles) if i not in failed]
     for org_id in {cycle.org_id for cycle in inserted}:
         await organizations.touch(db, id=org_id)
+    await audit.written(db, [events.get(cycle.id) for cycle in inserted])
     return inserted
 
 
@@ -342,10 +352,12 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Revision:
-    """A person's decision about a cycle: its exemptions as they now are, or an extension."""
+    """A person's decision about a cycle: its exemptions as they now are, or an extension;
+    and the audit event it leaves."""
 
     exemptions: tuple[Exemption, ...] | None = None
     extension: Extension | None = None
+    event: Event | None = None
 
 
 @boundary
@@ -359,10 +371,13 @@ async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assi
         change["$set"]["dueDate"] = revision.extension.to_due
         change["$push"] = {"extensions": revision.extension.to_doc()}
     doc = await db.db.assignments.find_one_and_update(
-        _as_read(cycle), change, return_document=ReturnDocument.AFTER
+        _as_read(cycle), audit.carried(change, revision.event), return_document=ReturnDocument.AFTER
     )
     doc = await organizations.changed(db, doc)
-    return Assignment.from_doc(doc) if doc else None
+    if doc is None:
+        return None
+    await audit.written(db, [revision.event])
+    return Assignment.from_doc(doc)
 
 
 def _as_read(cycle: Assignment) -> dict[str, Any]:

@@ -7,7 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from store import organizations
+from bson import ObjectId
+
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned, owned_one
@@ -54,8 +57,10 @@ async def create(
     clock_hours: float | None,
     label_id: str | None,
     now: datetime,
+    event: Event | None = None,
 ) -> Course:
     doc = {
+        "_id": ObjectId(),
         "orgId": oid(org_id),
         "title": title,
         "key": title.casefold(),
@@ -65,9 +70,11 @@ async def create(
         "labelId": oid(label_id) if label_id else None,
         "createdAt": now,
     }
-    result = await db.db.courses.insert_one(doc)  # a title already used raises `Conflict`
+    doc, event = audit.stamped(doc, event)
+    await db.db.courses.insert_one(doc)  # a title already used raises `Conflict`
     await organizations.touch(db, id=org_id)
-    return Course.from_doc({**doc, "_id": result.inserted_id})
+    await audit.written(db, [event])
+    return Course.from_doc(doc)
 
 
 @boundary

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, owned, owned_one
@@ -109,8 +111,10 @@ async def create(
     version: dict[str, Any],
     now: datetime,
     reminders: dict[str, Any] | None = None,
+    event: Event | None = None,
 ) -> Credential:
     doc = {
+        "_id": ObjectId(),
         "orgId": oid(org_id),
         "name": name,
         "instructions": instructions,
@@ -123,49 +127,76 @@ async def create(
         "archivedAt": None,
         "reminders": reminders,
     }
-    result = await db.db.credentials.insert_one(doc)
+    doc, event = audit.stamped(doc, event)
+    await db.db.credentials.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    return Credential.from_doc({**doc, "_id": result.inserted_id})
+    await audit.written(db, [event])
+    return Credential.from_doc(doc)
 
 
 @boundary
 async def update(
     db: Database,
     *,
-    org_id: str,
-    id: str,
-    expected_version: int,
+    current: Credential,
     fields: dict[str, Any],
     version: dict[str, Any] | None,
     now: datetime,
+    event: Event | None = None,
 ) -> Credential | None:
-    """Apply an edit unless the credential changed meanwhile or is archived (then None)."""
+    """Apply an edit unless the credential changed since it was read as `current`, or was
+    archived (then None)."""
     change: dict[str, Any] = {"$set": {**fields, "updatedAt": now}}
     if version is not None:
         change["$push"] = {"versions": version}
         change["$set"]["currentVersion"] = version["number"]
+    as_read = {name: stored(current)[name] for name in fields}
     doc = await db.db.credentials.find_one_and_update(
         {
-            "orgId": oid(org_id),
-            "_id": oid(id),
-            "currentVersion": expected_version,
+            "orgId": oid(current.org_id),
+            "_id": oid(current.id),
+            "currentVersion": current.current.number,
             "archivedAt": None,
+            **as_read,
         },
-        change,
+        audit.carried(change, event),
         return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
-    return Credential.from_doc(doc) if doc else None
+    if doc is None:
+        return None
+    await audit.written(db, [event])
+    return Credential.from_doc(doc)
+
+
+def stored(credential: Credential) -> dict[str, Any]:
+    """The fields an edit may set, as stored."""
+    return {
+        "name": credential.name,
+        "instructions": credential.instructions,
+        "imageUrl": credential.image_url,
+        "reassignOnCompletion": credential.reassign_on_completion,
+        "reminders": credential.reminders,
+    }
 
 
 @boundary
-async def archive(db: Database, *, org_id: str, id: str, now: datetime) -> Credential | None:
-    doc = await db.db.credentials.find_one_and_update(
-        {"orgId": oid(org_id), "_id": oid(id)},
-        [{"$set": {"archivedAt": {"$ifNull": ["$archivedAt", now]}, "updatedAt": now}}],
-        return_document=ReturnDocument.AFTER,
+async def archive(
+    db: Database, *, org_id: str, id: str, now: datetime, event: Event | None = None
+) -> Credential | None:
+    """Archive a credential (one archived already stays as it was); None when there is none."""
+    key = {"orgId": oid(org_id), "_id": oid(id)}
+    doc = await organizations.changed(
+        db,
+        await db.db.credentials.find_one_and_update(
+            {**key, "archivedAt": None},
+            audit.carried({"$set": {"archivedAt": now, "updatedAt": now}}, event),
+            return_document=ReturnDocument.AFTER,
+        ),
     )
-    doc = await organizations.changed(db, doc)
+    if doc is not None:
+        await audit.written(db, [event])
+    doc = doc or await db.db.credentials.find_one(key)
     return Credential.from_doc(doc) if doc else None
 
 

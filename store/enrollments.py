@@ -14,7 +14,8 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned, owned_one
@@ -132,26 +133,39 @@ async def launch(db: Database, *, org_id: str, id: str, now: datetime) -> Enroll
 
 @boundary
 async def report(
-    db: Database, *, org_id: str, id: str, progress: float, completed: bool, now: datetime
+    db: Database,
+    *,
+    org_id: str,
+    id: str,
+    progress: float,
+    completed: bool,
+    now: datetime,
+    event: Event | None = None,
 ) -> Enrollment | None:
-    """Record the course player's report on an open instance; a completed one stays as it was."""
+    """Record the course player's report on an open instance; a completed one stays as it was,
+    and a report that changes nothing writes nothing (and leaves no event)."""
     change: dict[str, Any] = {
         "progress": 1.0 if completed else progress,
         "status": (EnrollmentStatus.COMPLETED if completed else EnrollmentStatus.IN_PROGRESS).value,
     }
     if completed:
         change |= {"completedAt": now, "open": False, "settled": False}
-    before = await db.db.enrollments.find_one_and_update(
-        {"orgId": oid(org_id), "_id": oid(id), "open": True},
-        [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}],
-        return_document=ReturnDocument.BEFORE,
+    key = {"orgId": oid(org_id), "_id": oid(id), "open": True}
+    changing = [{name: {"$ne": value}} for name, value in change.items()]
+    doc = await organizations.changed(
+        db,
+        await db.db.enrollments.find_one_and_update(
+            {**key, "$or": [*changing, {"launchedAt": None}]},
+            audit.carried(
+                [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}], event
+            ),
+            return_document=ReturnDocument.AFTER,
+        ),
     )
-    if before is None:
-        return None
-    after = {**before, **change, "launchedAt": before.get("launchedAt") or now}
-    if after != before:  # a report repeated changes nothing, and no answer goes stale
-        await organizations.touch(db, id=org_id)
-    return Enrollment.from_doc(after)
+    if doc is not None:
+        await audit.written(db, [event])
+    doc = doc or await db.db.enrollments.find_one(key)
+    return Enrollment.from_doc(doc) if doc else None
 
 
 @boundary

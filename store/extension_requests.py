@@ -12,7 +12,8 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, owned_one
@@ -104,6 +105,7 @@ async def decide(
     reviewer_id: str,
     note: str | None,
     now: datetime,
+    event: Event | None = None,
 ) -> ExtensionRequest | None:
     """Decide a waiting request (None: it is not waiting). A grant is marked unapplied until
     its cycle is extended (`applied`), which the start-up repair finishes after a crash."""
@@ -122,11 +124,14 @@ async def decide(
         db,
         await db.db.extensionRequests.find_one_and_update(
             {"orgId": oid(org_id), "_id": oid(id), "status": RequestStatus.PENDING.value},
-            change,
+            audit.carried(change, event),
             return_document=ReturnDocument.AFTER,
         ),
     )
-    return ExtensionRequest.from_doc(doc) if doc else None
+    if doc is None:
+        return None
+    await audit.written(db, [event])
+    return ExtensionRequest.from_doc(doc)
 
 
 @boundary

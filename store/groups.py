@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned_one
@@ -49,19 +51,25 @@ async def create(
     member_ids: list[str],
     manager_ids: list[str],
     now: datetime,
+    event: Event | None = None,
 ) -> Group:
     """Insert a group; a name the organization already uses (any letter case) is a `Conflict`."""
-    doc = {
-        "orgId": oid(org_id),
-        "name": name,
-        "key": name.casefold(),
-        "memberIds": oids(member_ids),
-        "managerIds": oids(manager_ids),
-        "createdAt": now,
-    }
-    result = await db.db.groups.insert_one(doc)
+    doc, event = audit.stamped(
+        {
+            "_id": ObjectId(),
+            "orgId": oid(org_id),
+            "name": name,
+            "key": name.casefold(),
+            "memberIds": oids(member_ids),
+            "managerIds": oids(manager_ids),
+            "createdAt": now,
+        },
+        event,
+    )
+    await db.db.groups.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    return Group.from_doc({**doc, "_id": result.inserted_id})
+    await audit.written(db, [event])
+    return Group.from_doc(doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,39 +84,37 @@ class GroupChange:
 
 
 @boundary
-async def update(db: Database, *, org_id: str, id: str, change: GroupChange) -> Group | None:
-    """Apply `change` in one atomic update (additions and removals of one list are one
-    pipeline stage, so concurrent edits of other people never undo each other)."""
-    stage: dict[str, Any] = {}
-    if change.name is not None:
-        stage["name"] = change.name
-        stage["key"] = change.name.casefold()
-    for field, added, removed in (
-        ("memberIds", change.add_members, change.remove_members),
-        ("managerIds", change.add_managers, change.remove_managers),
-    ):
-        if added or removed:
-            stage[field] = {
-                "$setDifference": [
-                    {"$setUnion": [f"${field}", oids(added)]},
-                    oids(removed),
-                ]
-            }
-    key = {"orgId": oid(org_id), "_id": oid(id)}
-    if not stage:
-        doc = await db.db.groups.find_one(key)
-        return Group.from_doc(doc) if doc else None
-    before = await db.db.groups.find_one_and_update(
-        key, [{"$set": stage}], return_document=ReturnDocument.BEFORE
+async def update(
+    db: Database, *, was: Group, now: Group, event: Event | None = None
+) -> Group | None:
+    """Store the group as `now` if it is still as read (`was`); None when it is not, or gone
+    (the caller reads again and re-applies its change: concurrent edits of other people never
+    undo each other)."""
+    key = {
+        "orgId": oid(was.org_id),
+        "_id": oid(was.id),
+        "name": was.name,
+        "memberIds": oids(was.member_ids),
+        "managerIds": oids(was.manager_ids),
+    }
+    change = {
+        "$set": {
+            "name": now.name,
+            "key": now.name.casefold(),
+            "memberIds": oids(now.member_ids),
+            "managerIds": oids(now.manager_ids),
+        }
+    }
+    doc = await organizations.changed(
+        db,
+        await db.db.groups.find_one_and_update(
+            key, audit.carried(change, event), return_document=ReturnDocument.AFTER
+        ),
     )
-    if before is None:
+    if doc is None:
         return None
-    after = await db.db.groups.find_one(key)
-    if after is None:
-        return None
-    if after != before:
-        await organizations.touch(db, id=org_id)
-    return Group.from_doc(after)
+    await audit.written(db, [event])
+    return Group.from_doc(doc)
 
 
 @boundary

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from store import audit
+
 
 def _index(*keys: str, name: str, **options: object) -> IndexModel:
     return IndexModel([(key, ASCENDING) for key in keys], name=name, **options)
@@ -120,6 +122,22 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("unapplied", name="unapplied", sparse=True),  # grants a crash kept from a cycle
     ],  # what a crash left undelivered
 }
+
+
+# The log, one thing's, one person's: read newest first by walking these backwards. Ascending
+# keys, not descending: SecantusDB ends a scan of a descending key before an inclusive lower
+# bound (`$gte`), as it does an ascending one before `$lte`.
+INDEXES["auditEvents"] = [
+    _index("orgId", "at", "_id", name="org_at"),
+    _index("orgId", "subject.id", "at", "_id", name="org_subject_at"),
+    _index("orgId", "actorId", "at", "_id", name="org_actor_at"),
+]
+# Events a process died before copying out of the documents they were written with
+# (`store.audit.repair`): sparse, so only the few waiting are indexed.
+for _collection in sorted(set(audit.COLLECTIONS.values())):
+    INDEXES.setdefault(_collection, []).append(
+        _index(f"{audit.PENDING}._id", name="audit_pending", sparse=True)
+    )
 
 
 # Lookups by id within an organization. MongoDB would use `_id_`; SecantusDB plans

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store import organizations
+from bson import ObjectId
+
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, owned, owned_one
@@ -30,12 +33,24 @@ class Label:
 
 
 @boundary
-async def create(db: Database, *, org_id: str, name: str, now: datetime) -> Label:
+async def create(
+    db: Database, *, org_id: str, name: str, now: datetime, event: Event | None = None
+) -> Label:
     """Insert a label; a name already used (in any letter case) raises `Conflict`."""
-    doc = {"orgId": oid(org_id), "name": name, "key": name.casefold(), "createdAt": now}
-    result = await db.db.labels.insert_one(doc)
+    doc, event = audit.stamped(
+        {
+            "_id": ObjectId(),
+            "orgId": oid(org_id),
+            "name": name,
+            "key": name.casefold(),
+            "createdAt": now,
+        },
+        event,
+    )
+    await db.db.labels.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    return Label(id=str(result.inserted_id), org_id=org_id, name=name, created_at=now)
+    await audit.written(db, [event])
+    return Label(id=str(doc["_id"]), org_id=org_id, name=name, created_at=now)
 
 
 @boundary

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
 
+from store import audit
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids
@@ -76,17 +78,32 @@ async def get(db: Database, *, id: str) -> Organization | None:
 
 
 @boundary
-async def set_policies(db: Database, *, id: str, fields: dict[str, bool]) -> Organization | None:
-    """Change the organization's policies (`selfReportedProgress`, …); None when it is gone."""
-    before = await db.db.organizations.find_one_and_update(
-        {"_id": oid(id)}, {"$set": fields}, return_document=ReturnDocument.BEFORE
+async def set_policies(
+    db: Database, *, was: Organization, fields: dict[str, bool], event: Event | None = None
+) -> Organization | None:
+    """Change the organization's policies (`selfReportedProgress`, …) if they are still as read
+    (`was`); None when they are not."""
+    as_read = {
+        name: True if getattr(was, attribute) else {"$ne": True}
+        for name, attribute in POLICIES.items()
+        if name in fields
+    }
+    doc = await db.db.organizations.find_one_and_update(
+        {"_id": oid(was.id), **as_read},
+        audit.carried({"$set": fields}, event),
+        return_document=ReturnDocument.AFTER,
     )
-    if before is None:
+    if doc is None:
         return None
-    after = {**before, **fields}
-    if after != before:
-        await touch(db, id=id)
-    return Organization.from_doc(after)
+    await touch(db, id=was.id)
+    await audit.written(db, [event])
+    return Organization.from_doc(doc)
+
+
+POLICIES = {  # stored name: attribute
+    "selfReportedProgress": "self_reported_progress",
+    "alwaysNotifyAdministrators": "always_notify_administrators",
+}
 
 
 @boundary
@@ -109,35 +126,25 @@ async def find_by_issuer(db: Database, *, issuer: str) -> list[Organization]:
 
 
 @boundary
-async def set_single_sign_on(db: Database, *, id: str, sso: SingleSignOn) -> Organization | None:
-    """Configure single sign-on; None when there is no such organization. An issuer and
-    audience another organization already has raises `Conflict` (a token must sign into one
-    organization only). The version moves only when something changed."""
-    before = await db.db.organizations.find_one_and_update(
-        {"_id": oid(id)},
-        {"$set": {"singleSignOn": sso.to_doc()}},
-        return_document=ReturnDocument.BEFORE,
+async def set_single_sign_on(
+    db: Database, *, was: Organization, sso: SingleSignOn | None, event: Event | None = None
+) -> Organization | None:
+    """Configure single sign-on, or stop it (None), if it is still as read (`was`); None when
+    it is not (another administrator changed it meanwhile). An issuer and audience another
+    organization already has raises `Conflict`: a token must sign into one organization only."""
+    as_read = was.single_sign_on.to_doc() if was.single_sign_on else None
+    change: dict[str, Any] = (
+        {"$set": {"singleSignOn": sso.to_doc()}} if sso else {"$unset": {"singleSignOn": ""}}
     )
-    if before is None:
-        return None
-    was = Organization.from_doc(before)
-    if was.single_sign_on != sso:
-        await touch(db, id=id)
-    return replace(was, single_sign_on=sso)
-
-
-@boundary
-async def remove_single_sign_on(db: Database, *, id: str, issuer: str) -> Organization | None:
-    """Stop single sign-on with `issuer`; None when the organization does not use it (then
-    nothing changes: another administrator may have just configured another)."""
     doc = await db.db.organizations.find_one_and_update(
-        {"_id": oid(id), "singleSignOn.issuer": issuer},
-        {"$unset": {"singleSignOn": ""}},
+        {"_id": oid(was.id), "singleSignOn": as_read},
+        audit.carried(change, event),
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
         return None
-    await touch(db, id=id)
+    await touch(db, id=was.id)
+    await audit.written(db, [event])
     return Organization.from_doc(doc)
 
 

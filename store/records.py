@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned, owned_one
@@ -131,9 +133,10 @@ def midnight(day: date | None) -> datetime | None:
 
 
 @boundary
-async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
+async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = None) -> Record:
     """Insert a record; a reused idempotency key raises `Conflict`."""
     stored = {
+        "_id": ObjectId(),
         **doc,
         "orgId": oid(doc["orgId"]),
         "learnerId": oid(doc["learnerId"]),
@@ -150,9 +153,11 @@ async def insert(db: Database, *, doc: dict[str, Any]) -> Record:
         stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
     if stored["status"] != RecordStatus.PENDING.value:
         stored["settled"] = False
-    result = await db.db.records.insert_one(stored)
+    stored, event = audit.stamped(stored, event)
+    await db.db.records.insert_one(stored)
     await organizations.touch(db, id=str(stored["orgId"]))
-    return Record.from_doc({**stored, "_id": result.inserted_id})
+    await audit.written(db, [event])
+    return Record.from_doc(stored)
 
 
 @boundary
@@ -227,10 +232,10 @@ async def review(
     reviewer_id: str,
     note: str | None,
     now: datetime,
+    event: Event | None = None,
 ) -> Record | None:
     """Decide a PENDING record; None when it is not (or no longer) pending."""
-    doc = await db.db.records.find_one_and_update(
-        {"orgId": oid(org_id), "_id": oid(id), "status": RecordStatus.PENDING.value},
+    change = audit.carried(
         {
             "$set": {
                 "status": status.value,
@@ -241,10 +246,18 @@ async def review(
                 "settled": False,
             }
         },
+        event,
+    )
+    doc = await db.db.records.find_one_and_update(
+        {"orgId": oid(org_id), "_id": oid(id), "status": RecordStatus.PENDING.value},
+        change,
         return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
-    return Record.from_doc(doc) if doc else None
+    if doc is None:
+        return None
+    await audit.written(db, [event])
+    return Record.from_doc(doc)
 
 
 def _query(

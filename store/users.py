@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import organizations
+from store import audit, organizations
+from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned, owned_one
@@ -54,20 +56,32 @@ class User:
 
 @boundary
 async def create(
-    db: Database, *, org_id: str, email: str, name: str, role: Role, now: datetime
+    db: Database,
+    *,
+    org_id: str,
+    email: str,
+    name: str,
+    role: Role,
+    now: datetime,
+    event: Event | None = None,
 ) -> User:
     """Insert a user; an email already used in the organization raises `Conflict`."""
-    doc = {
-        "orgId": oid(org_id),
-        "email": email,
-        "name": name,
-        "role": role.value,
-        "createdAt": now,
-    }
-    result = await db.db.users.insert_one(doc)
+    doc, event = audit.stamped(
+        {
+            "_id": ObjectId(),
+            "orgId": oid(org_id),
+            "email": email,
+            "name": name,
+            "role": role.value,
+            "createdAt": now,
+        },
+        event,
+    )
+    await db.db.users.insert_one(doc)
     await organizations.touch(db, id=org_id)
+    await audit.written(db, [event])
     return User(
-        id=str(result.inserted_id), org_id=org_id, email=email, name=name, role=role, created_at=now
+        id=str(doc["_id"]), org_id=org_id, email=email, name=name, role=role, created_at=now
     )
 
 
@@ -92,36 +106,42 @@ async def find_by_email(db: Database, *, email: str, org_id: str | None = None) 
 
 
 @boundary
-async def set_disabled(db: Database, *, org_id: str, id: str, at: datetime | None) -> User | None:
-    """Deactivate a user at `at` (their tokens stop working at once), or reactivate one (None);
-    None when there is no such user. A user already so is left as they were."""
-    key = {"orgId": oid(org_id), "_id": oid(id)}
-    to_change: dict[str, Any]  # only an active user is deactivated, only a deactivated one back
-    change: dict[str, Any]
-    if at is not None:
-        to_change, change = {"disabledAt": None}, {"$set": {"disabledAt": at}}
-    else:
-        to_change, change = {"disabledAt": {"$ne": None}}, {"$unset": {"disabledAt": ""}}
+async def set_disabled(
+    db: Database, *, user: User, at: datetime | None, event: Event | None = None
+) -> User | None:
+    """Deactivate a user at `at` (their tokens stop working at once), or reactivate one (None),
+    if still as read; None when they are not."""
+    key = {"orgId": oid(user.org_id), "_id": oid(user.id), "disabledAt": user.disabled_at}
+    change: dict[str, Any] = (
+        {"$set": {"disabledAt": at}} if at is not None else {"$unset": {"disabledAt": ""}}
+    )
     doc = await organizations.changed(
         db,
         await db.db.users.find_one_and_update(
-            {**key, **to_change}, change, return_document=ReturnDocument.AFTER
+            key, audit.carried(change, event), return_document=ReturnDocument.AFTER
         ),
     )
-    found = doc or await db.db.users.find_one(key)
-    return User.from_doc(found) if found else None
+    if doc is None:
+        return None
+    await audit.written(db, [event])
+    return User.from_doc(doc)
 
 
 @boundary
-async def revoke_tokens(db: Database, *, org_id: str, id: str) -> User | None:
+async def revoke_tokens(
+    db: Database, *, org_id: str, id: str, event: Event | None = None
+) -> User | None:
     """Sign a user out everywhere: every token issued so far stops working."""
     doc = await db.db.users.find_one_and_update(
         {"orgId": oid(org_id), "_id": oid(id)},
-        {"$inc": {"tokenGeneration": 1}},
+        audit.carried({"$inc": {"tokenGeneration": 1}}, event),
         return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
-    return User.from_doc(doc) if doc else None
+    if doc is None:
+        return None
+    await audit.written(db, [event])
+    return User.from_doc(doc)
 
 
 @boundary
@@ -183,19 +203,23 @@ async def count(db: Database, where: UserFilter) -> int:
 
 
 @boundary
-async def update(db: Database, *, org_id: str, id: str, fields: dict[str, Any]) -> User | None:
-    """Change a user's fields; None when there is no such user. An email another user of the
-    organization has raises `Conflict`."""
-    key = {"orgId": oid(org_id), "_id": oid(id)}
-    before = await db.db.users.find_one_and_update(
-        key, {"$set": fields}, return_document=ReturnDocument.BEFORE
+async def update(
+    db: Database, *, user: User, fields: dict[str, Any], event: Event | None = None
+) -> User | None:
+    """Change a user's fields if they are still as `user` has them; None when they are not.
+    An email another user of the organization has raises `Conflict`."""
+    was = {"email": user.email, "name": user.name, "role": user.role.value}
+    key = {"orgId": oid(user.org_id), "_id": oid(user.id), **{f: was[f] for f in fields}}
+    doc = await organizations.changed(
+        db,
+        await db.db.users.find_one_and_update(
+            key, audit.carried({"$set": fields}, event), return_document=ReturnDocument.AFTER
+        ),
     )
-    if before is None:
+    if doc is None:
         return None
-    after = {**before, **fields}
-    if after != before:
-        await organizations.touch(db, id=org_id)
-    return User.from_doc(after)
+    await audit.written(db, [event])
+    return User.from_doc(doc)
 
 
 _EVER = datetime(1900, 1, 1, tzinfo=UTC)  # before any deactivation: a range the index serves

@@ -89,7 +89,11 @@ class GroupMutations:
 
         group, errors = await attempt(
             lambda: groups.update_group(
-                ctx.db, ctx.viewer, ids.db_id(input.group, expect="Group", field="group"), change()
+                ctx.db,
+                ctx.viewer,
+                ids.db_id(input.group, expect="Group", field="group"),
+                change(),
+                now=ctx.now,
             )
         )
         return UpdateGroupPayload(group=_shown(group), user_errors=errors)

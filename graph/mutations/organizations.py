@@ -82,6 +82,7 @@ class OrganizationMutations:
                 ctx.viewer,
                 self_reported_progress=input.self_reported_progress,
                 always_notify_administrators=input.always_notify_administrators,
+                now=ctx.now,
             )
         )
         return UpdateOrganizationPayload(organization=_shown(org), user_errors=errors)
@@ -97,7 +98,7 @@ class OrganizationMutations:
         org, errors = await attempt(
             lambda: organizations.configure_single_sign_on(
                 ctx.db, ctx.viewer, issuer=input.issuer, audience=input.audience,
-                create_users=input.create_users_on_first_sign_in,
+                create_users=input.create_users_on_first_sign_in, now=ctx.now,
             )
         )  # fmt: skip
         return ConfigureSingleSignOnPayload(organization=_shown(org), user_errors=errors)
@@ -110,6 +111,8 @@ class OrganizationMutations:
     ) -> RemoveSingleSignOnPayload:
         ctx = info.context
         org, errors = await attempt(
-            lambda: organizations.remove_single_sign_on(ctx.db, ctx.viewer, issuer=input.issuer)
+            lambda: organizations.remove_single_sign_on(
+                ctx.db, ctx.viewer, issuer=input.issuer, now=ctx.now
+            )
         )
         return RemoveSingleSignOnPayload(organization=_shown(org), user_errors=errors)

@@ -99,7 +99,7 @@ class UserMutations:
         user, errors = await attempt(
             lambda: users.update_user(
                 ctx.db, ctx.viewer, _user(input.user), name=input.name, email=input.email,
-                role=input.role,
+                role=input.role, now=ctx.now,
             )
         )  # fmt: skip
         return UpdateUserPayload(user=_shown(user), user_errors=errors)
@@ -123,7 +123,7 @@ class UserMutations:
     ) -> ReactivateUserPayload:
         ctx = info.context
         user, errors = await attempt(
-            lambda: users.reactivate_user(ctx.db, ctx.viewer, _user(input.user))
+            lambda: users.reactivate_user(ctx.db, ctx.viewer, _user(input.user), now=ctx.now)
         )
         return ReactivateUserPayload(user=_shown(user), user_errors=errors)
 
@@ -136,6 +136,6 @@ class UserMutations:
     ) -> RevokeUserTokensPayload:
         ctx = info.context
         user, errors = await attempt(
-            lambda: users.revoke_user_tokens(ctx.db, ctx.viewer, _user(input.user))
+            lambda: users.revoke_user_tokens(ctx.db, ctx.viewer, _user(input.user), now=ctx.now)
         )
         return RevokeUserTokensPayload(user=_shown(user), user_errors=errors)

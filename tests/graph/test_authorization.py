@@ -7,7 +7,9 @@ organization. No response may carry another organization's data, and a learner (
 of another group) never sees another learner's. Around every call by someone of the
 organization, the whole organization is compared before and after: what changed must be on the
 caller's allow-list below — so a gate loosened anywhere (a learner let into an administrator's
-mutation, a token past its scopes) changes something not allowed and fails here.
+mutation, a token past its scopes) changes something not allowed and fails here. And every
+change an administrator or manager makes leaves audit events, by them, one per thing changed,
+none left waiting on a document; nobody else's leaves any.
 """
 
 from __future__ import annotations
@@ -61,7 +63,16 @@ LEARNER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
 # What a learner is refused outright: every mutation but theirs, and the organization-wide views.
 ADMINISTRATORS_ONLY = {
     name for kind, name in FIELDS if kind == "mutation" and name not in LEARNER_MAY_CHANGE
-} | {"complianceSummary", "assignments", "users", "apiTokens", "previewCredentialUpdate"}
+} | {
+    "complianceSummary",
+    "assignments",
+    "users",
+    "apiTokens",
+    "previewCredentialUpdate",
+    "auditLog",
+}
+# A person's own doings, which no one audits, whoever does them (`resolvers.audit`).
+SELF_SERVICE = {"getCourse", "launchCourse", "markNotificationsRead", "requestExtension"}
 # What a manager's call may change, on a member's data (a manager of another group: only
 # what a learner's call may, of their own).
 REVIEW = {("records", "others"), ("assignments", "others"), ("notifications", "others")}
@@ -81,7 +92,7 @@ MANAGERS_TOO = {
     "exemptAssignment", "removeExemption", "extendDueDate", "grantExtension", "denyExtension",
 }  # fmt: skip
 # A token is no one, sees no token, and plans no edit.
-NOT_FOR_TOKENS = {"me", "apiTokens", "previewCredentialUpdate"}
+NOT_FOR_TOKENS = {"me", "apiTokens", "previewCredentialUpdate", "auditLog"}
 # What a token of each scope may change (everything is "others" to a token); nothing else,
 # and every other mutation is refused at the door. No query but with READ.
 TOKEN_MAY_CHANGE: dict[str, dict[str, set[tuple[str, str]]]] = {
@@ -193,17 +204,30 @@ async def test_authorization_matrix(api, db, seeded, kind, field_name):
         return json.dumps(body)
 
     async def within(
-        token: str, caller_id: str, ids: dict[str, str], allowed: set[tuple[str, str]] | None
+        token: str,
+        caller_id: str,
+        ids: dict[str, str],
+        allowed: set[tuple[str, str]] | None,
+        audited: bool = False,
     ) -> str:
         """A call by someone of the organization: it changes only what `allowed` lists (None:
-        anything of the organization), and the version moves with a change."""
+        anything of the organization), the version moves with a change, and the change leaves
+        audit events by the caller when they are `audited`, else none."""
         before = await snapshot(db, org.id)
+        logged = {e["_id"] async for e in db.db.auditEvents.find({}, {"_id": 1})}
         text = await run(token, ids)
-        found = changed(before, await snapshot(db, org.id), caller_id)
+        after = await snapshot(db, org.id)
+        found = changed(before, after, caller_id)
         if allowed is not None:
             extra = found - {VERSION} - allowed
             assert not extra, f"{field_name} changed {extra}"
         assert (VERSION in found) == bool(found - {VERSION}), "the version moves with a change"
+        events = [e async for e in db.db.auditEvents.find({"_id": {"$nin": list(logged)}})]
+        expected = audited and field_name not in SELF_SERVICE and bool(found - {VERSION})
+        assert bool(events) == expected, (field_name, events)
+        assert all(str(e["actorId"]) == caller_id for e in events), events
+        assert len({e["subject"]["id"] for e in events}) == len(events), "one per thing changed"
+        assert not any("auditPending" in doc for doc in after.values()), "an event left waiting"
         return text
 
     def refused_at_the_door(text: str) -> bool:
@@ -228,7 +252,7 @@ async def test_authorization_matrix(api, db, seeded, kind, field_name):
     )
     assert not any(marker in text for marker in foreign_markers), text
     assert refused_at_the_door(text) == (field_name in ADMINISTRATORS_ONLY), text
-    text = await within(org.token(org.admin), org.admin.id, mine, None)
+    text = await within(org.token(org.admin), org.admin.id, mine, None, audited=True)
     assert not any(marker in text for marker in foreign_markers), text
 
     # A learner on another learner's data: sees none of it, changes none of it.
@@ -240,13 +264,13 @@ async def test_authorization_matrix(api, db, seeded, kind, field_name):
     # refused at the door what only administrators may do.
     manager = people["manager"]
     manager_may = MANAGER_MAY_CHANGE.get(field_name, set())
-    text = await within(org.token(manager), manager.id, mine, manager_may)
+    text = await within(org.token(manager), manager.id, mine, manager_may, audited=True)
     assert not any(marker in text for marker in foreign_markers), text
     door = ADMINISTRATORS_ONLY - MANAGERS_TOO | {"revokeUserTokens"}  # not their own: refused
     assert refused_at_the_door(text) == (field_name in door), text
     # The manager of another group: the learner's data is no more theirs than a learner's.
     stranger = people["other_manager"]
-    text = await within(org.token(stranger), stranger.id, mine, learner_may)
+    text = await within(org.token(stranger), stranger.id, mine, learner_may, audited=True)
     mine_markers = [org.learner.email, org.learner.name, *made["org"]["learners"][
         org.learner.id].values()]  # fmt: skip
     assert not any(str(marker) in text for marker in mine_markers), text
