@@ -112,7 +112,7 @@ async def assign(
             for cycle in fresh
             if (made := audit.event(
                 admin, Action.ASSIGN_CREDENTIAL, "CredentialAssignment", subject_id=cycle.id,
-                now=now, changes=_assigned(cycle),
+                now=now, changes=_assigned(cycle), related=concerns(cycle),
             ))
         }  # fmt: skip
         await settle(
@@ -128,6 +128,11 @@ async def assign(
             )
         )
     return [result[learner_id] for learner_id in learner_ids]
+
+
+def concerns(cycle: Assignment) -> tuple[str, ...]:
+    """Whose and what a decision about a cycle also concerns, for their audit logs."""
+    return (cycle.learner_id, cycle.credential_id)
 
 
 def _assigned(cycle: Assignment) -> tuple[Change, ...]:

@@ -66,9 +66,11 @@ def event(
     subject_id: str = "",
     reason: str | None = None,
     changes: tuple[Change, ...] = (),
+    related: tuple[str, ...] = (),
 ) -> Event | None:
     """The event `actor`'s change leaves (None: theirs are not audited). A new subject's id
-    is filled in by the store function that inserts it."""
+    is filled in by the store function that inserts it; `related` are the ids of what else it
+    concerns (the learner of a cycle, the cycle of a request), whose logs list it too."""
     person = actor.user if isinstance(actor, Caller) else actor
     if person is None or person.role not in AUDITED_ROLES:
         return None
@@ -81,6 +83,7 @@ def event(
         subject_id=subject_id,
         reason=reason,
         changes=changes,
+        related=related,
     )
 
 

@@ -157,7 +157,7 @@ async def report_progress(
         )
         made = audit.event(
             viewer, Action.REPORT_COURSE_PROGRESS, "Enrollment", subject_id=enrollment.id,
-            now=now, changes=changes,
+            now=now, changes=changes, related=(learner_id,),
         )  # fmt: skip
     updated = await enrollments.report(
         db,

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from resolvers import audit
-from resolvers.assignments import decided_cycle, revised
+from resolvers.assignments import concerns, decided_cycle, revised
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_reviewer, require_viewer
 from resolvers.clock import as_utc
@@ -47,7 +47,7 @@ async def exempt_assignment(
         changes = (Change("exemption", None, {"since": now, "until": ends}),)
         made = audit.event(
             reviewer, Action.EXEMPT_ASSIGNMENT, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=changes,
+            now=now, reason=reason, changes=changes, related=concerns(cycle),
         )  # fmt: skip
         exemption = Exemption(now, ends, reason, reviewer.id)
         return Revision(exemptions=(*cycle.exemptions, exemption), event=made)
@@ -76,7 +76,7 @@ async def remove_exemption(
         )
         made = audit.event(
             reviewer, Action.REMOVE_EXEMPTION, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=changes,
+            now=now, reason=reason, changes=changes, related=concerns(cycle),
         )  # fmt: skip
         return Revision(
             exemptions=tuple(

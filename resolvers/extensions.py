@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from resolvers import audit
-from resolvers.assignments import decided_cycle, revised
+from resolvers.assignments import concerns, decided_cycle, revised
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_person, require_reviewer, require_viewer
 from resolvers.clock import as_utc
@@ -186,6 +186,7 @@ async def _decide(
     made = audit.event(
         reviewer, action, "ExtensionRequest", subject_id=found.id, now=now, reason=note,
         changes=(Change("status", found.status.value, status.value),),
+        related=(found.assignment_id, found.learner_id),
     )  # fmt: skip
     decided = await extension_requests.decide(
         db, org_id=caller.org_id, id=request_id, status=status, reviewer_id=reviewer.id,
@@ -240,6 +241,7 @@ async def _extended(
             made = audit.event(
                 by, Action.EXTEND_DUE_DATE, "CredentialAssignment", subject_id=current.id,
                 now=now, reason=reason, changes=(Change("dueDate", current.due_date, to),),
+                related=concerns(current),
             )  # fmt: skip
         extension = Extension(now, by_id, current.due_date, to, reason, request_id)
         return Revision(extension=extension, event=made)

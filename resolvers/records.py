@@ -103,6 +103,7 @@ async def submit(
             "TrainingRecord",
             now=now,
             changes=audit.created(shown, {"learner": "User"}),
+            related=(doc["learnerId"],),
         )
     try:
         record = await records.insert(db, doc=doc, event=made)
@@ -330,10 +331,9 @@ async def review(
     else's record does not exist."""
     caller = require_viewer(viewer)
     admin = require_reviewer(caller)
-    if not caller.is_admin:
-        found = await records.get(db, org_id=admin.org_id, id=record_id)
-        if found is None or not caller.decides_for(found.learner_id):
-            raise not_found("the record", field="record")
+    found = await records.get(db, org_id=admin.org_id, id=record_id)
+    if found is None or not caller.decides_for(found.learner_id):
+        raise not_found("the record", field="record")
     if approve:
         note = _optional(note, "note", MAX_NOTE)
     else:
@@ -349,6 +349,7 @@ async def review(
         now=now,
         reason=note,
         changes=(Change("status", RecordStatus.PENDING.value, status.value),),
+        related=(found.learner_id,),
     )
     decided = await records.review(
         db,
@@ -361,9 +362,7 @@ async def review(
         event=made,
     )
     if decided is None:
-        if await records.get(db, org_id=admin.org_id, id=record_id) is not None:
-            raise invalid(Code.ALREADY_REVIEWED, "this record has already been reviewed", "record")
-        raise not_found("the record", field="record")
+        raise invalid(Code.ALREADY_REVIEWED, "this record has already been reviewed", "record")
     await _decided(db, decided, now)
     return decided
 

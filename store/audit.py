@@ -99,6 +99,7 @@ class Event:
     subject_id: str = ""
     reason: str | None = None
     changes: tuple[Change, ...] = ()
+    related: tuple[str, ...] = ()  # whom and what else it concerns: the learner, the cycle …
     id: str = field(default_factory=lambda: str(ObjectId()))
 
     def about(self, subject_id: str) -> Event:
@@ -114,6 +115,8 @@ class Event:
             "subject": {"type": self.subject_type, "id": oid(self.subject_id)},
             "reason": self.reason,
             "changes": [c.to_doc() for c in self.changes],
+            # what a log of one thing finds it by: its subject, and all it concerns
+            "about": [oid(self.subject_id), *(oid(r) for r in self.related)],
         }
 
     @classmethod
@@ -128,6 +131,7 @@ class Event:
             subject_id=str(doc["subject"]["id"]),
             reason=doc.get("reason"),
             changes=tuple(Change.from_doc(c) for c in doc.get("changes") or ()),
+            related=tuple(str(r) for r in doc.get("about", ())[1:]),
         )
 
 
@@ -227,7 +231,7 @@ class EventFilter:
     """Which of an organization's events a log means."""
 
     org_id: str
-    subject_id: str | None = None
+    subject_id: str | None = None  # its events, and those of all that concerns it
     actor_id: str | None = None
     action: str | None = None
     since: datetime | None = None  # at or after
@@ -236,7 +240,7 @@ class EventFilter:
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {"orgId": oid(self.org_id)}
         if self.subject_id is not None:
-            query["subject.id"] = oid(self.subject_id)
+            query["about"] = oid(self.subject_id)
         if self.actor_id is not None:
             query["actorId"] = oid(self.actor_id)
         if self.action is not None:

@@ -129,7 +129,7 @@ INDEXES: dict[str, list[IndexModel]] = {
 # bound (`$gte`), as it does an ascending one before `$lte`.
 INDEXES["auditEvents"] = [
     _index("orgId", "at", "_id", name="org_at"),
-    _index("orgId", "subject.id", "at", "_id", name="org_subject_at"),
+    _index("orgId", "about", "at", "_id", name="org_about_at"),
     _index("orgId", "actorId", "at", "_id", name="org_actor_at"),
 ]
 # Events a process died before copying out of the documents they were written with

@@ -102,6 +102,15 @@ async def test_each_decision_leaves_one_event_with_its_reason_and_what_changed(a
     assert assigned_fields["learner"]["after"] == gid("User", org.learner.id)
     assert all(ch["before"] is None for ch in assigned["changes"])
 
+    # A person's log holds what was done to them and to what concerns them, as a credential's.
+    about_lee = await log(api, admin, subject=gid("User", org.learner.id))
+    assert [e["action"] for e in about_lee] == [
+        "EXTEND_DUE_DATE", "EXEMPT_ASSIGNMENT", "ASSIGN_CREDENTIAL", "CREATE_USER"
+    ]  # fmt: skip
+    assert [e["action"] for e in await log(api, admin, subject=cred["id"])] == [
+        "EXTEND_DUE_DATE", "EXEMPT_ASSIGNMENT", "ASSIGN_CREDENTIAL", "CREATE_CREDENTIAL"
+    ]  # fmt: skip
+
 
 async def test_a_change_of_nothing_leaves_no_event(api, org):
     admin = org.token(org.admin)
@@ -192,6 +201,7 @@ async def test_racing_decisions_leave_one_event(api, org):
     ]  # fmt: skip
     (decision,) = await log(api, admin, subject=record["id"])
     assert decision["action"] in {"APPROVE_TRAINING_RECORD", "DECLINE_TRAINING_RECORD"}
+    assert decision in await log(api, admin, subject=gid("User", org.learner.id))
 
 
 async def died(*args, **kwargs):
