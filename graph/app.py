@@ -33,7 +33,7 @@ from graph.edge import Edge, page_headers
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
-from resolvers import audit, extensions, reminders
+from resolvers import extensions, reminders, writes
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
@@ -64,7 +64,7 @@ async def healthz(request: Request) -> Response:
 async def _reconcile(database: Database, clock: Clock) -> None:
     """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`)."""
     try:
-        copied = await audit.repair(database)
+        copied = await writes.repair(database)
         told = await redeliver(database, now=clock.now())
         await extensions.reapply(database, now=clock.now())
         learners = await reconcile(database, now=clock.now())
@@ -72,7 +72,7 @@ async def _reconcile(database: Database, clock: Clock) -> None:
         log.warning("could not reconcile at start-up: %s", error)
     else:
         log.info(
-            "start-up repair: %d audit events copied, %d decisions told, %d learners reconciled",
+            "start-up repair: %d letters copied, %d decisions told, %d learners reconciled",
             copied, told, learners,
         )  # fmt: skip
 

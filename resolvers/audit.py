@@ -16,7 +16,7 @@ from typing import Any
 
 from resolvers.auth import Caller, require_admin
 from resolvers.pages import Cursors, Page
-from store import audit, organizations
+from store import audit
 from store.audit import Change, Event, EventFilter
 from store.database import Database
 from store.users import Role, User
@@ -105,15 +105,6 @@ def created(
 ) -> tuple[Change, ...]:
     """A new thing's fields, each from nothing."""
     return diff({}, {k: v for k, v in after.items() if v is not None}, refers_to)
-
-
-async def repair(db: Database) -> int:
-    """Copy out the events a process died before copying (at start-up, and on every scheduler
-    tick); how many were waiting."""
-    copied = await audit.repair(db)
-    for org_id in sorted({e.org_id for e in copied}):  # their logs' answers go stale
-        await organizations.touch(db, id=org_id)
-    return len(copied)
 
 
 async def log_page(

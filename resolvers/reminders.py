@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from resolvers import audit as audit_log
+from resolvers import writes
 from resolvers.clock import Clock
 from resolvers.errors import Code, invalid
 from resolvers.evidence import record_cap
@@ -303,7 +303,7 @@ async def run(db: Database, clock: Clock, *, every: float) -> None:
     sender = Sender()
     while True:
         try:
-            await audit_log.repair(db)
+            await writes.repair(db)
             await redeliver(db, now=clock.now())
             sent = await sender.tick(db, now=clock.now())
         except StoreError as error:

@@ -16,7 +16,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -69,7 +69,7 @@ async def create(
     now: datetime,
     event: Event | None = None,
 ) -> ApiToken:
-    doc, event = audit.stamped(
+    doc, letters = outbox.stamped(
         {
             "_id": ObjectId(),
             "orgId": oid(org_id),
@@ -84,7 +84,7 @@ async def create(
     )
     await db.db.apiTokens.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return ApiToken.from_doc(doc)
 
 
@@ -135,11 +135,11 @@ async def revoke(
         db,
         await db.db.apiTokens.find_one_and_update(
             {**key, "revokedAt": None},
-            audit.carried({"$set": {"revokedAt": now}}, event),
+            outbox.carried({"$set": {"revokedAt": now}}, event),
             return_document=ReturnDocument.AFTER,
         ),
     )
     if doc is not None:
-        await audit.written(db, [event])
+        await outbox.written(db, [event])
     doc = doc or await db.db.apiTokens.find_one(key)
     return ApiToken.from_doc(doc) if doc else None

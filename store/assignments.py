@@ -16,7 +16,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -270,7 +270,7 @@ async def insert_many(
     changed = datetime.now(UTC)  # the wall clock, whatever the app's clock says (`store.scopes`)
     events = events or {}
     stored = [
-        audit.stamped({**cycle.to_doc(), "changedAt": changed}, events.get(cycle.id))[0]
+        outbox.stamped({**cycle.to_doc(), "changedAt": changed}, events.get(cycle.id))[0]
         for cycle in cycles
     ]
     try:
@@ -284,7 +284,7 @@ async def insert_many(
     inserted = [cycle for i, cycle in enumerate(cycles) if i not in failed]
     for org_id in {cycle.org_id for cycle in inserted}:
         await organizations.touch(db, id=org_id)
-    await audit.written(db, [events.get(cycle.id) for cycle in inserted])
+    await outbox.written(db, [events.get(cycle.id) for cycle in inserted])
     return inserted
 
 
@@ -371,12 +371,14 @@ async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assi
         change["$set"]["dueDate"] = revision.extension.to_due
         change["$push"] = {"extensions": revision.extension.to_doc()}
     doc = await db.db.assignments.find_one_and_update(
-        _as_read(cycle), audit.carried(change, revision.event), return_document=ReturnDocument.AFTER
+        _as_read(cycle),
+        outbox.carried(change, revision.event),
+        return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
     if doc is None:
         return None
-    await audit.written(db, [revision.event])
+    await outbox.written(db, [revision.event])
     return Assignment.from_doc(doc)
 
 

@@ -1,53 +1,19 @@
-"""The `auditEvents` collection: who changed what, when and why.
-
-An event must never exist without its change, nor a change without its event, and MongoDB
-writes one document atomically (a transaction needs a replica set, and the embedded database
-has none). So an event travels *inside* the write of the document it is about — pushed onto
-its `auditPending` list by the same update, or set on it by the same insert — and is copied to
-`auditEvents` (by its id, so a copy made twice is one event) and taken off the document
-afterwards. A process that dies in between leaves the event waiting on its document, where
-`repair` (at start-up, and on every scheduler tick) finds it through a sparse index and
-finishes the copy.
-"""
+"""The `auditEvents` collection: who changed what, when and why. Each event is carried by the
+write of what it is about (`store.outbox`), so there is never one without the other."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bson import ObjectId
-from pymongo.errors import BulkWriteError
 
-from store.errors import StoreError, boundary
+from store.errors import boundary
 from store.ids import oid
 
 if TYPE_CHECKING:  # a type only: `store.indexes`, which `store.database` imports, imports this
     from store.database import Database
-
-log = logging.getLogger(__name__)
-
-PENDING = "auditPending"
-DUPLICATE_KEY = 11000
-
-# The collection each kind of subject lives in: an event waits on its subject's document.
-COLLECTIONS = {
-    "User": "users",
-    "Group": "groups",
-    "ApiToken": "apiTokens",
-    "Organization": "organizations",
-    "Label": "labels",
-    "Course": "courses",
-    "Credential": "credentials",
-    "CredentialAssignment": "assignments",
-    "ExtensionRequest": "extensionRequests",
-    "TrainingRecord": "records",
-    "Enrollment": "enrollments",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +67,7 @@ class Event:
     changes: tuple[Change, ...] = ()
     related: tuple[str, ...] = ()  # whom and what else it concerns: the learner, the cycle …
     id: str = field(default_factory=lambda: str(ObjectId()))
+    box: ClassVar[str] = "auditEvents"
 
     def about(self, subject_id: str) -> Event:
         return replace(self, subject_id=subject_id)
@@ -133,97 +100,6 @@ class Event:
             changes=tuple(Change.from_doc(c) for c in doc.get("changes") or ()),
             related=tuple(str(r) for r in doc.get("about", ())[1:]),
         )
-
-
-Update = dict[str, Any] | list[dict[str, Any]]  # by operators, or a pipeline
-
-
-def carried(update: Update, event: Event | None) -> Any:
-    """`update` pushing `event` onto its document's waiting list as well (nothing without one)."""
-    if event is None:
-        return update
-    if isinstance(update, list):
-        waiting = {"$ifNull": [f"${PENDING}", []]}
-        pushed = {"$concatArrays": [waiting, [{"$literal": event.to_doc()}]]}
-        return [*update, {"$set": {PENDING: pushed}}]
-    return {**update, "$push": {**update.get("$push", {}), PENDING: event.to_doc()}}
-
-
-def stamped(doc: dict[str, Any], event: Event | None) -> tuple[dict[str, Any], Event | None]:
-    """A new document (its `_id` set) carrying `event`, and the event, now about it."""
-    if event is None:
-        return doc, None
-    event = event.about(str(doc["_id"]))
-    return {**doc, PENDING: [event.to_doc()]}, event
-
-
-_held: ContextVar[list[Event] | None] = ContextVar("held_events", default=None)
-
-
-async def written(db: Database, events: Sequence[Event | None]) -> None:
-    """The tail of a write that carried these events: copy them out now, or when the change
-    that holds them ends (`held`)."""
-    found = [e for e in events if e is not None]
-    if not found:
-        return
-    held = _held.get()
-    if held is not None:
-        held.extend(found)
-        return
-    await _copy(db, found)
-
-
-@asynccontextmanager
-async def held(db: Database) -> AsyncIterator[None]:
-    """Copy a mutation's events out when it ends, however it ends: what it wrote stays written.
-    A copy that fails fails no mutation — its change is made, and the events wait, safe, on
-    their documents for the scheduler's next repair."""
-    token = _held.set([])
-    try:
-        yield
-    finally:
-        events = _held.get() or []
-        _held.reset(token)
-        if events:
-            try:
-                await _copy(db, events)
-            except StoreError as error:  # they wait on their documents: the next repair copies
-                log.warning("audit events not copied yet: %s", error)
-
-
-@boundary
-async def _copy(db: Database, events: Sequence[Event]) -> None:
-    try:
-        await db.db.auditEvents.insert_many([e.to_doc() for e in events], ordered=False)
-    except BulkWriteError as error:  # copied before (a repair racing a request): one event
-        if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
-            raise
-    for collection in sorted({COLLECTIONS[e.subject_type] for e in events}):
-        mine = [e for e in events if COLLECTIONS[e.subject_type] == collection]
-        subjects = {"_id": {"$in": [oid(e.subject_id) for e in mine]}}
-        ids = [ObjectId(e.id) for e in mine]
-        # Usually the event is its document's only one: the field goes, in one write.
-        done = await db.db[collection].update_many(
-            {**subjects, PENDING: {"$size": 1}, f"{PENDING}._id": {"$in": ids}},
-            {"$unset": {PENDING: ""}},
-        )
-        if done.modified_count < len(mine):
-            await db.db[collection].update_many(
-                subjects, {"$pull": {PENDING: {"_id": {"$in": ids}}}}
-            )
-
-
-@boundary
-async def repair(db: Database) -> list[Event]:
-    """Copy out every event a process died before copying; those that were waiting."""
-    waiting: list[Event] = []
-    for collection in sorted(set(COLLECTIONS.values())):
-        cursor = db.db[collection].find({f"{PENDING}._id": {"$exists": True}}, {PENDING: 1})
-        async for doc in cursor:
-            waiting.extend(Event.from_doc(e) for e in doc.get(PENDING) or ())
-    if waiting:
-        await _copy(db, waiting)
-    return waiting
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -70,10 +70,10 @@ async def create(
         "labelId": oid(label_id) if label_id else None,
         "createdAt": now,
     }
-    doc, event = audit.stamped(doc, event)
+    doc, letters = outbox.stamped(doc, event)
     await db.db.courses.insert_one(doc)  # a title already used raises `Conflict`
     await organizations.touch(db, id=org_id)
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return Course.from_doc(doc)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -127,10 +127,10 @@ async def create(
         "archivedAt": None,
         "reminders": reminders,
     }
-    doc, event = audit.stamped(doc, event)
+    doc, letters = outbox.stamped(doc, event)
     await db.db.credentials.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return Credential.from_doc(doc)
 
 
@@ -159,13 +159,13 @@ async def update(
             "archivedAt": None,
             **as_read,
         },
-        audit.carried(change, event),
+        outbox.carried(change, event),
         return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return Credential.from_doc(doc)
 
 
@@ -190,12 +190,12 @@ async def archive(
         db,
         await db.db.credentials.find_one_and_update(
             {**key, "archivedAt": None},
-            audit.carried({"$set": {"archivedAt": now, "updatedAt": now}}, event),
+            outbox.carried({"$set": {"archivedAt": now, "updatedAt": now}}, event),
             return_document=ReturnDocument.AFTER,
         ),
     )
     if doc is not None:
-        await audit.written(db, [event])
+        await outbox.written(db, [event])
     doc = doc or await db.db.credentials.find_one(key)
     return Credential.from_doc(doc) if doc else None
 

@@ -14,7 +14,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -156,14 +156,14 @@ async def report(
         db,
         await db.db.enrollments.find_one_and_update(
             {**key, "$or": [*changing, {"launchedAt": None}]},
-            audit.carried(
+            outbox.carried(
                 [{"$set": {**change, "launchedAt": {"$ifNull": ["$launchedAt", now]}}}], event
             ),
             return_document=ReturnDocument.AFTER,
         ),
     )
     if doc is not None:
-        await audit.written(db, [event])
+        await outbox.written(db, [event])
     doc = doc or await db.db.enrollments.find_one(key)
     return Enrollment.from_doc(doc) if doc else None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -124,13 +124,13 @@ async def decide(
         db,
         await db.db.extensionRequests.find_one_and_update(
             {"orgId": oid(org_id), "_id": oid(id), "status": RequestStatus.PENDING.value},
-            audit.carried(change, event),
+            outbox.carried(change, event),
             return_document=ReturnDocument.AFTER,
         ),
     )
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return ExtensionRequest.from_doc(doc)
 
 

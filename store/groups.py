@@ -14,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -54,7 +54,7 @@ async def create(
     event: Event | None = None,
 ) -> Group:
     """Insert a group; a name the organization already uses (any letter case) is a `Conflict`."""
-    doc, event = audit.stamped(
+    doc, letters = outbox.stamped(
         {
             "_id": ObjectId(),
             "orgId": oid(org_id),
@@ -68,7 +68,7 @@ async def create(
     )
     await db.db.groups.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return Group.from_doc(doc)
 
 
@@ -108,12 +108,12 @@ async def update(
     doc = await organizations.changed(
         db,
         await db.db.groups.find_one_and_update(
-            key, audit.carried(change, event), return_document=ReturnDocument.AFTER
+            key, outbox.carried(change, event), return_document=ReturnDocument.AFTER
         ),
     )
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return Group.from_doc(doc)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from store import audit
+from store import outbox
 
 
 def _index(*keys: str, name: str, **options: object) -> IndexModel:
@@ -132,11 +132,11 @@ INDEXES["auditEvents"] = [
     _index("orgId", "about", "at", "_id", name="org_about_at"),
     _index("orgId", "actorId", "at", "_id", name="org_actor_at"),
 ]
-# Events a process died before copying out of the documents they were written with
-# (`store.audit.repair`): sparse, so only the few waiting are indexed.
-for _collection in sorted(set(audit.COLLECTIONS.values())):
+# Letters a process died before copying out of the documents they were written with
+# (`store.outbox.repair`): sparse, so only the few waiting are indexed.
+for _collection in sorted(set(outbox.COLLECTIONS.values())):
     INDEXES.setdefault(_collection, []).append(
-        _index(f"{audit.PENDING}._id", name="audit_pending", sparse=True)
+        _index(f"{outbox.PENDING}._id", name="outbox_pending", sparse=True)
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -37,7 +37,7 @@ async def create(
     db: Database, *, org_id: str, name: str, now: datetime, event: Event | None = None
 ) -> Label:
     """Insert a label; a name already used (in any letter case) raises `Conflict`."""
-    doc, event = audit.stamped(
+    doc, letters = outbox.stamped(
         {
             "_id": ObjectId(),
             "orgId": oid(org_id),
@@ -49,7 +49,7 @@ async def create(
     )
     await db.db.labels.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return Label(id=str(doc["_id"]), org_id=org_id, name=name, created_at=now)
 
 

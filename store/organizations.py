@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
-from store import audit
+from store import outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -90,13 +90,13 @@ async def set_policies(
     }
     doc = await db.db.organizations.find_one_and_update(
         {"_id": oid(was.id), **as_read},
-        audit.carried({"$set": fields}, event),
+        outbox.carried({"$set": fields}, event),
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
         return None
     await touch(db, id=was.id)
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return Organization.from_doc(doc)
 
 
@@ -138,13 +138,13 @@ async def set_single_sign_on(
     )
     doc = await db.db.organizations.find_one_and_update(
         {"_id": oid(was.id), "singleSignOn": as_read},
-        audit.carried(change, event),
+        outbox.carried(change, event),
         return_document=ReturnDocument.AFTER,
     )
     if doc is None:
         return None
     await touch(db, id=was.id)
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return Organization.from_doc(doc)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -153,10 +153,10 @@ async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = Non
         stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
     if stored["status"] != RecordStatus.PENDING.value:
         stored["settled"] = False
-    stored, event = audit.stamped(stored, event)
+    stored, letters = outbox.stamped(stored, event)
     await db.db.records.insert_one(stored)
     await organizations.touch(db, id=str(stored["orgId"]))
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return Record.from_doc(stored)
 
 
@@ -235,7 +235,7 @@ async def review(
     event: Event | None = None,
 ) -> Record | None:
     """Decide a PENDING record; None when it is not (or no longer) pending."""
-    change = audit.carried(
+    change = outbox.carried(
         {
             "$set": {
                 "status": status.value,
@@ -256,7 +256,7 @@ async def review(
     doc = await organizations.changed(db, doc)
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return Record.from_doc(doc)
 
 

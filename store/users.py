@@ -12,7 +12,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store import audit, organizations
+from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
@@ -66,7 +66,7 @@ async def create(
     event: Event | None = None,
 ) -> User:
     """Insert a user; an email already used in the organization raises `Conflict`."""
-    doc, event = audit.stamped(
+    doc, letters = outbox.stamped(
         {
             "_id": ObjectId(),
             "orgId": oid(org_id),
@@ -79,7 +79,7 @@ async def create(
     )
     await db.db.users.insert_one(doc)
     await organizations.touch(db, id=org_id)
-    await audit.written(db, [event])
+    await outbox.written(db, letters)
     return User(
         id=str(doc["_id"]), org_id=org_id, email=email, name=name, role=role, created_at=now
     )
@@ -118,12 +118,12 @@ async def set_disabled(
     doc = await organizations.changed(
         db,
         await db.db.users.find_one_and_update(
-            key, audit.carried(change, event), return_document=ReturnDocument.AFTER
+            key, outbox.carried(change, event), return_document=ReturnDocument.AFTER
         ),
     )
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return User.from_doc(doc)
 
 
@@ -134,13 +134,13 @@ async def revoke_tokens(
     """Sign a user out everywhere: every token issued so far stops working."""
     doc = await db.db.users.find_one_and_update(
         {"orgId": oid(org_id), "_id": oid(id)},
-        audit.carried({"$inc": {"tokenGeneration": 1}}, event),
+        outbox.carried({"$inc": {"tokenGeneration": 1}}, event),
         return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return User.from_doc(doc)
 
 
@@ -213,12 +213,12 @@ async def update(
     doc = await organizations.changed(
         db,
         await db.db.users.find_one_and_update(
-            key, audit.carried({"$set": fields}, event), return_document=ReturnDocument.AFTER
+            key, outbox.carried({"$set": fields}, event), return_document=ReturnDocument.AFTER
         ),
     )
     if doc is None:
         return None
-    await audit.written(db, [event])
+    await outbox.written(db, [event])
     return User.from_doc(doc)
 
 

@@ -12,8 +12,8 @@ from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
 from graph import ids
-from resolvers import audit as audit_resolvers
-from store import audit
+from resolvers import writes
+from store import outbox
 from store.errors import StoreError
 from tests.graph.test_exemptions import EXEMPT
 from tests.graph.test_extensions import EXTEND
@@ -218,12 +218,12 @@ async def test_a_crash_between_a_change_and_its_copy_leaves_exactly_one_event(
         "record"
     ]
     if dies == "before the copy":
-        monkeypatch.setattr(audit, "_copy", died)
+        monkeypatch.setattr(outbox, "copy", died)
     else:
         update_many = AsyncCollection.update_many
 
         async def cleanup_dies(self, query, update, *args, **kwargs):
-            if "auditPending" in str(update):
+            if "outbox" in str(update):
                 await died()
             return await update_many(self, query, update, *args, **kwargs)
 
@@ -235,7 +235,7 @@ async def test_a_crash_between_a_change_and_its_copy_leaves_exactly_one_event(
     record_id = ObjectId(ids.decode(record["id"])[1])
     stored = await db.db.records.find_one({"_id": record_id})
     assert stored["status"] == "APPROVED", "the change was made"
-    assert len(stored["auditPending"]) == 1, "and its event waits on it"
+    assert len(stored["outbox"]) == 1, "and its event waits on it"
 
     async with start_app() as restarted:  # the start-up repair copies it out
         response = await restarted.http.post(
@@ -245,7 +245,7 @@ async def test_a_crash_between_a_change_and_its_copy_leaves_exactly_one_event(
         )
     events = [e["node"] for e in response.json()["data"]["auditLog"]["edges"]]
     assert [e["action"] for e in events] == ["APPROVE_TRAINING_RECORD"]
-    assert "auditPending" not in await db.db.records.find_one({"_id": record_id})
+    assert "outbox" not in await db.db.records.find_one({"_id": record_id})
     assert await db.db.auditEvents.count_documents({"subject.id": record_id}) == 1
 
 
@@ -258,11 +258,11 @@ async def test_a_copy_that_fails_fails_no_mutation_and_the_next_repair_makes_it(
     async def unavailable(*args, **kwargs):
         raise StoreError("the database did not answer in time")
 
-    monkeypatch.setattr(audit, "_copy", unavailable)
+    monkeypatch.setattr(outbox, "copy", unavailable)
     made = await credential(api, org, "Hygiene", {"course": c})  # answered, and made
     monkeypatch.undo()
     assert await log(api, admin, subject=made["id"]) == []
-    assert await audit_resolvers.repair(db) == 1  # as the scheduler's tick does
+    assert await writes.repair(db) == 1  # as the scheduler's tick does
     (event,) = await log(api, admin, subject=made["id"])
     assert event["action"] == "CREATE_CREDENTIAL"
-    assert await audit_resolvers.repair(db) == 0
+    assert await writes.repair(db) == 0
