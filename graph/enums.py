@@ -20,6 +20,7 @@ from store.api_tokens import Scope
 from store.courses import CourseKind
 from store.enrollments import EnrollmentStatus
 from store.extension_requests import RequestStatus
+from store.feed import FeedKind
 from store.notifications import NotificationKind
 from store.records import LessonStatus, RecordStatus, RecordType
 from store.users import Role
@@ -29,6 +30,7 @@ __all__ = [
     "Code",
     "CourseKind",
     "EnrollmentStatus",
+    "FeedKind",
     "LessonStatus",
     "NotificationKind",
     "Operator",
@@ -50,6 +52,11 @@ EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
     (Code, "ErrorCode", "Stable codes for every failure."),
     (CourseKind, None, "A course or a learning path."),
     (EnrollmentStatus, None, None),
+    (
+        FeedKind,
+        "EventKind",
+        "What happened: OVERDUE and EXPIRED come with time, told once per cycle and moment.",
+    ),
     (LessonStatus, None, "Only an empty, PASSED, COMPLETED or NOT_APPLICABLE status counts."),
     (NotificationKind, None, None),
     (Operator, "CriteriaOperator", None),

@@ -7,7 +7,7 @@ import strawberry
 
 from graph import ids
 from graph.context import Info
-from graph.enums import Action, RecordStatus, RecordType, Role, Status
+from graph.enums import Action, FeedKind, RecordStatus, RecordType, Role, Status
 from graph.mutations.credentials import UpdateCredentialInput, spec_of
 from graph.types.api_token import ApiToken
 from graph.types.assignment import CredentialAssignment
@@ -18,6 +18,7 @@ from graph.types.credential import Credential, CredentialUpdatePreview
 from graph.types.criteria import CriteriaGroup, Requirement
 from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
 from graph.types.extension import ExtensionRequest
+from graph.types.feed import FeedEvent
 from graph.types.group import Group
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
@@ -29,6 +30,7 @@ from resolvers import api_tokens as token_resolvers
 from resolvers import assignment_lists, auth, catalogue, credentials, dashboard, records
 from resolvers import audit as audit_resolvers
 from resolvers import extensions as extension_resolvers
+from resolvers import feed as feed_resolvers
 from resolvers import groups as group_resolvers
 from resolvers import users as user_resolvers
 from resolvers.clock import as_utc
@@ -242,6 +244,26 @@ class Query:
             include_deactivated=include_deactivated, first=first, after=after,
         )  # fmt: skip
         return Connection.of(page, User.from_record)
+
+    @strawberry.field(
+        description="Administrators and READ tokens: everything that happened in the "
+        "organization, in one order that never changes — assignments, completions, records "
+        "submitted and decided, extensions, exemptions, and cycles falling overdue or "
+        "expiring. Keep the `cursor` of the last event handled and ask again `after` it: "
+        "nothing is missed or repeated, across restarts. `kinds` keeps some kinds only."
+    )
+    async def events(
+        self,
+        info: Info,
+        after: str | None = None,
+        first: int | None = None,
+        kinds: list[FeedKind] | None = None,
+    ) -> Connection[FeedEvent]:
+        ctx = info.context
+        page = await feed_resolvers.events_page(
+            ctx.db, ctx.viewer, after=after, first=first, kinds=kinds
+        )
+        return Connection.of(page, FeedEvent.from_record)
 
     @strawberry.field(
         description="Administrators: who changed what, when and why — one event per thing an "

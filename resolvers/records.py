@@ -353,8 +353,7 @@ async def review(
     )
     decided = await records.review(
         db,
-        org_id=admin.org_id,
-        id=record_id,
+        record=found,
         status=status,
         reviewer_id=admin.id,
         note=note,

@@ -30,6 +30,7 @@ from resolvers.listing import is_current
 from resolvers.periods import Period, PeriodUnit
 from store import (
     credentials,
+    feed,
     groups,
     notifications,
     organizations,
@@ -41,6 +42,7 @@ from store import (
 from store.assignments import Assignment
 from store.database import Database
 from store.errors import StoreError
+from store.feed import FeedEvent, FeedKind
 from store.notifications import Keyed, NotificationKind, SubjectType
 from store.records import Record
 from store.reminders import Claim
@@ -229,7 +231,27 @@ async def deliver(db: Database, claims: list[Claim], *, now: datetime) -> None:
             for user in (claim.learner_id, *managers.get(claim.learner_id, ()))
         ]
         await notifications.notify_once(db, org_id=org_id, keyed=keyed, now=now)
+        await feed.queue(db, events=[e for c in theirs if (e := _fed(c))])
         await reminders.delivered(db, keys=[c.key for c in theirs])
+    await writes.sequenced(db, by_org)
+
+
+def _fed(claim: Claim) -> FeedEvent | None:
+    """The feed's event for a cycle's state that came with time (overdue, expired), keyed by
+    its claim so that delivering it again adds nothing; None for the other reminders."""
+    kind = TOLD.get(claim.kind)
+    if kind is None:
+        return None
+    return FeedEvent(
+        claim.org_id, kind, claim.due_at, claim.subject_type, claim.learner_id,
+        claim.subject_id, id=f"reminder:{claim.key}",
+    )  # fmt: skip
+
+
+TOLD = {
+    NotificationKind.OVERDUE.value: FeedKind.OVERDUE,
+    NotificationKind.EXPIRED.value: FeedKind.EXPIRED,
+}
 
 
 def _documents(

@@ -9,7 +9,7 @@ which `store.scopes` reads only what changed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
+from store.feed import FeedEvent, FeedKind
 from store.ids import new, oid, oids, owned, owned_one
 
 DUPLICATE_KEY = 11000
@@ -269,10 +270,13 @@ async def insert_many(
     another writer got there first."""
     changed = datetime.now(UTC)  # the wall clock, whatever the app's clock says (`store.scopes`)
     events = events or {}
-    stored = [
-        outbox.stamped({**cycle.to_doc(), "changedAt": changed}, events.get(cycle.id))[0]
+    stamped = [
+        outbox.stamped(
+            {**cycle.to_doc(), "changedAt": changed}, events.get(cycle.id), *told(None, cycle)
+        )
         for cycle in cycles
     ]
+    stored = [doc for doc, _ in stamped]
     try:
         await db.db.assignments.insert_many(stored, ordered=False)
         failed: set[int] = set()
@@ -284,7 +288,8 @@ async def insert_many(
     inserted = [cycle for i, cycle in enumerate(cycles) if i not in failed]
     for org_id in {cycle.org_id for cycle in inserted}:
         await organizations.touch(db, id=org_id)
-    await outbox.written(db, [events.get(cycle.id) for cycle in inserted])
+    await outbox.written(db, [letter for i, (_, letters) in enumerate(stamped) if i not in failed
+                              for letter in letters])  # fmt: skip
     return inserted
 
 
@@ -341,12 +346,17 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
     changed = {k: v for k, v in cycle.derived().items() if was.derived()[k] != v}
     if not changed:
         return True
+    letters = told(was, cycle)
     result = await db.db.assignments.update_one(
-        _as_read(was), {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}}
+        _as_read(was),
+        outbox.carried(
+            {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}}, *letters
+        ),
     )
     if result.modified_count != 1:
         return False
     await organizations.touch(db, id=was.org_id)
+    await outbox.written(db, letters)
     return True
 
 
@@ -370,16 +380,57 @@ async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assi
     if revision.extension is not None:
         change["$set"]["dueDate"] = revision.extension.to_due
         change["$push"] = {"extensions": revision.extension.to_doc()}
+    after = replace(
+        cycle,
+        exemptions=revision.exemptions if revision.exemptions is not None else cycle.exemptions,
+        due_date=revision.extension.to_due if revision.extension else cycle.due_date,
+        extensions=(*cycle.extensions, *([revision.extension] if revision.extension else [])),
+    )
+    letters = [revision.event, *told(cycle, after)]
     doc = await db.db.assignments.find_one_and_update(
-        _as_read(cycle),
-        outbox.carried(change, revision.event),
-        return_document=ReturnDocument.AFTER,
+        _as_read(cycle), outbox.carried(change, *letters), return_document=ReturnDocument.AFTER
     )
     doc = await organizations.changed(db, doc)
     if doc is None:
         return None
-    await outbox.written(db, [revision.event])
+    await outbox.written(db, letters)
     return Assignment.from_doc(doc)
+
+
+def told(was: Assignment | None, now: Assignment) -> list[FeedEvent]:
+    """What the feed says of a cycle's change from `was` (None: new) to `now`."""
+
+    def event(kind: FeedKind, at: datetime, **data: Any) -> FeedEvent:
+        return FeedEvent(
+            now.org_id, kind, at, "CredentialAssignment", now.learner_id, now.id,
+            now.credential_id, {"cycle": now.cycle, **data},
+        )  # fmt: skip
+
+    found = []
+    if was is None:
+        found.append(event(FeedKind.CREDENTIAL_ASSIGNED, now.assigned_at, dueDate=now.due_date))
+    if (was is None or was.completed_at is None) and now.completed_at is not None:
+        found.append(
+            event(
+                FeedKind.CREDENTIAL_COMPLETED,
+                now.completed_at,
+                validFrom=now.valid_from,
+                validUntil=now.valid_until,
+            )
+        )
+    if was is not None:
+        for extension in now.extensions[len(was.extensions) :]:
+            moved = {"fromDueDate": extension.from_due, "toDueDate": extension.to_due}
+            found.append(event(FeedKind.DUE_DATE_EXTENDED, extension.at, **moved))
+        before = {e.since: e for e in was.exemptions}
+        for exemption in now.exemptions:
+            earlier = before.get(exemption.since)
+            if earlier is None:
+                found.append(event(FeedKind.EXEMPTED, exemption.since, until=exemption.until))
+            elif exemption.until != earlier.until and exemption.ended_by is not None:
+                assert exemption.until is not None, "an ended exemption ends"
+                found.append(event(FeedKind.EXEMPTION_ENDED, exemption.until))
+    return found
 
 
 def _as_read(cycle: Assignment) -> dict[str, Any]:

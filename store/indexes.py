@@ -132,6 +132,8 @@ INDEXES["auditEvents"] = [
     _index("orgId", "about", "at", "_id", name="org_about_at"),
     _index("orgId", "actorId", "at", "_id", name="org_actor_at"),
 ]
+INDEXES["feed"] = [_index("orgId", "seq", name="org_seq", unique=True)]  # one event a number
+INDEXES["feedOutbox"] = [_index("orgId", "queuedAt", "_id", name="org_queued")]
 # Letters a process died before copying out of the documents they were written with
 # (`store.outbox.repair`): sparse, so only the few waiting are indexed.
 for _collection in sorted(set(outbox.COLLECTIONS.values())):

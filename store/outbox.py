@@ -143,12 +143,13 @@ async def copy(db: Database, docs: Sequence[dict[str, Any]]) -> None:
         mine = [doc for doc in docs if COLLECTIONS[doc["subject"]["type"]] == collection]
         subjects = {"_id": {"$in": list({doc["subject"]["id"] for doc in mine})}}
         ids = [doc["_id"] for doc in mine]
-        # Usually a document carries one letter: the field goes, in one write.
+        # Usually a document's letters are all being copied here: the field goes, in one write.
+        others = {"$elemMatch": {"_id": {"$nin": ids}}}
         done = await db.db[collection].update_many(
-            {**subjects, PENDING: {"$size": 1}, f"{PENDING}._id": {"$in": ids}},
+            {**subjects, f"{PENDING}._id": {"$in": ids}, PENDING: {"$not": others}},
             {"$unset": {PENDING: ""}},
         )
-        if done.modified_count < len(mine):
+        if done.modified_count < len({doc["subject"]["id"] for doc in mine}):
             await db.db[collection].update_many(
                 subjects, {"$pull": {PENDING: {"_id": {"$in": ids}}}}
             )

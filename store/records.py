@@ -18,6 +18,7 @@ from store import organizations, outbox
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
+from store.feed import FeedEvent, FeedKind
 from store.ids import oid, oids, owned, owned_one
 
 
@@ -153,11 +154,17 @@ async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = Non
         stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
     if stored["status"] != RecordStatus.PENDING.value:
         stored["settled"] = False
-    stored, letters = outbox.stamped(stored, event)
+    record = Record.from_doc(stored)
+    kinds = [FeedKind.RECORD_SUBMITTED]
+    if record.status is RecordStatus.APPROVED:  # an administrator's own: approved as submitted
+        kinds.append(FeedKind.RECORD_APPROVED)
+    stored, letters = outbox.stamped(
+        stored, event, *(_told(record, kind, record.submitted_at) for kind in kinds)
+    )
     await db.db.records.insert_one(stored)
     await organizations.touch(db, id=str(stored["orgId"]))
     await outbox.written(db, letters)
-    return Record.from_doc(stored)
+    return record
 
 
 @boundary
@@ -226,15 +233,15 @@ async def unnotified(db: Database) -> list[Record]:
 async def review(
     db: Database,
     *,
-    org_id: str,
-    id: str,
+    record: Record,
     status: RecordStatus,
     reviewer_id: str,
     note: str | None,
     now: datetime,
     event: Event | None = None,
 ) -> Record | None:
-    """Decide a PENDING record; None when it is not (or no longer) pending."""
+    """Decide the record, if still PENDING; None when it is not (or no longer)."""
+    told = _told(record, DECIDED[status], now)
     change = outbox.carried(
         {
             "$set": {
@@ -247,17 +254,32 @@ async def review(
             }
         },
         event,
+        told,
     )
     doc = await db.db.records.find_one_and_update(
-        {"orgId": oid(org_id), "_id": oid(id), "status": RecordStatus.PENDING.value},
+        {"orgId": oid(record.org_id), "_id": oid(record.id), "status": RecordStatus.PENDING.value},
         change,
         return_document=ReturnDocument.AFTER,
     )
     doc = await organizations.changed(db, doc)
     if doc is None:
         return None
-    await outbox.written(db, [event])
+    await outbox.written(db, [event, told])
     return Record.from_doc(doc)
+
+
+DECIDED = {
+    RecordStatus.APPROVED: FeedKind.RECORD_APPROVED,
+    RecordStatus.DECLINED: FeedKind.RECORD_DECLINED,
+}
+
+
+def _told(record: Record, kind: FeedKind, at: datetime) -> FeedEvent:
+    """What the feed says of a record's submission or decision."""
+    return FeedEvent(
+        record.org_id, kind, at, "TrainingRecord", record.learner_id, record.id,
+        record.credential_id, {"type": record.type.value, "title": record.title},
+    )  # fmt: skip
 
 
 def _query(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry.scalars import JSON
@@ -12,6 +12,7 @@ from graph import ids
 from graph.context import Info
 from graph.enums import Action
 from graph.types.node import NODE_TYPES, Node, named
+from graph.types.values import as_json
 from store import audit
 
 if TYPE_CHECKING:
@@ -30,22 +31,9 @@ class AuditChange:
     def from_record(cls, change: audit.Change) -> Self:
         return cls(
             field=change.field,
-            before=_shown(change.before, change.refers_to),
-            after=_shown(change.after, change.refers_to),
+            before=as_json(change.before, change.refers_to),
+            after=as_json(change.after, change.refers_to),
         )
-
-
-def _shown(value: Any, refers_to: str | None) -> Any:
-    """JSON as a client reads it: dates in ISO 8601, ids as global ids of what they name."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _shown(v, None) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_shown(v, refers_to) for v in value]
-    if refers_to is not None and isinstance(value, str):
-        return ids.encode(refers_to, value)
-    return value
 
 
 @strawberry.type(
