@@ -32,8 +32,9 @@ from graph.documents import document
 from graph.edge import Edge, page_headers
 from graph.schema import build
 from graph.settings import Settings
+from graph.types.feed import FeedEvent
 from graph.view import GraphQLView
-from resolvers import extensions, reminders, writes
+from resolvers import extensions, reminders, webhooks, writes
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
@@ -139,19 +140,23 @@ def create_app(
         ) as database:
             app.state.database = database
             app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
-            scheduler = (
-                asyncio.create_task(
-                    reminders.run(database, app.state.clock, every=settings.reminder_every)
+            clock = app.state.clock
+            loops = []
+            if settings.reminder_every > 0:
+                loops.append(reminders.run(database, clock, every=settings.reminder_every))
+            if settings.webhook_every > 0:
+                loops.append(
+                    webhooks.run(
+                        database, clock, every=settings.webhook_every, render=FeedEvent.payload
+                    )
                 )
-                if settings.reminder_every > 0
-                else None
-            )
+            running = [asyncio.create_task(loop) for loop in loops]
             try:
                 yield
             finally:
                 app.state.repair.cancel()
-                if scheduler is not None:
-                    scheduler.cancel()
+                for task in running:
+                    task.cancel()
 
     middleware = [
         Middleware(logs.RequestLog),

@@ -26,6 +26,7 @@ from graph.types.organization import Organization
 from graph.types.record import TrainingRecord
 from graph.types.time import PeriodInput
 from graph.types.user import User
+from graph.types.webhook import Webhook, WebhookDelivery
 from resolvers import api_tokens as token_resolvers
 from resolvers import assignment_lists, auth, catalogue, credentials, dashboard, records
 from resolvers import audit as audit_resolvers
@@ -33,6 +34,7 @@ from resolvers import extensions as extension_resolvers
 from resolvers import feed as feed_resolvers
 from resolvers import groups as group_resolvers
 from resolvers import users as user_resolvers
+from resolvers import webhooks as webhook_resolvers
 from resolvers.clock import as_utc
 from resolvers.errors import not_found
 from resolvers.listing import Criteria, SortField
@@ -49,6 +51,7 @@ ENTITIES = (
     CriteriaGroup,
     TrainingRecord,
     Notification,
+    Webhook,
 )
 
 
@@ -264,6 +267,25 @@ class Query:
             ctx.db, ctx.viewer, after=after, first=first, kinds=kinds
         )
         return Connection.of(page, FeedEvent.from_record)
+
+    @strawberry.field(description="Administrators: the organization's webhooks.")
+    async def webhooks(self, info: Info) -> list[Webhook]:
+        ctx = info.context
+        return [Webhook.from_record(w) for w in await webhook_resolvers.listed(ctx.db, ctx.viewer)]
+
+    @strawberry.field(
+        description="Administrators (and READ tokens): every attempt to deliver to a webhook, "
+        "newest first, with the receiver's status or what went wrong."
+    )
+    async def webhook_deliveries(
+        self, info: Info, webhook: strawberry.ID, first: int | None = None, after: str | None = None
+    ) -> Connection[WebhookDelivery]:
+        ctx = info.context
+        page = await webhook_resolvers.deliveries_page(
+            ctx.db, ctx.viewer, ids.db_id(webhook, expect="Webhook", field="webhook"),
+            first=first, after=after,
+        )  # fmt: skip
+        return Connection.of(page, WebhookDelivery.from_record)
 
     @strawberry.field(
         description="Administrators: who changed what, when and why — one event per thing an "

@@ -200,6 +200,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("reminder_every", "CREDGRAPH_REMINDER_EVERY", every, 60.0, "`60s`",
            "How often each server process looks for reminders due (`off`: never); a reminder "
            "goes out once, whichever process finds it first."),
+    Option("webhook_every", "CREDGRAPH_WEBHOOK_EVERY", every, 2.0, "`2s`",
+           "How often each server process sends webhooks what they have waiting (`off`: "
+           "never); one process at a time sends to each webhook, in order."),
     Option("metrics_token", "CREDGRAPH_METRICS_TOKEN", text, "", "unset: open",
            "When set, `/metrics` answers only `Authorization: Bearer <this>` (Prometheus's "
            "`authorization.credentials`); unset, anyone who reaches the port can scrape it."),
@@ -231,6 +234,7 @@ class Settings:
     log_format: str = "auto"
     metrics_token: str = ""
     reminder_every: float = 60.0  # seconds; 0: no reminders are sent by this process
+    webhook_every: float = 2.0  # seconds; 0: this process sends no webhooks
 
     @classmethod
     def load(

@@ -13,11 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
-import ipaddress
 import json
 import logging
-import socket
-import unicodedata
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +24,9 @@ from urllib.parse import urlsplit
 
 import jwt
 
+from resolvers import outbound
 from resolvers.errors import unauthenticated
+from resolvers.outbound import Refused, loopback, public
 
 log = logging.getLogger("credgraph.sso")
 
@@ -41,96 +40,55 @@ DISCOVERY = "/.well-known/openid-configuration"
 
 def fetchable(url: str) -> bool:
     """Whether we may fetch from `url`: https, or http to this machine (a local issuer in
-    tests and development); never credentials in the URL, a query or a fragment, a space or
-    control character, or an address of a private network (`_reachable` checks a name's)."""
-    if any(c.isspace() or unicodedata.category(c)[0] == "C" for c in url):
+    tests and development); a plain URL (`outbound.plain`), never to an address of a private
+    network (`outbound.public` checks a name's at the fetch)."""
+    if not outbound.plain(url):
         return False
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname or "", parts.port  # a port that is no number raises
-    except ValueError:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not loopback(host) and not public(host, literal_only=True):
         return False
-    if not host or parts.username or parts.password or parts.query or parts.fragment:
-        return False
-    if not _loopback(host) and not _public(host, literal_only=True):
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and _loopback(host))
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback(host))
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _public(host: str, *, literal_only: bool = False) -> bool:
-    """Whether every address `host` names is on the public internet: a tenant's administrator
-    names the issuer, and must not make the server fetch from its own networks (169.254.169.254,
-    10.0.0.0/8 …). Only an address written out is judged with `literal_only`."""
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        if literal_only:
-            return True
-    try:
-        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return True  # the fetch itself will say it cannot reach it
-    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in found)
-
-
-class _Refused(Exception):
-    """What an issuer served cannot be used; the message says why, for the caller and log."""
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is refused: it could lead from the issuer's https to anywhere."""
-
-    def redirect_request(self, *args: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects())
+_OPENER = urllib.request.build_opener(outbound.NoRedirects())
 
 
 def _get_json(url: str, timeout: float) -> dict[str, Any]:
     host = urlsplit(url).hostname or ""
-    if not _loopback(host) and not _public(host):
-        raise _Refused(f"{url} is on a private network")
+    if not loopback(host) and not public(host):
+        raise Refused(f"{url} is on a private network")
     try:
         with _OPENER.open(url, timeout=timeout) as response:
             body = response.read(MAX_BYTES + 1)
     except HTTPError as error:
         error.close()
-        raise _Refused(f"{url} answered HTTP {error.code}") from error
+        raise Refused(f"{url} answered HTTP {error.code}") from error
     except (OSError, http.client.HTTPException) as error:
         if isinstance(error, TimeoutError) or isinstance(
             getattr(error, "reason", None), TimeoutError
         ):
             # the socket's own timeout (urllib wraps a connect's): said as the overall one is
-            raise _Refused(f"{url} did not answer within {timeout:g} s") from error
-        raise _Refused(f"{url} could not be reached ({error})") from error
+            raise Refused(f"{url} did not answer within {timeout:g} s") from error
+        raise Refused(f"{url} could not be reached ({error})") from error
     if len(body) > MAX_BYTES:
-        raise _Refused(f"{url} served more than {MAX_BYTES} bytes")
+        raise Refused(f"{url} served more than {MAX_BYTES} bytes")
     try:
         found = json.loads(body)
     except ValueError as error:
-        raise _Refused(f"{url} did not serve JSON") from error
+        raise Refused(f"{url} did not serve JSON") from error
     if not isinstance(found, dict):
-        raise _Refused(f"{url} did not serve a JSON object")
+        raise Refused(f"{url} did not serve a JSON object")
     return found
 
 
 def _jwks_uri(issuer: str, timeout: float) -> str:
     discovery = _get_json(issuer.rstrip("/") + DISCOVERY, timeout)
     if discovery.get("issuer") != issuer:
-        raise _Refused(f"the discovery document of {issuer} names another issuer")
+        raise Refused(f"the discovery document of {issuer} names another issuer")
     uri = discovery.get("jwks_uri")
     if not isinstance(uri, str) or not fetchable(uri):
-        raise _Refused(f"the discovery document of {issuer} has no usable jwks_uri")
+        raise Refused(f"the discovery document of {issuer} has no usable jwks_uri")
     return uri
 
 
@@ -140,7 +98,7 @@ def _signing_keys(jwks_uri: str, timeout: float) -> dict[str, jwt.PyJWK]:
     try:
         found = jwt.PyJWKSet.from_dict(_get_json(jwks_uri, timeout))
     except jwt.PyJWTError as error:
-        raise _Refused(f"{jwks_uri} served no usable key set ({error})") from error
+        raise Refused(f"{jwks_uri} served no usable key set ({error})") from error
     return {
         key.key_id: key
         for key in found.keys
@@ -226,7 +184,7 @@ class KeySets:
             jwks_uri, by_kid = await asyncio.wait_for(
                 asyncio.to_thread(self._download, issuer, known), self.timeout
             )
-        except _Refused as error:
+        except Refused as error:
             state.failure = str(error)
         except TimeoutError:
             state.failure = f"{issuer} did not answer within {self.timeout:g} s"

@@ -136,6 +136,7 @@ async def update_policies(
     *,
     self_reported_progress: bool | None,
     always_notify_administrators: bool | None,
+    development_mode: bool | None = None,
     now: datetime,
 ) -> Organization:
     admin = require_admin(viewer)
@@ -144,6 +145,7 @@ async def update_policies(
         for name, value in (
             ("selfReportedProgress", self_reported_progress),
             ("alwaysNotifyAdministrators", always_notify_administrators),
+            ("developmentMode", development_mode),
         )
         if value is not None
     }

@@ -173,10 +173,7 @@ async def _append(db: Database, org_id: str, waiting: list[dict[str, Any]]) -> i
     ids = [doc["_id"] for doc in waiting]
     present = {doc["_id"] async for doc in db.db.feed.find({"_id": {"$in": ids}}, {"_id": 1})}
     fresh = [doc for doc in waiting if doc["_id"] not in present]
-    last = await db.db.feed.find_one(
-        {"orgId": oid(org_id)}, {"seq": 1}, sort=[("orgId", 1), ("seq", -1)]
-    )
-    first = (last or {}).get("seq", 0) + 1
+    first = await last_seq(db, org_id=org_id) + 1
     numbered = [
         {**{k: v for k, v in doc.items() if k != "queuedAt"}, "seq": first + i}
         for i, doc in enumerate(fresh)
@@ -192,6 +189,15 @@ async def _append(db: Database, org_id: str, waiting: list[dict[str, Any]]) -> i
     done = [*present, *(doc["_id"] for doc in numbered[:appended])]
     await db.db.feedOutbox.delete_many({"_id": {"$in": done}})
     return appended
+
+
+@boundary
+async def last_seq(db: Database, *, org_id: str) -> int:
+    """The number of the organization's latest event (0: none yet)."""
+    last = await db.db.feed.find_one(
+        {"orgId": oid(org_id)}, {"seq": 1}, sort=[("orgId", 1), ("seq", -1)]
+    )
+    return (last or {}).get("seq", 0)
 
 
 @boundary

@@ -29,6 +29,7 @@ TENANT_COLLECTIONS = (
     "notifications",
     "reminders",
     "extensionRequests",
+    "webhooks",
 )
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -132,6 +133,8 @@ INDEXES["auditEvents"] = [
     _index("orgId", "about", "at", "_id", name="org_about_at"),
     _index("orgId", "actorId", "at", "_id", name="org_actor_at"),
 ]
+INDEXES["webhooks"] = [_index("orgId", "deleted", name="org_webhooks")]
+INDEXES["webhookDeliveries"] = [_index("orgId", "webhookId", "_id", name="org_webhook_attempts")]
 INDEXES["feed"] = [_index("orgId", "seq", name="org_seq", unique=True)]  # one event a number
 INDEXES["feedOutbox"] = [_index("orgId", "queuedAt", "_id", name="org_queued")]
 # Letters a process died before copying out of the documents they were written with

@@ -30,6 +30,7 @@ class NotificationKind(StrEnum):
     EXTENSION_REQUESTED = "EXTENSION_REQUESTED"  # to the learner's reviewers
     EXTENSION_GRANTED = "EXTENSION_GRANTED"  # to the learner: the due date moved later
     EXTENSION_DENIED = "EXTENSION_DENIED"
+    WEBHOOK_PAUSED = "WEBHOOK_PAUSED"  # to the administrators: its receiver kept failing
 
 
 DUPLICATE_KEY = 11000
@@ -40,6 +41,7 @@ class SubjectType(StrEnum):
 
     TRAINING_RECORD = "TrainingRecord"
     CREDENTIAL_ASSIGNMENT = "CredentialAssignment"
+    WEBHOOK = "Webhook"
 
 
 @dataclass(frozen=True, slots=True)

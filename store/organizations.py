@@ -41,6 +41,7 @@ class Organization:
     created_at: datetime
     self_reported_progress: bool = False  # learners may report their own course progress
     always_notify_administrators: bool = False  # of submissions by learners who have managers
+    development_mode: bool = False  # webhooks may deliver to loopback
     single_sign_on: SingleSignOn | None = None
     data_version: int = 0  # as read: every change of the organization's data advances it
 
@@ -53,6 +54,7 @@ class Organization:
             created_at=doc["createdAt"],
             self_reported_progress=doc.get("selfReportedProgress", False),
             always_notify_administrators=doc.get("alwaysNotifyAdministrators", False),
+            development_mode=doc.get("developmentMode", False),
             single_sign_on=SingleSignOn.from_doc(sso) if sso else None,
             data_version=doc.get("dataVersion", 0),
         )
@@ -103,6 +105,7 @@ async def set_policies(
 POLICIES = {  # stored name: attribute
     "selfReportedProgress": "self_reported_progress",
     "alwaysNotifyAdministrators": "always_notify_administrators",
+    "developmentMode": "development_mode",
 }
 
 

@@ -43,6 +43,7 @@ COLLECTIONS = {
     "ExtensionRequest": "extensionRequests",
     "TrainingRecord": "records",
     "Enrollment": "enrollments",
+    "Webhook": "webhooks",
 }
 
 

@@ -74,6 +74,7 @@ def settings(mongodb_uri: str, tmp_path) -> Settings:
         database=f"test_{uuid.uuid4().hex[:16]}",
         max_document=MAX_DOCUMENT,
         reminder_every=0,  # reminders are sent when a test says (`tests/graph/test_reminders.py`)
+        webhook_every=0,  # webhooks too (`tests/graph/test_webhooks.py`)
     )
 
 

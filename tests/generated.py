@@ -177,7 +177,17 @@ async def _staff(api, owner, who: str) -> dict[str, Any]:
         fields = {"name": f"{who.upper()}-{scope}", "scopes": [scope.replace("SPARE", "READ")]}
         made = await ok(api, CREATE_TOKEN, {"input": fields}, admin, "createApiToken")
         secrets[scope], token_id = made["secret"], made["apiToken"]["id"]
-    return {"people": people, "group": groups[0]["id"], "apiToken": token_id, "secrets": secrets}
+    hook = await ok(
+        api, CREATE_WEBHOOK, {"input": {"url": "https://hooks.example.com/credgraph"}}, admin,
+        "createWebhook",
+    )  # fmt: skip
+    return {
+        "people": people,
+        "group": groups[0]["id"],
+        "apiToken": token_id,
+        "secrets": secrets,
+        "webhook": hook["webhook"]["id"],
+    }
 
 
 CREATE_USER = """
@@ -194,6 +204,10 @@ mutation($input: CreateGroupInput!) {
 REQUEST_EXTENSION = """
 mutation($input: RequestExtensionInput!) {
   requestExtension(input: $input) { request { id } userErrors { code } }
+}"""
+CREATE_WEBHOOK = """
+mutation($input: CreateWebhookInput!) {
+  createWebhook(input: $input) { webhook { id } userErrors { code } }
 }"""
 CREATE_TOKEN = """
 mutation($input: CreateApiTokenInput!) {
@@ -218,6 +232,7 @@ def ids_for(made: dict[str, Any], who: str, learner_id: str) -> dict[str, str]:
         "learningPath": side["course"],
         "group": side["group"],
         "apiToken": side["apiToken"],
+        "webhook": side["webhook"],
         "member": mine["learner"],
         "addMember": mine["learner"],
         "removeMember": mine["learner"],

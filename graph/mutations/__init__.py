@@ -16,6 +16,7 @@ from graph.mutations.notifications import NotificationMutations
 from graph.mutations.organizations import OrganizationMutations
 from graph.mutations.records import RecordMutations
 from graph.mutations.users import UserMutations
+from graph.mutations.webhooks import WebhookMutations
 
 Mutation = merge_types(
     "Mutation",
@@ -32,5 +33,6 @@ Mutation = merge_types(
         EnrollmentMutations,
         RecordMutations,
         NotificationMutations,
+        WebhookMutations,
     ),
 )

@@ -23,6 +23,11 @@ class UpdateOrganizationInput:
         description="Whether administrators are told of every submission (off: only of "
         "those by learners without a manager).",
     )
+    development_mode: bool | None = strawberry.field(
+        default=None,
+        description="Whether webhooks may deliver to this machine (http or https on "
+        "loopback), for building a receiver; off, only to https on the public internet.",
+    )
 
 
 @strawberry.type
@@ -82,6 +87,7 @@ class OrganizationMutations:
                 ctx.viewer,
                 self_reported_progress=input.self_reported_progress,
                 always_notify_administrators=input.always_notify_administrators,
+                development_mode=input.development_mode,
                 now=ctx.now,
             )
         )

@@ -54,6 +54,22 @@ class FeedEvent:
             record=event,
         )
 
+    @staticmethod
+    def payload(event: feed.FeedEvent) -> dict[str, object]:
+        """The event as a webhook's receiver gets it: the fields of `Event`, ids global."""
+        return {
+            "id": event.id,
+            "cursor": str(event.seq),
+            "kind": event.kind.value,
+            "at": event.at.isoformat(),
+            "subjectId": ids.encode(event.subject_type, event.subject_id),
+            "learnerId": ids.encode("User", event.learner_id),
+            "credentialId": ids.encode("Credential", event.credential_id)
+            if event.credential_id
+            else None,
+            "data": as_json(event.data),
+        }
+
     @strawberry.field(description="The cycle or record, as it is now.")
     async def subject(self, info: Info) -> Node | None:
         entity = NODE_TYPES.get(self.record.subject_type)

@@ -11,12 +11,13 @@ from graph.enums import NotificationKind
 from graph.types.assignment import CredentialAssignment
 from graph.types.node import Node, entity
 from graph.types.record import TrainingRecord
+from graph.types.webhook import Webhook
 from resolvers import notifications as inbox
 from store import notifications
 from store.notifications import SubjectType
 
 NotificationSubject = Annotated[
-    TrainingRecord | CredentialAssignment, strawberry.union("NotificationSubject")
+    TrainingRecord | CredentialAssignment | Webhook, strawberry.union("NotificationSubject")
 ]
 
 
@@ -47,4 +48,6 @@ class Notification(Node):
     async def subject(self, info: Info) -> NotificationSubject | None:
         if self.record.subject_type is SubjectType.TRAINING_RECORD:
             return await TrainingRecord.load(info, self.record.subject_id)
+        if self.record.subject_type is SubjectType.WEBHOOK:
+            return await Webhook.load(info, self.record.subject_id)
         return await CredentialAssignment.load(info, self.record.subject_id)

@@ -36,6 +36,9 @@ class Organization(Node):
         description="Whether administrators are told of every submission, or only of those "
         "by learners without a manager."
     )
+    development_mode: bool = strawberry.field(
+        description="Whether webhooks may deliver to the server's own machine (loopback)."
+    )
     record: strawberry.Private[organizations.Organization]
 
     @classmethod
@@ -46,6 +49,7 @@ class Organization(Node):
             created_at=org.created_at,
             self_reported_progress=org.self_reported_progress,
             always_notify_administrators=org.always_notify_administrators,
+            development_mode=org.development_mode,
             record=org,
         )
 

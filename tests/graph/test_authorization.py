@@ -39,7 +39,7 @@ OWNER_FIELDS = {
     "notifications": "userId",
     "users": "_id",
 }
-ORGANIZATIONS = ("labels", "courses", "credentials", "groups", "apiTokens")  # by `orgId`
+ORGANIZATIONS = ("labels", "courses", "credentials", "groups", "apiTokens", "webhooks")
 BOOKKEEPING = {"lastUsedAt"}  # an API token's last use: noted on every kind of call
 VERSION = ("organizations", "org")  # the data version, advanced by any change
 
@@ -73,6 +73,8 @@ ADMINISTRATORS_ONLY = {
     "previewCredentialUpdate",
     "auditLog",
     "events",
+    "webhooks",
+    "webhookDeliveries",
 }
 # A person's own doings, which no one audits, whoever does them (`resolvers.audit`).
 SELF_SERVICE = {"getCourse", "launchCourse", "markNotificationsRead", "requestExtension"}
@@ -95,7 +97,7 @@ MANAGERS_TOO = {
     "exemptAssignment", "removeExemption", "extendDueDate", "grantExtension", "denyExtension",
 }  # fmt: skip
 # A token is no one, sees no token, and plans no edit.
-NOT_FOR_TOKENS = {"me", "apiTokens", "previewCredentialUpdate", "auditLog"}
+NOT_FOR_TOKENS = {"me", "apiTokens", "previewCredentialUpdate", "auditLog", "webhooks"}
 # What a token of each scope may change (everything is "others" to a token); nothing else,
 # and every other mutation is refused at the door. No query but with READ.
 TOKEN_MAY_CHANGE: dict[str, dict[str, set[tuple[str, str]]]] = {
@@ -160,6 +162,7 @@ def settings(mongodb_uri, tmp_path_factory) -> Settings:
         mongodb_uri=mongodb_uri,
         database=f"test_authorization_{uuid.uuid4().hex[:12]}",
         max_document=MAX_DOCUMENT,
+        webhook_every=0,  # the world's webhook is never sent to: its changes would be no call's
     )
 
 

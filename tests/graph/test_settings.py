@@ -49,6 +49,7 @@ GOOD = {
     "CREDGRAPH_LOG_FORMAT": ("json", "log_format", "json"),
     "CREDGRAPH_METRICS_TOKEN": ("scrape-me", "metrics_token", "scrape-me"),
     "CREDGRAPH_REMINDER_EVERY": ("off", "reminder_every", 0.0),
+    "CREDGRAPH_WEBHOOK_EVERY": ("5s", "webhook_every", 5.0),
 }
 BAD = {
     "MONGODB_URI": "mongodb://host:notaport/x",
