@@ -141,7 +141,7 @@ def create_app(
             app.state.database = database
             app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
             clock = app.state.clock
-            loops = []
+            loops = [writes.run(database, every=writes.REPAIR_EVERY)]
             if settings.reminder_every > 0:
                 loops.append(reminders.run(database, clock, every=settings.reminder_every))
             if settings.webhook_every > 0:

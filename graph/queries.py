@@ -308,11 +308,11 @@ class Query:
         page = await audit_resolvers.log_page(
             ctx.db,
             ctx.viewer,
-            subject_id=ids.decode(subject, field="subject")[1] if subject else None,
-            actor_id=ids.db_id(actor, expect="User", field="actor") if actor else None,
+            subject_id=ids.decode(subject, field="subject")[1] if subject is not None else None,
+            actor_id=ids.db_id(actor, expect="User", field="actor") if actor is not None else None,
             action=action,
-            since=as_utc(since, field="since") if since else None,
-            until=as_utc(until, field="until") if until else None,
+            since=as_utc(since, field="since", up=True) if since else None,
+            until=as_utc(until, field="until", up=True) if until else None,
             first=first,
             after=after,
         )

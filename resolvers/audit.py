@@ -125,7 +125,12 @@ async def log_page(
     """Administrators: the organization's events, newest first, filtered."""
     admin = require_admin(viewer)
     where = EventFilter(
-        admin.org_id, subject_id, actor_id, action.value if action else None, since, until
+        admin.org_id,
+        subject_id,
+        actor_id,
+        action.value if action else None,
+        since,
+        until,
     )
     cursors = Cursors("auditLog", where)
     size, last = cursors.dated_keyset(first, after)

@@ -39,10 +39,12 @@ LATEST = datetime(2201, 1, 1, tzinfo=UTC)  # exclusive: the last moment of 2200 
 RANGE = "between 1900-01-01 and 2200-12-31"
 
 
-def as_utc(moment: datetime, *, field: str) -> datetime:
-    """A client's DateTime in UTC, truncated to milliseconds. One without an offset is refused,
-    and so is one outside the years credgraph computes with (1900 to 2200): dates past it
-    have no meaning for training, and the arithmetic after them could overflow."""
+def as_utc(moment: datetime, *, field: str, up: bool = False) -> datetime:
+    """A client's DateTime in UTC, to the millisecond the database keeps: truncated, or rounded
+    `up` for a bound that must not take in the millisecond it falls within. One without an
+    offset is refused, and so is one outside the years credgraph computes with (1900 to
+    2200): dates past it have no meaning for training, and the arithmetic after them could
+    overflow."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise invalid(
             Code.INVALID_DATE, f"{field} needs a UTC offset, e.g. 2026-03-01T00:00:00Z", field
@@ -53,7 +55,10 @@ def as_utc(moment: datetime, *, field: str) -> datetime:
         moment = LATEST if moment.year > 2000 else EARLIEST - timedelta(days=1)
     if not EARLIEST <= moment < LATEST:
         raise invalid(Code.INVALID_DATE, f"{field} must be {RANGE}", field)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    within = moment.microsecond % 1000
+    if up and within:
+        return moment + timedelta(microseconds=1000 - within)
+    return moment - timedelta(microseconds=within)
 
 
 def within_range(day: date, *, field: str) -> date:

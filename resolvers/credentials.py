@@ -18,7 +18,7 @@ from resolvers.text import bounded, required, url
 from store import assignments, courses, credentials, labels
 from store.audit import Change
 from store.courses import CourseKind
-from store.credentials import Credential
+from store.credentials import Credential, Version
 from store.database import Database
 from store.ids import new
 from store.labels import Label
@@ -310,6 +310,8 @@ async def update_credential(
             }
         )
         changes += audit.diff(before, version)
+        if apply_to_open_cycles:  # and every open cycle moves to it
+            changes += (Change("appliedToOpenCycles", None, True),)
     made = audit.event(
         admin, Action.UPDATE_CREDENTIAL, "Credential", subject_id=id, now=now, changes=changes
     )
@@ -363,7 +365,27 @@ async def planned(
             valid_for,
             now,
         )
+        if _same(new_version, version):
+            new_version = None  # the criteria and periods as they are: no new version
     return Edit(current, fields, new_version)
+
+
+def _same(new: dict[str, Any], version: Version) -> bool:
+    """Whether a new version would say what `version` says (its criteria's ids aside, which
+    every build makes afresh)."""
+    return (
+        _idless(new["criteria"]) == _idless(version.criteria)
+        and new["completeWithin"] == version.complete_within
+        and new["validFor"] == version.valid_for
+    )
+
+
+def _idless(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _idless(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_idless(v) for v in value]
+    return value
 
 
 async def archive_credential(

@@ -63,7 +63,7 @@ async def remove_exemption(
     reason = required(reason, field="reason", limit=MAX_REASON)
 
     def ended(cycle: Assignment) -> Revision:
-        ending = [e for e in cycle.exemptions if _open(e, now)]
+        ending = [e for e in cycle.exemptions if e.ended_by is None and _open(e, now)]
         if not ending:
             raise invalid(Code.NOT_EXEMPT, "this cycle is not exempt now", "assignment")
         changes = tuple(

@@ -98,7 +98,8 @@ async def grant_extension(
     """Grant a waiting request: refused while it could change nothing (the cycle completed,
     or due later already), so a grant always moves the due date it names."""
 
-    async def still_grantable(request: ExtensionRequest) -> None:
+    async def still_grantable(request: ExtensionRequest) -> tuple[Change, ...]:
+        """Refused while it could change nothing; else the move of the due date it makes."""
         cycle = await assignments.get(db, org_id=request.org_id, id=request.assignment_id)
         if cycle is None:
             raise not_found("the request", field="request")
@@ -106,6 +107,7 @@ async def grant_extension(
             _check(cycle, request.requested_due_date)
         except DomainError as error:
             raise invalid(error.code, error.message, "request") from error
+        return (Change("dueDate", cycle.due_date, request.requested_due_date),)
 
     decided = await _decide(
         db, viewer, request_id, RequestStatus.GRANTED, note, now, before=still_grantable
@@ -170,7 +172,7 @@ async def _decide(
     status: RequestStatus,
     note: str | None,
     now: datetime,
-    before: Callable[[ExtensionRequest], Awaitable[None]] | None = None,
+    before: Callable[[ExtensionRequest], Awaitable[tuple[Change, ...]]] | None = None,
 ) -> ExtensionRequest:
     reviewer = require_reviewer(viewer)
     caller = require_viewer(viewer)
@@ -180,12 +182,11 @@ async def _decide(
         raise not_found("the request", field="request")
     if found.status is not RequestStatus.PENDING:
         raise invalid(Code.ALREADY_REVIEWED, "this request has been decided already", "request")
-    if before is not None:
-        await before(found)
+    also = await before(found) if before is not None else ()
     action = Action.GRANT_EXTENSION if status is RequestStatus.GRANTED else Action.DENY_EXTENSION
     made = audit.event(
         reviewer, action, "ExtensionRequest", subject_id=found.id, now=now, reason=note,
-        changes=(Change("status", found.status.value, status.value),),
+        changes=(Change("status", found.status.value, status.value), *also),
         related=(found.assignment_id, found.learner_id),
     )  # fmt: skip
     decided = await extension_requests.decide(

@@ -18,7 +18,7 @@ from store.audit import Change
 from store.database import Database
 from store.errors import Conflict
 from store.groups import Group, GroupChange
-from store.users import Role
+from store.users import Role, User
 
 MAX_NAME = 200
 MAX_PEOPLE = 5_000  # people named in one call
@@ -41,7 +41,10 @@ async def create_group(
     await _people(db, admin.org_id, manager_ids, field="managers", managers=True)
     members, managers = list(dict.fromkeys(member_ids)), list(dict.fromkeys(manager_ids))
     changes = audit.created({"name": name, "members": members, "managers": managers}, PEOPLE)
-    made = audit.event(admin, Action.CREATE_GROUP, "Group", now=now, changes=changes)
+    made = audit.event(
+        admin, Action.CREATE_GROUP, "Group", now=now, changes=changes,
+        related=tuple(dict.fromkeys([*members, *managers])),
+    )  # fmt: skip
     try:
         return await groups.create(
             db,
@@ -65,10 +68,37 @@ async def update_group(
         change = replace(change, name=required(change.name, field="name", limit=MAX_NAME))
     await _people(db, admin.org_id, change.add_members, field="addMembers")
     await _people(db, admin.org_id, change.add_managers, field="addManagers", managers=True)
+    found = await _changed(db, admin, group_id, change, now=now)
+    if found is None:
+        raise not_found("the group", field="group")
+    return found
+
+
+async def drop_manager(db: Database, admin: User, manager_id: str, *, now: datetime) -> None:
+    """Take someone who is no longer a manager off every group they managed, each change of
+    a group audited as the administrator's, for the role change made it."""
+    for group in await groups.managed_by(db, org_id=admin.org_id, manager_id=manager_id):
+        await _changed(
+            db, admin, group.id, GroupChange(remove_managers=(manager_id,)), now=now,
+            reason="no longer a manager",
+        )  # fmt: skip
+
+
+async def _changed(
+    db: Database,
+    admin: User,
+    group_id: str,
+    change: GroupChange,
+    *,
+    now: datetime,
+    reason: str | None = None,
+) -> Group | None:
+    """The group with `change` made, read and made again while others edit it; None when
+    there is no such group."""
     for _ in range(RETRIES):
         was = await groups.get(db, org_id=admin.org_id, id=group_id)
         if was is None:
-            raise not_found("the group", field="group")
+            return None
         group = replace(
             was,
             name=was.name if change.name is None else change.name,
@@ -82,9 +112,11 @@ async def update_group(
             *_moved("members", was.member_ids, group.member_ids),
             *_moved("managers", was.manager_ids, group.manager_ids),
         )
+        moved = {p for c in changes if c.field != "name" for p in c.after}
         made = audit.event(
-            admin, Action.UPDATE_GROUP, "Group", subject_id=was.id, now=now, changes=changes
-        )
+            admin, Action.UPDATE_GROUP, "Group", subject_id=was.id, now=now, reason=reason,
+            changes=changes, related=tuple(sorted(moved)),
+        )  # fmt: skip
         try:
             found = await groups.update(db, was=was, now=group, event=made)
         except Conflict as error:

@@ -90,7 +90,8 @@ async def submit(
         digest = _digest(submission, doc["learnerId"], has_file=file is not None)
         doc |= {"idempotencyKey": key, "requestDigest": digest}
     made = None
-    if doc["learnerId"] != submitter.id:  # for someone else: a decision about their record
+    decided = doc["status"] == RecordStatus.APPROVED.value  # approved as submitted: a decision
+    if doc["learnerId"] != submitter.id or decided:
         shown = {
             "learner": doc["learnerId"],
             "type": doc.get("type"),

@@ -325,7 +325,6 @@ async def run(db: Database, clock: Clock, *, every: float) -> None:
     sender = Sender()
     while True:
         try:
-            await writes.repair(db)
             await redeliver(db, now=clock.now())
             sent = await sender.tick(db, now=clock.now())
         except StoreError as error:

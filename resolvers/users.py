@@ -18,7 +18,7 @@ from resolvers.auth import (
     require_viewer,
 )
 from resolvers.errors import Code, DomainError, busy, invalid, not_found
-from resolvers.groups import visible
+from resolvers.groups import drop_manager, visible
 from resolvers.pages import Cursors, Page
 from store import groups, organizations, users
 from store.audit import Event
@@ -194,7 +194,7 @@ async def update_user(
             return user
         if fields.get("role", Role.MANAGER) != Role.MANAGER:
             # first: were the role's change lost, they would manage nothing
-            await groups.drop_manager(db, org_id=admin.org_id, manager_id=user_id)
+            await drop_manager(db, admin, user_id, now=now)
         changes = audit.diff(was, fields)
         made = audit.event(
             admin, Action.UPDATE_USER, "User", subject_id=user_id, now=now, changes=changes

@@ -6,6 +6,7 @@ the letters its writes carried (audit and feed events) are copied out together
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -17,14 +18,28 @@ from store.errors import StoreError
 log = logging.getLogger(__name__)
 
 
+REPAIR_EVERY = 30.0  # seconds between repairs in a running process
+
+
 async def repair(db: Database) -> int:
     """Copy out the letters a process died before copying, and number the feed events still
-    waiting (at start-up, and on every scheduler tick); how many letters were waiting."""
+    waiting (at start-up, and every `REPAIR_EVERY` seconds); how many letters were waiting."""
     copied = await outbox.repair(db)
     for org_id in sorted({str(doc["orgId"]) for doc in copied}):  # answers on them go stale
         await organizations.touch(db, id=org_id)
     await sequenced(db, await feed.waiting_organizations(db))
     return len(copied)
+
+
+async def run(db: Database, *, every: float) -> None:
+    """Repair every `every` seconds, in every process, whatever else it is set to do: a
+    process that died leaves letters that a running one must copy, not only the next start."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await repair(db)
+        except StoreError as error:
+            log.warning("repair: %s", error)
 
 
 async def sequenced(db: Database, org_ids: Iterable[str]) -> None:

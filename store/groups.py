@@ -152,17 +152,6 @@ async def count(db: Database, *, org_id: str, ids: list[str] | None) -> int:
 
 
 @boundary
-async def drop_manager(db: Database, *, org_id: str, manager_id: str) -> None:
-    """Take someone off every group they manage (they are no manager any more)."""
-    result = await db.db.groups.update_many(
-        {"orgId": oid(org_id), "managerIds": oid(manager_id)},
-        {"$pull": {"managerIds": oid(manager_id)}},
-    )
-    if result.modified_count:
-        await organizations.touch(db, id=org_id)
-
-
-@boundary
 async def managed_by(db: Database, *, org_id: str, manager_id: str) -> list[Group]:
     cursor = db.db.groups.find({"orgId": oid(org_id), "managerIds": oid(manager_id)})
     return [Group.from_doc(doc) async for doc in cursor]

@@ -6,8 +6,9 @@ set, and the embedded database has none), so a letter travels *inside* the write
 document it is about — pushed onto its `outbox` list by the same update, or set on it by the
 same insert — and is copied to its box (the collection named by its `box`; by its id, so a
 copy made twice is one letter) and taken off the document afterwards. A process that dies in
-between leaves the letter waiting on its document, where `repair` (at start-up, and on every
-scheduler tick) finds it through a sparse index and finishes the copy.
+between leaves the letter waiting on its document, where `repair` (at start-up, and every
+half minute in every process: `resolvers.writes`) finds it through a sparse index and finishes
+the copy.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ async def written(db: Database, letters: Iterable[Letter | None]) -> None:
 async def held(db: Database) -> AsyncIterator[list[dict[str, Any]]]:
     """Copy a mutation's letters out when it ends, however it ends: what it wrote stays
     written. A copy that fails fails no mutation — its change is made, and the letters wait,
-    safe, on their documents for the scheduler's next repair. Yields the letters, filled by
+    safe, on their documents for the next repair. Yields the letters, filled by
     the time the block has ended."""
     token = _held.set([])
     sent: list[dict[str, Any]] = []

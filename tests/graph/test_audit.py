@@ -15,10 +15,12 @@ from graph import ids
 from resolvers import writes
 from store import outbox
 from store.errors import StoreError
-from tests.graph.test_exemptions import EXEMPT
+from tests.graph.test_exemptions import EXEMPT, REMOVE
 from tests.graph.test_extensions import EXTEND
 from tests.helpers import (
     APPROVE,
+    REPORT,
+    UPDATE_CREDENTIAL,
     assign,
     course,
     cpr_setup,
@@ -27,6 +29,7 @@ from tests.helpers import (
     gid,
     ok,
     submit,
+    take_course,
     ward,
 )
 
@@ -267,3 +270,66 @@ async def test_a_copy_that_fails_fails_no_mutation_and_the_next_repair_makes_it(
     (event,) = await log(api, admin, subject=made["id"])
     assert event["action"] == "CREATE_CREDENTIAL"
     assert await writes.repair(db) == 0
+
+
+async def test_racing_removals_of_an_exemption_end_it_once(api, org):
+    admin = org.token(org.admin)
+    _, _, _, a = await cpr_setup(api, org)
+    await ok(api, EXEMPT, {"input": {"assignment": a["id"], "reason": "Leave"}},
+             admin, "exemptAssignment")  # fmt: skip
+    answers = await asyncio.gather(
+        *(api.data(REMOVE, {"input": {"assignment": a["id"], "reason": f"Back {n}"}},
+                   token=admin) for n in range(5))
+    )  # fmt: skip
+    codes = [[e["code"] for e in x["removeExemption"]["userErrors"]] for x in answers]
+    assert sorted(codes) == [[]] + [["NOT_EXEMPT"]] * 4
+    assert [e["action"] for e in await log(api, admin, subject=a["id"])] == [
+        "REMOVE_EXEMPTION", "EXEMPT_ASSIGNMENT", "ASSIGN_CREDENTIAL"
+    ]  # fmt: skip
+
+
+async def test_an_administrators_own_decisions_are_logged(api, org):
+    """Their own record approved as submitted, their own course progress reported."""
+    admin = org.token(org.admin)
+    bls, cpr, _, _ = await cpr_setup(api, org)
+    (mine,) = await assign(api, org, (await credential(api, org, "Own", {"course": cpr}))["id"],
+                           [org.admin])  # fmt: skip
+    made = await submit(api, admin, document_input(label=bls, title="My card"))
+    assert made["record"]["status"] == "APPROVED"
+    taken = await take_course(api, admin, cpr, assignment=mine["id"], finish=False)
+    done = {"input": {"enrollment": taken["id"], "progress": 1.0, "completed": True}}
+    await ok(api, REPORT, done, admin, "reportCourseProgress")  # as no learner may
+    own = await log(api, admin, actor=gid("User", org.admin.id), since=mine["assignedAt"])
+    assert {e["action"] for e in own} >= {"SUBMIT_TRAINING_RECORD", "REPORT_COURSE_PROGRESS"}
+
+
+async def test_a_manager_who_stops_being_one_leaves_each_group_with_an_event(api, db, org):
+    admin = org.token(org.admin)
+    group, maya, _ = await ward(api, db, org)
+    await ok(api, UPDATE_USER, {"input": {"user": maya, "role": "LEARNER"}}, admin, "updateUser")
+    (left, _) = await log(api, admin, subject=group)
+    assert left["action"] == "UPDATE_GROUP"
+    assert left["reason"] == "no longer a manager"
+    assert left["changes"] == [{"field": "managersRemoved", "before": None, "after": [maya]}]
+    assert left in await log(api, admin, subject=maya)  # a person's log holds their groups
+
+
+async def test_an_edit_that_repeats_a_credential_makes_no_version_and_no_event(api, org):
+    admin = org.token(org.admin)
+    c = await course(api, org, "Course")
+    cred = await credential(api, org, "Credential", {"course": c})
+    same = {"id": cred["id"], "criteria": {"course": c}, "completeWithin": {"amount": 90,
+            "unit": "DAY"}}  # fmt: skip
+    await ok(api, UPDATE_CREDENTIAL, {"input": same}, admin, "updateCredential")
+    assert [e["action"] for e in await log(api, admin, subject=cred["id"])] == ["CREATE_CREDENTIAL"]
+
+
+async def test_time_bounds_keep_to_the_millisecond_the_log_keeps(api, org, clock):
+    admin = org.token(org.admin)
+    clock.advance(timedelta(microseconds=167_000))
+    await course(api, org, "At .167")
+    moment = clock.now().replace(microsecond=0)
+    within = (moment + timedelta(microseconds=167_900)).isoformat()
+    beyond = (moment + timedelta(microseconds=167_500)).isoformat()
+    assert [e["action"] for e in await log(api, admin, since=within)] == []
+    assert "CREATE_COURSE" in [e["action"] for e in await log(api, admin, until=beyond)]
