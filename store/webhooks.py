@@ -116,10 +116,21 @@ async def delete(
     db: Database, *, org_id: str, id: str, now: datetime, event: Event | None = None
 ) -> Webhook | None:
     """Stop a webhook for good (its deliveries stay to be read); None when there is none."""
-    doc = await db.db.webhooks.find_one_and_update(
+    return await _changed(
+        db,
         {"orgId": oid(org_id), "_id": oid(id), "deleted": False},
-        outbox.carried({"$set": {"deleted": True, "deletedAt": now}}, event),
-        return_document=ReturnDocument.AFTER,
+        {"$set": {"deleted": True, "deletedAt": now}},
+        event,
+    )
+
+
+async def _changed(
+    db: Database, query: dict[str, Any], change: dict[str, Any], event: Event | None
+) -> Webhook | None:
+    """The webhook as an administrator's `change` (carrying its event) left it; None when
+    `query` matched none."""
+    doc = await db.db.webhooks.find_one_and_update(
+        query, outbox.carried(change, event), return_document=ReturnDocument.AFTER
     )
     doc = await organizations.changed(db, doc)
     if doc is None:
@@ -172,27 +183,15 @@ async def release(db: Database, *, webhook: Webhook, holder: str) -> None:
 @boundary
 async def resume(db: Database, *, webhook: Webhook, event: Event | None = None) -> Webhook | None:
     """Deliver a paused webhook's events again, from where it stopped, as if afresh."""
-    doc = await db.db.webhooks.find_one_and_update(
+    return await _changed(
+        db,
         {"_id": oid(webhook.id), "deleted": False, "pausedAt": {"$ne": None}},
-        outbox.carried(
-            {
-                "$set": {"attempts": 0},
-                "$unset": {
-                    "pausedAt": "",
-                    "pauseReason": "",
-                    "failingSince": "",
-                    "nextAttemptAt": "",
-                },
-            },
-            event,
-        ),
-        return_document=ReturnDocument.AFTER,
+        {
+            "$set": {"attempts": 0},
+            "$unset": {"pausedAt": "", "pauseReason": "", "failingSince": "", "nextAttemptAt": ""},
+        },
+        event,
     )
-    doc = await organizations.changed(db, doc)
-    if doc is None:
-        return None
-    await outbox.written(db, [event])
-    return Webhook.from_doc(doc)
 
 
 @boundary
