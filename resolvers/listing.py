@@ -28,10 +28,12 @@ OPEN = (Status.NOT_STARTED, Status.IN_PROGRESS)
 
 def is_current(cycle: Assignment, as_of: datetime) -> bool:
     """The cycle of its learner and credential that is current at `as_of`: the latest that has
-    started by then, else the first (the cycles of a chain start in order)."""
+    started by then, else the first (the cycles of a chain start in order). A withdrawn cycle is
+    no one's from its withdrawal on, and the cycle before it then as `Successor` says."""
+    if cycle.withdrawal is not None and cycle.withdrawal.at <= as_of:
+        return False
     started = cycle.previous_id is None or cycle.start_date <= as_of
-    superseded = cycle.next is not None and cycle.next.start <= as_of
-    return started and not superseded
+    return started and not (cycle.next is not None and cycle.next.supersedes(as_of))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Criteria:
         judged = standing(cycle, self.as_of)
         if self.current and not judged.current:
             return False
+        if judged.status is Status.WITHDRAWN and self.status is not Status.WITHDRAWN:
+            return False  # out of every list, unless asked for by that status
         if self.status is not None and judged.status is not self.status:
             return False
         if self.due_before is not None and (judged.completed or cycle.due_date > self.due_before):
@@ -246,8 +250,10 @@ def moments(cycle: Assignment) -> tuple[datetime | None, ...]:
         cycle.started_at,
         cycle.completed_at,
         cycle.valid_until,
-        cycle.next.start if cycle.next else None,
+        *((cycle.next.start, cycle.next.withdrawn, cycle.next.then) if cycle.next else ()),
         *(moment for e in cycle.exemptions for moment in (e.since, e.until)),
+        cycle.revocation.at if cycle.revocation else None,
+        cycle.withdrawal.at if cycle.withdrawal else None,
     )
 
 

@@ -109,7 +109,7 @@ async def submit(
             now=now,
         )
     else:
-        await _decided(db, record, now)
+        await decided(db, record, now)
     return record
 
 
@@ -323,7 +323,7 @@ async def review(
         note = bounded(
             required(note or "", field="reason", limit=MAX_NOTE), field="reason", limit=MAX_NOTE
         )
-    decided = await records.review(
+    reviewed = await records.review(
         db,
         org_id=admin.org_id,
         id=record_id,
@@ -332,17 +332,17 @@ async def review(
         note=note,
         now=now,
     )
-    if decided is None:
+    if reviewed is None:
         if await records.get(db, org_id=admin.org_id, id=record_id) is not None:
             raise invalid(Code.ALREADY_REVIEWED, "this record has already been reviewed", "record")
         raise not_found("the record", field="record")
-    await _decided(db, decided, now)
-    return decided
+    await decided(db, reviewed, now)
+    return reviewed
 
 
-async def _decided(db: Database, record: Record, now: datetime) -> None:
-    """Derive the learner's cycles anew (an approval may complete or extend them, any record
-    is activity), then tell the learner.
+async def decided(db: Database, record: Record, now: datetime) -> None:
+    """Derive the learner's cycles anew (an approval may complete or extend them, a revocation
+    withdraw what rested on it, any record is activity), then tell the learner.
 
     The decision is stored first; what follows from it is repaired after a crash: the
     learner is told by `redeliver`, the cycles derived by `assignments.reconcile`.
@@ -351,13 +351,19 @@ async def _decided(db: Database, record: Record, now: datetime) -> None:
     await _tell_learner(db, record, now)
 
 
+TOLD = {
+    RecordStatus.APPROVED: NotificationKind.RECORD_APPROVED,
+    RecordStatus.DECLINED: NotificationKind.RECORD_DECLINED,
+    RecordStatus.REVOKED: NotificationKind.RECORD_REVOKED,
+}
+
+
 async def _tell_learner(db: Database, record: Record, now: datetime) -> None:
-    approved = record.status is RecordStatus.APPROVED
     await notifications.notify(
         db,
         org_id=record.org_id,
         user_ids=[record.learner_id],
-        kind=NotificationKind.RECORD_APPROVED if approved else NotificationKind.RECORD_DECLINED,
+        kind=TOLD[record.status],
         subject_type=SubjectType.TRAINING_RECORD,
         subject_id=record.id,
         now=now,

@@ -1,7 +1,7 @@
 """The `records` collection: training done elsewhere and credential documents, with review.
 
 A review is one atomic update conditioned on the record still being PENDING, so of two
-concurrent decisions exactly one is stored.
+concurrent decisions exactly one is stored; a revocation likewise on its being APPROVED.
 """
 
 from __future__ import annotations
@@ -36,6 +36,16 @@ class RecordStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"
+    REVOKED = "REVOKED"  # approved, then withdrawn: it counts no longer
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRevocation:
+    """An approval withdrawn: when, by whom, why."""
+
+    at: datetime
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,7 @@ class Record:
     settled: bool = True
     request_digest: str | None = None
     credential_id: str | None = None  # of the assignment it was submitted for
+    revocation: RecordRevocation | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -114,6 +125,9 @@ class Record:
             settled=doc.get("settled", True),
             request_digest=doc.get("requestDigest"),
             credential_id=_str(doc.get("credentialId")),
+            revocation=RecordRevocation(revoked["at"], str(revoked["by"]), revoked["reason"])
+            if (revoked := doc.get("revocation"))
+            else None,
         )
 
 
@@ -237,6 +251,28 @@ async def review(
                 "reviewedBy": oid(reviewer_id),
                 "reviewedAt": now,
                 "reviewNote": note,
+                "learnerNotified": False,
+                "settled": False,
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    doc = await organizations.changed(db, doc)
+    return Record.from_doc(doc) if doc else None
+
+
+@boundary
+async def revoke(
+    db: Database, *, org_id: str, id: str, by: str, reason: str, now: datetime
+) -> Record | None:
+    """Withdraw an APPROVED record's approval; None when it is not (or no longer) approved.
+    Marked unsettled and its learner untold in the same write, as a review is."""
+    doc = await db.db.records.find_one_and_update(
+        {"orgId": oid(org_id), "_id": oid(id), "status": RecordStatus.APPROVED.value},
+        {
+            "$set": {
+                "status": RecordStatus.REVOKED.value,
+                "revocation": {"at": now, "by": oid(by), "reason": reason},
                 "learnerNotified": False,
                 "settled": False,
             }

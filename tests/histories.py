@@ -23,6 +23,7 @@ from resolvers.evidence import Bound, CourseHours
 from resolvers.periods import Period, PeriodUnit
 from store.assignments import Assignment
 from store.credentials import Credential, Version
+from store.records import RecordRevocation
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -50,6 +51,7 @@ class Record:
     requirement_id: str | None = None
     submitted_at: datetime = NOW
     clock_hours: float | None = None
+    revocation: RecordRevocation | None = None
 
 
 @dataclass(frozen=True)
