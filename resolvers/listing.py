@@ -95,8 +95,15 @@ class Criteria:
 
     @property
     def reads_time(self) -> bool:
-        """Whether which cycles it admits changes as `as_of` moves."""
+        """Whether which cycles it admits changes as `as_of` moves, beyond a withdrawal (which
+        takes a cycle out of every list: `moments_of`)."""
         return bool(self.status or self.due_before or self.expiring_before or self.current)
+
+    def moments_of(self, cycle: Assignment) -> tuple[datetime | None, ...]:
+        """The moments at which whether it admits the cycle may change as time passes."""
+        if self.reads_time:
+            return moments(cycle)
+        return (cycle.withdrawal.at if cycle.withdrawal else None,)
 
 
 Scope = tuple[str | None, str | None]  # (credential, learner); (None, None): the organization
@@ -258,12 +265,16 @@ def moments(cycle: Assignment) -> tuple[datetime | None, ...]:
 
 
 def next_change(
-    cycles: Iterable[Assignment], after: datetime, *, ahead: Period | None = None
+    cycles: Iterable[Assignment],
+    after: datetime,
+    *,
+    ahead: Period | None = None,
+    of: Callable[[Assignment], Iterable[datetime | None]] = moments,
 ) -> datetime | None:
     """The first moment after `after` at which an answer about these cycles may change without
-    a write: one of their dates passes — or, for questions looking `ahead` ("lapsing within 30
-    days"), comes within that period. None when nothing is left to pass."""
-    dates = [moment for cycle in cycles for moment in moments(cycle) if moment is not None]
+    a write: one of their dates (`of` each cycle) passes — or, for questions looking `ahead`
+    ("lapsing within 30 days"), comes within that period. None when nothing is left to pass."""
+    dates = [moment for cycle in cycles for moment in of(cycle) if moment is not None]
     found = min((moment for moment in dates if moment > after), default=None)
     if ahead is not None and found is not None:
         reach = ahead.after(after)
