@@ -6,7 +6,8 @@ A history is a credential (nested criteria over courses, a learning path, record
 documents; a validity; renewal or not), an assignment's start, and evidence events, with a
 second order of the same events. The clock stands still (every event happens "now"), so only
 the order differs between two runs of one history. An `Override` may end it: a decision about
-the cycle current now (certified, revoked, unassigned) or about an approved record (revoked).
+the cycle current now (certified, unassigned), the latest earned one (revoked), or an approved
+record (revoked).
 """
 
 from __future__ import annotations

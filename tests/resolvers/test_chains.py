@@ -93,7 +93,8 @@ class World:
                                   revocation=RecordRevocation(NOW, "admin", "forged"))  # fmt: skip
                 self.records = [revoked if r is chosen else r for r in self.records]
         else:
-            cycle = current(self.chain, NOW)
+            earned = [c for c in self.chain if c.completed_at and not c.fixed]
+            cycle = earned[-1] if decision.kind == "revoke" and earned else current(self.chain, NOW)
             if cycle is None or cycle.fixed:
                 return
             decided = cycle
