@@ -43,11 +43,12 @@ class Timeline:
         return self.completed_at is not None and self.completed_at <= as_of
 
     def overridden(self, as_of: datetime) -> Status | None:
-        """REVOKED or WITHDRAWN from that moment on; before it, the cycle answers what it was."""
-        if self.revoked_at is not None and self.revoked_at <= as_of:
-            return Status.REVOKED
+        """WITHDRAWN or REVOKED from that moment on; before it, the cycle answers what it was.
+        (A cycle is never both; were it so, the withdrawal — out of every list — would win.)"""
         if self.withdrawn_at is not None and self.withdrawn_at <= as_of:
             return Status.WITHDRAWN
+        if self.revoked_at is not None and self.revoked_at <= as_of:
+            return Status.REVOKED
         return None
 
     def status(self, as_of: datetime) -> Status:

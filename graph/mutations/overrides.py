@@ -15,7 +15,7 @@ from graph.types.record import TrainingRecord
 from resolvers import overrides
 from store.assignments import Assignment
 
-REASON = "Why (kept with it, shown to the learner's administrators): required, 2000 characters."
+REASON = "Why (kept with the decision): required, at most 2000 characters."
 
 
 @strawberry.input
