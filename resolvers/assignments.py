@@ -89,11 +89,11 @@ async def assign(
     )
     for index, learner_id in enumerate(learner_ids):
         previous = latest.get(learner_id)
-        if previous and not _still_current(previous, now) and start < previous.start_date:
+        if previous and not _still_current(previous, now) and start < _follows_from(previous):
             raise invalid(
                 Code.START_BEFORE_PREVIOUS,
-                f"learners[{index}]'s previous cycle starts {previous.start_date.isoformat()}; "
-                "a new one cannot start before it",
+                f"learners[{index}]'s previous cycle starts (or was withdrawn) "
+                f"{_follows_from(previous).isoformat()}; a new one cannot start before it",
                 "startDate",
             )
     result = {
@@ -149,10 +149,19 @@ def _assigned(cycle: Assignment) -> tuple[Change, ...]:
 
 
 def _still_current(assignment: Assignment, now: datetime) -> bool:
-    """An open cycle, or a completed one that has not lapsed, needs no new assignment."""
+    """An open cycle, or a completed one that has not lapsed, needs no new assignment; a
+    revoked or withdrawn one gives way to a new cycle."""
+    if assignment.fixed:
+        return False
     if assignment.completed_at is None:
         return True
     return assignment.valid_until is None or assignment.valid_until > now
+
+
+def _follows_from(previous: Assignment) -> datetime:
+    """The earliest start of a cycle after `previous`: its start, or after a withdrawn cycle
+    its withdrawal (before then, that one was the learner's)."""
+    return previous.withdrawal.at if previous.withdrawal else previous.start_date
 
 
 def _cycle(
@@ -272,7 +281,12 @@ async def _settle_once(
             return False
         if before.completed_at is None and cycle.completed_at is not None:
             completed.append(cycle)
-            await _tell(db, cycle, NotificationKind.CREDENTIAL_COMPLETED, now)
+            kind = NotificationKind.CREDENTIAL_COMPLETED
+            if cycle.certification is not None:
+                kind = NotificationKind.CREDENTIAL_CERTIFIED
+            await tell(db, cycle, kind, now)
+        if before.revocation is None and cycle.revocation is not None:
+            await tell(db, cycle, NotificationKind.CREDENTIAL_REVOKED, now)  # a record's revoked
     await settling.mark_settled(
         db,
         org_id=org_id,
@@ -282,9 +296,8 @@ async def _settle_once(
     return True
 
 
-async def _tell(
-    db: Database, assignment: Assignment, kind: NotificationKind, now: datetime
-) -> None:
+async def tell(db: Database, assignment: Assignment, kind: NotificationKind, now: datetime) -> None:
+    """Tell the learner something about one of their cycles."""
     await notifications.notify(
         db,
         org_id=assignment.org_id,
@@ -365,6 +378,12 @@ async def startable(
     assignment = await assignments.get(db, org_id=learner.org_id, id=assignment_id)
     if assignment is None or assignment.learner_id != learner.id:
         raise not_found("the assignment", field="assignment")
+    if assignment.fixed:
+        raise invalid(
+            Code.WITHDRAWN,
+            "this cycle was revoked or withdrawn; nothing more counts for it",
+            "assignment",
+        )
     if now < assignment.start_date:
         raise invalid(
             Code.NOT_STARTED_YET,

@@ -27,7 +27,7 @@ from resolvers.criteria import (
     Requirement,
     RequirementKind,
 )
-from resolvers.evidence import Bound, CourseHours, Evidence, RecordFacts, Source, Window
+from resolvers.evidence import COUNTED, Bound, CourseHours, Evidence, RecordFacts, Source, Window
 from resolvers.periods import Period
 from resolvers.status import Timeline
 from resolvers.tasks import Task, task
@@ -35,6 +35,7 @@ from store.assignments import Assignment
 from store.courses import Course
 from store.credentials import Credential
 from store.enrollments import Enrollment
+from store.records import RecordStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +138,8 @@ def timeline(assignment: Assignment) -> Timeline:
         completed_at=assignment.completed_at,
         valid_until=assignment.valid_until,
         exempt=tuple((e.since, e.until) for e in assignment.exemptions),
+        revoked_at=assignment.revocation.at if assignment.revocation else None,
+        withdrawn_at=assignment.withdrawal.at if assignment.withdrawal else None,
     )
 
 
@@ -210,6 +213,7 @@ class Facts:
     paths: Mapping[str, Sequence[str]]
     now: datetime
     courses: Mapping[str, CourseHours] = field(default_factory=dict)  # for HOURS requirements
+    counted: frozenset[RecordStatus] = COUNTED  # the record statuses that are evidence
 
     def assess(
         self,
@@ -227,6 +231,7 @@ class Facts:
             window=window(assignment) if upper == "stored" else Window(bound(assignment), upper),
             assignment_id=assignment.id,
             courses=self.courses,
+            counted=self.counted,
         )
         found = evidence.states(criteria.requirements(policy.tree))
         beyond = assignment.completed_at or max(self.now, assignment.start_date)

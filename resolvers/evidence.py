@@ -22,7 +22,7 @@ from typing import Protocol, TypeGuard
 
 from resolvers.criteria import LeafState, Proof, RecordType, Requirement, RequirementKind
 from store.enrollments import Enrollment, EnrollmentStatus
-from store.records import LessonStatus, RecordStatus
+from store.records import LessonStatus, RecordRevocation, RecordStatus
 
 ACCEPTED_LESSON_STATUSES = {
     None,
@@ -60,6 +60,13 @@ class RecordFacts(Protocol):
     def submitted_at(self) -> datetime: ...
     @property
     def clock_hours(self) -> float | None: ...
+    @property
+    def revocation(self) -> RecordRevocation | None: ...
+
+
+COUNTED = frozenset({RecordStatus.APPROVED})
+# Revoked records as they were before: what decides whether a completion rested on them.
+AS_APPROVED = COUNTED | {RecordStatus.REVOKED}
 
 
 def start_of(day: date) -> datetime:
@@ -87,10 +94,9 @@ def matches(record: RecordFacts, leaf: Requirement) -> bool:
     return record.requirement_id == leaf.id and record.type is RecordType.ADDITIONAL_TRAINING
 
 
-def counts(record: RecordFacts) -> bool:
-    return (
-        record.status == RecordStatus.APPROVED and record.lesson_status in ACCEPTED_LESSON_STATUSES
-    )
+def counts(record: RecordFacts, counted: frozenset[RecordStatus] = COUNTED) -> bool:
+    """Whether the record is evidence: approved (`counted`), with a lesson status that passes."""
+    return record.status in counted and record.lesson_status in ACCEPTED_LESSON_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +165,9 @@ class Evidence:
         window: Window,
         assignment_id: str | None = None,
         courses: Mapping[str, CourseHours] | None = None,
+        counted: frozenset[RecordStatus] = COUNTED,
     ) -> None:
+        self.counted = counted
         self.by_course: dict[str, list[Enrollment]] = defaultdict(list)
         for enrollment in enrollments:
             self.by_course[enrollment.course_id].append(enrollment)
@@ -223,7 +231,7 @@ class Evidence:
         found = [
             (Source(Proof(at=at, cap=record_cap(r)), record=r), r.clock_hours)
             for r in self.records
-            if counts(r)
+            if counts(r, self.counted)
             and r.clock_hours
             and (wanted is None or r.label_id == wanted)
             and self._in_window(at := dated(r))
@@ -270,7 +278,7 @@ class Evidence:
         found = [
             Source(Proof(at=at, cap=record_cap(r)), record=r)
             for r in self.records
-            if matches(r, leaf) and counts(r) and self._in_window(at := dated(r))
+            if matches(r, leaf) and counts(r, self.counted) and self._in_window(at := dated(r))
         ]
         if leaf.kind is RequirementKind.COURSE and leaf.course_id:
             found += [

@@ -14,7 +14,7 @@ cycle put in); otherwise, or when most cycles changed, it is built again.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,11 +33,9 @@ class _Kept:
     as_of: datetime  # the moment its cycles were judged at
     until: datetime | None  # it holds before then (None: as long as its cycles are unchanged)
     ahead: Period | None
-    reads_time: bool
+    moments_of: Callable[[Assignment], Iterable[datetime | None]]  # when a cycle's answer moves
 
     def holds_at(self, as_of: datetime) -> bool:
-        if not self.reads_time:
-            return True
         return self.as_of <= as_of and (self.until is None or as_of < self.until)
 
     def bring_up_to_date(self, cycles: Sequence[Assignment], as_of: datetime) -> bool:
@@ -53,10 +51,10 @@ class _Kept:
                 self.aggregate.remove(held)
             self.aggregate.add(cycle)
             self.members[cycle.id] = cycle
-            if self.reads_time:
-                self.until = _earliest(
-                    self.until, listing.next_change([cycle], self.as_of, ahead=self.ahead)
-                )
+            self.until = _earliest(
+                self.until,
+                listing.next_change([cycle], self.as_of, ahead=self.ahead, of=self.moments_of),
+            )
         return len(self.members) == len(cycles) and self.holds_at(as_of)
 
 
@@ -100,7 +98,8 @@ def summary(
     def build() -> _Kept:
         tally = Tally.of(cycles, as_of=as_of, horizon=horizon.after(as_of))
         changes = listing.next_change(cycles, as_of, ahead=horizon)
-        return _Kept(tally, {c.id: c for c in cycles}, as_of, changes, horizon, reads_time=True)
+        members = {c.id: c for c in cycles}
+        return _Kept(tally, members, as_of, changes, horizon, listing.moments)
 
     kept = _find(("summary", scope, horizon), cycles, as_of, build)
     assert isinstance(kept.aggregate, Tally)
@@ -124,9 +123,9 @@ def page(
 
     def build() -> _Kept:
         ranking = Ranking.of(cycles, criteria, order)
-        changes = listing.next_change(cycles, as_of) if criteria.reads_time else None
+        changes = listing.next_change(cycles, as_of, of=criteria.moments_of)
         members = {c.id: c for c in cycles}
-        return _Kept(ranking, members, as_of, changes, None, reads_time=criteria.reads_time)
+        return _Kept(ranking, members, as_of, changes, None, criteria.moments_of)
 
     key = None if scope is None else ("page", scope, criteria.shape, order)  # any moment
     kept = _find(key, cycles, as_of, build)

@@ -28,10 +28,12 @@ OPEN = (Status.NOT_STARTED, Status.IN_PROGRESS)
 
 def is_current(cycle: Assignment, as_of: datetime) -> bool:
     """The cycle of its learner and credential that is current at `as_of`: the latest that has
-    started by then, else the first (the cycles of a chain start in order)."""
+    started by then, else the first (the cycles of a chain start in order). A withdrawn cycle is
+    no one's from its withdrawal on, and the cycle before it then as `Successor` says."""
+    if cycle.withdrawal is not None and cycle.withdrawal.at <= as_of:
+        return False
     started = cycle.previous_id is None or cycle.start_date <= as_of
-    superseded = cycle.next is not None and cycle.next.start <= as_of
-    return started and not superseded
+    return started and not (cycle.next is not None and cycle.next.supersedes(as_of))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class Criteria:
         judged = standing(cycle, self.as_of)
         if self.current and not judged.current:
             return False
+        if judged.status is Status.WITHDRAWN and self.status is not Status.WITHDRAWN:
+            return False  # out of every list, unless asked for by that status
         if self.status is not None and judged.status is not self.status:
             return False
         if self.due_before is not None and (judged.completed or cycle.due_date > self.due_before):
@@ -91,8 +95,15 @@ class Criteria:
 
     @property
     def reads_time(self) -> bool:
-        """Whether which cycles it admits changes as `as_of` moves."""
+        """Whether which cycles it admits changes as `as_of` moves, beyond a withdrawal (which
+        takes a cycle out of every list: `moments_of`)."""
         return bool(self.status or self.due_before or self.expiring_before or self.current)
+
+    def moments_of(self, cycle: Assignment) -> tuple[datetime | None, ...]:
+        """The moments at which whether it admits the cycle may change as time passes."""
+        if self.reads_time:
+            return moments(cycle)
+        return (cycle.withdrawal.at if cycle.withdrawal else None,)
 
 
 Scope = tuple[str | None, str | None]  # (credential, learner); (None, None): the organization
@@ -246,18 +257,24 @@ def moments(cycle: Assignment) -> tuple[datetime | None, ...]:
         cycle.started_at,
         cycle.completed_at,
         cycle.valid_until,
-        cycle.next.start if cycle.next else None,
+        *((cycle.next.start, cycle.next.withdrawn, cycle.next.then) if cycle.next else ()),
         *(moment for e in cycle.exemptions for moment in (e.since, e.until)),
+        cycle.revocation.at if cycle.revocation else None,
+        cycle.withdrawal.at if cycle.withdrawal else None,
     )
 
 
 def next_change(
-    cycles: Iterable[Assignment], after: datetime, *, ahead: Period | None = None
+    cycles: Iterable[Assignment],
+    after: datetime,
+    *,
+    ahead: Period | None = None,
+    of: Callable[[Assignment], Iterable[datetime | None]] = moments,
 ) -> datetime | None:
     """The first moment after `after` at which an answer about these cycles may change without
-    a write: one of their dates passes — or, for questions looking `ahead` ("lapsing within 30
-    days"), comes within that period. None when nothing is left to pass."""
-    dates = [moment for cycle in cycles for moment in moments(cycle) if moment is not None]
+    a write: one of their dates (`of` each cycle) passes — or, for questions looking `ahead`
+    ("lapsing within 30 days"), comes within that period. None when nothing is left to pass."""
+    dates = [moment for cycle in cycles for moment in of(cycle) if moment is not None]
     found = min((moment for moment in dates if moment > after), default=None)
     if ahead is not None and found is not None:
         reach = ahead.after(after)

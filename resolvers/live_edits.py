@@ -40,11 +40,12 @@ class Preview:
 
 
 async def open_cycles(db: Database, credential: Credential) -> list[Assignment]:
-    """The credential's cycles not yet completed (from the organization's copy)."""
+    """The credential's cycles not yet completed, nor withdrawn (from the organization's
+    copy)."""
     return [
         c
         for c in await scopes.of_organization(db, org_id=credential.org_id)
-        if c.credential_id == credential.id and c.completed_at is None
+        if c.credential_id == credential.id and c.open
     ]
 
 

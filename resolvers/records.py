@@ -90,8 +90,8 @@ async def submit(
         digest = _digest(submission, doc["learnerId"], has_file=file is not None)
         doc |= {"idempotencyKey": key, "requestDigest": digest}
     made = None
-    decided = doc["status"] == RecordStatus.APPROVED.value  # approved as submitted: a decision
-    if doc["learnerId"] != submitter.id or decided:
+    approved = doc["status"] == RecordStatus.APPROVED.value  # as submitted: a decision
+    if doc["learnerId"] != submitter.id or approved:
         shown = {
             "learner": doc["learnerId"],
             "type": doc.get("type"),
@@ -128,7 +128,7 @@ async def submit(
             now=now,
         )
     else:
-        await _decided(db, record, now)
+        await decided(db, record, now)
     return record
 
 
@@ -352,7 +352,7 @@ async def review(
         changes=(Change("status", RecordStatus.PENDING.value, status.value),),
         related=(found.learner_id,),
     )
-    decided = await records.review(
+    reviewed = await records.review(
         db,
         record=found,
         status=status,
@@ -361,15 +361,15 @@ async def review(
         now=now,
         event=made,
     )
-    if decided is None:
+    if reviewed is None:
         raise invalid(Code.ALREADY_REVIEWED, "this record has already been reviewed", "record")
-    await _decided(db, decided, now)
-    return decided
+    await decided(db, reviewed, now)
+    return reviewed
 
 
-async def _decided(db: Database, record: Record, now: datetime) -> None:
-    """Derive the learner's cycles anew (an approval may complete or extend them, any record
-    is activity), then tell the learner.
+async def decided(db: Database, record: Record, now: datetime) -> None:
+    """Derive the learner's cycles anew (an approval may complete or extend them, a revocation
+    withdraw what rested on it, any record is activity), then tell the learner.
 
     The decision is stored first; what follows from it is repaired after a crash: the
     learner is told by `redeliver`, the cycles derived by `assignments.reconcile`.
@@ -378,13 +378,19 @@ async def _decided(db: Database, record: Record, now: datetime) -> None:
     await _tell_learner(db, record, now)
 
 
+TOLD = {
+    RecordStatus.APPROVED: NotificationKind.RECORD_APPROVED,
+    RecordStatus.DECLINED: NotificationKind.RECORD_DECLINED,
+    RecordStatus.REVOKED: NotificationKind.RECORD_REVOKED,
+}
+
+
 async def _tell_learner(db: Database, record: Record, now: datetime) -> None:
-    approved = record.status is RecordStatus.APPROVED
     await notifications.notify(
         db,
         org_id=record.org_id,
         user_ids=[record.learner_id],
-        kind=NotificationKind.RECORD_APPROVED if approved else NotificationKind.RECORD_DECLINED,
+        kind=TOLD[record.status],
         subject_type=SubjectType.TRAINING_RECORD,
         subject_id=record.id,
         now=now,

@@ -110,8 +110,11 @@ class Reminder:
 
 
 def due(cycle: Assignment, schedule: Schedule, now: datetime) -> Reminder | None:
-    """The one reminder the cycle is due at `now`, if any: the latest moment passed."""
+    """The one reminder the cycle is due at `now`, if any: the latest moment passed (none for
+    a revoked cycle: there is nothing left to renew or lose)."""
     if not is_current(cycle, now) or any(e.covers(now) for e in cycle.exemptions):
+        return None
+    if cycle.revocation is not None and cycle.revocation.at <= now:
         return None
     if cycle.completed_at is None or cycle.completed_at > now:
         if now < cycle.start_date:

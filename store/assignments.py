@@ -22,6 +22,7 @@ from store.database import Database
 from store.errors import boundary
 from store.feed import FeedEvent, FeedKind
 from store.ids import new, oid, oids, owned, owned_one
+from store.overrides import Certification, Revocation, Withdrawal
 
 DUPLICATE_KEY = 11000
 
@@ -29,27 +30,64 @@ DUPLICATE_KEY = 11000
 @dataclass(frozen=True, slots=True)
 class Successor:
     """What a cycle needs to know of the one after it: when it starts being current, and the
-    edge of its evidence window (evidence it admits is no longer this cycle's)."""
+    edge of its evidence window (evidence it admits is no longer this cycle's).
+
+    A next cycle withdrawn (`Withdrawal`) replaces this one no longer from its withdrawal on:
+    an unassigned one takes the whole chain out of lists and counts from then (`withdrawn`);
+    a renewal withdrawn with this cycle's revoked completion hands the learner back to this
+    cycle (`hands_back`), until the cycle after it (`then`: when that one starts, or is
+    unassigned) replaces it in turn.
+    """
 
     start: datetime
     window_start: datetime | None
     window_after: datetime | None
+    withdrawn: datetime | None = None
+    hands_back: bool = False
+    then: datetime | None = None
 
     @classmethod
-    def of(cls, cycle: Assignment) -> Successor:
-        return cls(cycle.start_date, cycle.window_start, cycle.window_after)
+    def of(cls, cycle: Assignment, after: Assignment | None = None) -> Successor:
+        """The successor `cycle`, followed by `after` (if any)."""
+        withdrawal = cycle.withdrawal
+        hands_back = withdrawal is not None and withdrawal.revoked
+        return cls(
+            cycle.start_date,
+            cycle.window_start,
+            cycle.window_after,
+            withdrawn=withdrawal.at if withdrawal else None,
+            hands_back=hands_back,
+            then=after.replaces_from if hands_back and after is not None else None,
+        )
+
+    def supersedes(self, as_of: datetime) -> bool:
+        """Whether the cycle before is replaced at `as_of`: by this one once started, or gone
+        with it when it was unassigned, or its own again after a revoked renewal's withdrawal."""
+        if self.withdrawn is not None and self.withdrawn <= as_of:
+            return not self.hands_back or (self.then is not None and self.then <= as_of)
+        return self.start <= as_of
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> Successor | None:
         if not doc:
             return None
-        return cls(doc["start"], doc.get("windowStart"), doc.get("windowAfter"))
+        return cls(
+            doc["start"],
+            doc.get("windowStart"),
+            doc.get("windowAfter"),
+            withdrawn=doc.get("withdrawn"),
+            hands_back=doc.get("handsBack", False),
+            then=doc.get("then"),
+        )
 
     def to_doc(self) -> dict[str, Any]:
         return {
             "start": self.start,
             "windowStart": self.window_start,
             "windowAfter": self.window_after,
+            "withdrawn": self.withdrawn,
+            "handsBack": self.hands_back,
+            "then": self.then,
         }
 
 
@@ -147,6 +185,39 @@ class Assignment:
     rev: int = 0
     exemptions: tuple[Exemption, ...] = ()
     extensions: tuple[Extension, ...] = ()
+    certification: Certification | None = None
+    revocation: Revocation | None = None
+    withdrawal: Withdrawal | None = None
+
+    @property
+    def open(self) -> bool:
+        """Not completed and not withdrawn: what evidence may still complete."""
+        return self.completed_at is None and self.withdrawal is None
+
+    @property
+    def fixed(self) -> bool:
+        """Revoked or withdrawn: derivation no longer changes it (but a revoked cycle's own
+        renewal is withdrawn with it)."""
+        return self.revocation is not None or self.withdrawal is not None
+
+    @property
+    def replaces_from(self) -> datetime:
+        """When it replaces the cycle before it: its start, or its unassignment if earlier."""
+        if self.withdrawal is not None and not self.withdrawal.revoked:
+            return min(self.start_date, self.withdrawal.at)
+        return self.start_date
+
+    @property
+    def floor(self) -> tuple[datetime | None, datetime | None]:
+        """What evidence of a cycle opened after this one must be fresher than, and outlast:
+        this one's (a withdrawn cycle passes on what it was held to; a revoked validity is no
+        longer anything to outlast)."""
+        if self.withdrawal is not None:
+            outlast = None if self.withdrawal.revoked else self.previous_valid_until
+            return self.window_after, outlast
+        if self.revocation is not None:
+            return self.valid_from, None
+        return self.valid_from, self.valid_until
 
     @property
     def extended_to(self) -> datetime | None:
@@ -170,6 +241,7 @@ class Assignment:
     ) -> Assignment:
         """A new cycle, after `previous` if any: nothing derived from evidence yet, and only
         evidence fresher than what `previous` rests on will count."""
+        window_after, previous_valid_until = previous.floor if previous else (None, None)
         return cls(
             id=new(),
             org_id=org_id,
@@ -183,8 +255,8 @@ class Assignment:
             start_date=start,
             due_date=due,
             window_start=window_start,
-            window_after=previous.valid_from if previous else None,
-            previous_valid_until=previous.valid_until if previous else None,
+            window_after=window_after,
+            previous_valid_until=previous_valid_until,
             started_at=None,
             completed_at=None,
             valid_from=None,
@@ -226,6 +298,9 @@ class Assignment:
                 )
             ),
             extensions=tuple(Extension.from_doc(e) for e in doc.get("extensions") or ()),
+            certification=Certification.from_doc(doc.get("certification")),
+            revocation=Revocation.from_doc(doc.get("revocation")),
+            withdrawal=Withdrawal.from_doc(doc.get("withdrawal")),
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -242,6 +317,7 @@ class Assignment:
             "assignedBy": oid(self.assigned_by) if self.assigned_by else None,
             "exemptions": [e.to_doc() for e in self.exemptions],
             "extensions": [e.to_doc() for e in self.extensions],
+            "certification": self.certification.to_doc() if self.certification else None,
             **self.derived(),
         }
 
@@ -258,6 +334,8 @@ class Assignment:
             "validFrom": self.valid_from,
             "validUntil": self.valid_until,
             "next": self.next.to_doc() if self.next else None,
+            "revocation": self.revocation.to_doc() if self.revocation else None,
+            "withdrawal": self.withdrawal.to_doc() if self.withdrawal else None,
         }
 
 
@@ -362,11 +440,14 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Revision:
-    """A person's decision about a cycle: its exemptions as they now are, or an extension;
-    and the audit event it leaves."""
+    """A person's decision about a cycle: its exemptions as they now are, an extension, or an
+    override (a certification, a revocation, an unassignment); and the audit event it leaves."""
 
     exemptions: tuple[Exemption, ...] | None = None
     extension: Extension | None = None
+    certification: Certification | None = None
+    revocation: Revocation | None = None
+    withdrawal: Withdrawal | None = None
     event: Event | None = None
 
 
@@ -380,11 +461,21 @@ async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assi
     if revision.extension is not None:
         change["$set"]["dueDate"] = revision.extension.to_due
         change["$push"] = {"extensions": revision.extension.to_doc()}
+    for name, override in (
+        ("certification", revision.certification),
+        ("revocation", revision.revocation),
+        ("withdrawal", revision.withdrawal),
+    ):
+        if override is not None:
+            change["$set"][name] = override.to_doc()
     after = replace(
         cycle,
         exemptions=revision.exemptions if revision.exemptions is not None else cycle.exemptions,
         due_date=revision.extension.to_due if revision.extension else cycle.due_date,
         extensions=(*cycle.extensions, *([revision.extension] if revision.extension else [])),
+        certification=revision.certification or cycle.certification,
+        revocation=revision.revocation or cycle.revocation,
+        withdrawal=revision.withdrawal or cycle.withdrawal,
     )
     letters = [revision.event, *told(cycle, after)]
     doc = await db.db.assignments.find_one_and_update(
@@ -430,6 +521,13 @@ def told(was: Assignment | None, now: Assignment) -> list[FeedEvent]:
             elif exemption.until != earlier.until and exemption.ended_by is not None:
                 assert exemption.until is not None, "an ended exemption ends"
                 found.append(event(FeedKind.EXEMPTION_ENDED, exemption.until))
+    if now.revocation is not None and (was is None or was.revocation is None):
+        found.append(event(FeedKind.CREDENTIAL_REVOKED, now.revocation.at))
+    if now.withdrawal is not None and (was is None or was.withdrawal is None):
+        # `revoked`: withdrawn as the renewal of a completion since revoked
+        found.append(
+            event(FeedKind.CREDENTIAL_UNASSIGNED, now.withdrawal.at, revoked=now.withdrawal.revoked)
+        )
     return found
 
 
@@ -448,7 +546,7 @@ async def move_to_version(db: Database, *, org_id: str, ids: list[str], version:
     if not ids:
         return 0
     result = await db.db.assignments.update_many(
-        {"orgId": oid(org_id), "_id": {"$in": oids(ids)}, "completedAt": None},
+        {"orgId": oid(org_id), "_id": {"$in": oids(ids)}, "completedAt": None, "withdrawal": None},
         {"$set": {"version": version, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}},
     )
     if result.modified_count:
@@ -468,7 +566,7 @@ async def credential_ids_for_learner(db: Database, *, org_id: str, learner_id: s
 async def open_learners(db: Database) -> list[tuple[str, str]]:
     """(organization, learner) of every open cycle: a maintenance scan across organizations."""
     pipeline: list[dict[str, Any]] = [
-        {"$match": {"completedAt": None}},
+        {"$match": {"completedAt": None, "withdrawal": None}},
         {"$group": {"_id": {"org": "$orgId", "learner": "$learnerId"}}},
     ]
     rows = await (await db.db.assignments.aggregate(pipeline)).to_list()

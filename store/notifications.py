@@ -22,6 +22,10 @@ class NotificationKind(StrEnum):
     RECORD_DECLINED = "RECORD_DECLINED"
     CREDENTIAL_ASSIGNED = "CREDENTIAL_ASSIGNED"
     CREDENTIAL_COMPLETED = "CREDENTIAL_COMPLETED"
+    CREDENTIAL_CERTIFIED = "CREDENTIAL_CERTIFIED"  # completed by an administrator's decision
+    CREDENTIAL_REVOKED = "CREDENTIAL_REVOKED"  # an earned cycle withdrawn
+    CREDENTIAL_UNASSIGNED = "CREDENTIAL_UNASSIGNED"  # an open cycle withdrawn
+    RECORD_REVOKED = "RECORD_REVOKED"  # an approval withdrawn
     DUE_SOON = "DUE_SOON"  # reminders (`resolvers.reminders`): a due date comes near …
     OVERDUE = "OVERDUE"  # … or passes
     EXPIRING_SOON = "EXPIRING_SOON"  # validity ends soon …

@@ -1,7 +1,7 @@
 """The `records` collection: training done elsewhere and credential documents, with review.
 
 A review is one atomic update conditioned on the record still being PENDING, so of two
-concurrent decisions exactly one is stored.
+concurrent decisions exactly one is stored; a revocation likewise on its being APPROVED.
 """
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ class RecordStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"
+    REVOKED = "REVOKED"  # approved, then withdrawn: it counts no longer
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRevocation:
+    """An approval withdrawn: when, by whom, why."""
+
+    at: datetime
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,7 @@ class Record:
     settled: bool = True
     request_digest: str | None = None
     credential_id: str | None = None  # of the assignment it was submitted for
+    revocation: RecordRevocation | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -117,6 +128,9 @@ class Record:
             settled=doc.get("settled", True),
             request_digest=doc.get("requestDigest"),
             credential_id=_str(doc.get("credentialId")),
+            revocation=RecordRevocation(revoked["at"], str(revoked["by"]), revoked["reason"])
+            if (revoked := doc.get("revocation"))
+            else None,
         )
 
 
@@ -280,6 +294,41 @@ def _told(record: Record, kind: FeedKind, at: datetime) -> FeedEvent:
         record.org_id, kind, at, "TrainingRecord", record.learner_id, record.id,
         record.credential_id, {"type": record.type.value, "title": record.title},
     )  # fmt: skip
+
+
+@boundary
+async def revoke(
+    db: Database,
+    *,
+    record: Record,
+    by: str,
+    reason: str,
+    now: datetime,
+    event: Event | None = None,
+) -> Record | None:
+    """Withdraw an APPROVED record's approval; None when it is not (or no longer) approved.
+    Marked unsettled and its learner untold in the same write, as a review is."""
+    letters = [event, _told(record, FeedKind.RECORD_REVOKED, now)]
+    doc = await db.db.records.find_one_and_update(
+        {"orgId": oid(record.org_id), "_id": oid(record.id), "status": RecordStatus.APPROVED.value},
+        outbox.carried(
+            {
+                "$set": {
+                    "status": RecordStatus.REVOKED.value,
+                    "revocation": {"at": now, "by": oid(by), "reason": reason},
+                    "learnerNotified": False,
+                    "settled": False,
+                }
+            },
+            *letters,
+        ),
+        return_document=ReturnDocument.AFTER,
+    )
+    doc = await organizations.changed(db, doc)
+    if doc is None:
+        return None
+    await outbox.written(db, letters)
+    return Record.from_doc(doc)
 
 
 def _query(

@@ -5,7 +5,9 @@ property tests (`tests/resolvers/test_chains.py`) and the store-level ones
 A history is a credential (nested criteria over courses, a learning path, records and
 documents; a validity; renewal or not), an assignment's start, and evidence events, with a
 second order of the same events. The clock stands still (every event happens "now"), so only
-the order differs between two runs of one history.
+the order differs between two runs of one history. An `Override` may end it: a decision about
+the cycle current now (certified, unassigned), the latest earned one (revoked), or an approved
+record (revoked).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from resolvers.evidence import Bound, CourseHours
 from resolvers.periods import Period, PeriodUnit
 from store.assignments import Assignment
 from store.credentials import Credential, Version
+from store.records import RecordRevocation
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -50,6 +53,7 @@ class Record:
     requirement_id: str | None = None
     submitted_at: datetime = NOW
     clock_hours: float | None = None
+    revocation: RecordRevocation | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,17 @@ class CourseDone:
 @dataclass(frozen=True)
 class Submitted:
     record: Record
+
+
+OVERRIDES = ("certify", "revoke", "unassign", "revoke_record")
+
+
+@dataclass(frozen=True)
+class Override:
+    """A decision after the evidence: `kind` of OVERRIDES; a certification attests `days` ago."""
+
+    kind: str
+    days: int = 0
 
 
 # --- generated histories ---------------------------------------------------------------------
@@ -209,6 +224,18 @@ def histories(draw, renewing: bool = False):
     return credential, start, events, order
 
 
+overrides = st.builds(Override, st.sampled_from(OVERRIDES), st.sampled_from([0, 10, 200, 800]))
+
+
+def certifiable(cycle: Assignment, credential: Credential, attested: datetime) -> bool:
+    """Whether `certifyAssignment` takes this date for the cycle (`resolvers.overrides`)."""
+    policy = Policy.of(credential, cycle.version)
+    if not Bound(cycle.window_start, cycle.window_after).admits(attested):
+        return False
+    lapses = policy.valid_for.after(attested) if policy.valid_for else None
+    return lapses is None or lapses > max(NOW, cycle.previous_valid_until or NOW)
+
+
 def assigned(credential: Credential, start: datetime) -> Assignment:
     policy = Policy.of(credential, 1)
     return Assignment.opened(
@@ -225,9 +252,17 @@ def assigned(credential: Credential, start: datetime) -> Assignment:
     )
 
 
-def current(chain: list[Assignment], as_of: datetime) -> Assignment:
-    started = [a for a in chain if a.start_date <= as_of]
-    return started[-1] if started else chain[0]
+def current(chain: list[Assignment], as_of: datetime) -> Assignment | None:
+    """The latest cycle started by `as_of`, else the first; none once an unassignment took the
+    chain out, and a revoked cycle again once its renewal was withdrawn with it."""
+    index = max(i for i, a in enumerate(chain) if i == 0 or a.start_date <= as_of)
+    for later in chain[index + 1 :]:
+        if later.withdrawal and not later.withdrawal.revoked and later.withdrawal.at <= as_of:
+            return None  # unassigned before it started
+    found = chain[index]
+    if found.withdrawal is not None and found.withdrawal.at <= as_of:
+        return chain[index - 1] if found.withdrawal.revoked else None
+    return found
 
 
 def answers(chain: list[Assignment]) -> list[tuple]:
@@ -237,9 +272,12 @@ def answers(chain: list[Assignment]) -> list[tuple]:
 
     (Which cycle of the history holds a completion may differ when evidence older than an
     already completed renewal arrives after it: a completed cycle is never undone.)"""
-    found = []
+    found: list[tuple] = []
     for as_of in AS_OF:
         a = current(chain, as_of)
+        if a is None:
+            found.append((as_of, None, ()))
+            continue
         done = a.completed_at is not None and a.completed_at <= as_of
         shown = (
             (a.completed_at, a.valid_from, a.valid_until) if done else (a.start_date, a.due_date)
@@ -256,9 +294,25 @@ def invariants(chain: list[Assignment], credential: Credential, facts: Facts) ->
     for i, cycle in enumerate(chain):
         policy = Policy.of(credential, cycle.version)
         assessment = facts.assess(cycle, policy)
-        # satisfied and completed never disagree
-        assert assessment.evaluation.satisfied == (cycle.completed_at is not None), cycle
-        if cycle.completed_at is not None:
+        if cycle.revocation is not None:  # fixed as it was earned, from its revocation on
+            assert cycle.completed_at is not None
+            assert cycle.revocation.at >= cycle.completed_at
+        elif cycle.withdrawal is not None:  # fixed as it was open
+            assert cycle.completed_at is None
+            if cycle.withdrawal.revoked:
+                assert chain[i - 1].revocation is not None
+                assert cycle.withdrawal.at == chain[i - 1].revocation.at
+        elif cycle.certification is not None:  # completed by it, extended by evidence only
+            assert cycle.completed_at == max(cycle.certification.completed_at, cycle.start_date)
+            attested = cycle.certification.completed_at
+            lapses = policy.valid_for.after(attested) if policy.valid_for else None
+            assert cycle.valid_from is not None
+            assert cycle.valid_from >= attested
+            assert lapses is None or cycle.valid_until is None or cycle.valid_until >= lapses
+        else:
+            # satisfied and completed never disagree
+            assert assessment.evaluation.satisfied == (cycle.completed_at is not None), cycle
+        if cycle.completed_at is not None and not cycle.fixed and not cycle.certification:
             assert cycle.completed_at >= cycle.start_date
             assert cycle.valid_from is not None
             # completed with evidence in its window, and never straight into EXPIRED
@@ -273,7 +327,10 @@ def invariants(chain: list[Assignment], credential: Credential, facts: Facts) ->
             assert cycle.start_date >= previous.start_date
             assert previous.next is not None
             assert previous.next.start == cycle.start_date
-            if cycle.renews:
+            if cycle.renews and previous.revocation is not None:
+                # an open renewal goes with the revoked completion that opened it
+                assert cycle.completed_at is not None or cycle.withdrawal is not None
+            if cycle.renews and not cycle.withdrawal:
                 # a renewal is due no earlier than the validity it renews ends
                 assert previous.valid_until is not None
                 assert cycle.due_date >= previous.valid_until
@@ -281,4 +338,4 @@ def invariants(chain: list[Assignment], credential: Credential, facts: Facts) ->
         else:
             assert cycle.next is None or len(chain) > 1
     assert chain[-1].next is None
-    assert sum(a.completed_at is None for a in chain) <= 1
+    assert sum(a.open for a in chain) <= 1

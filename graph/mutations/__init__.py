@@ -14,6 +14,7 @@ from graph.mutations.extensions import ExtensionMutations
 from graph.mutations.groups import GroupMutations
 from graph.mutations.notifications import NotificationMutations
 from graph.mutations.organizations import OrganizationMutations
+from graph.mutations.overrides import OverrideMutations
 from graph.mutations.records import RecordMutations
 from graph.mutations.users import UserMutations
 from graph.mutations.webhooks import WebhookMutations
@@ -30,6 +31,7 @@ Mutation = merge_types(
         AssignmentMutations,
         ExemptionMutations,
         ExtensionMutations,
+        OverrideMutations,
         EnrollmentMutations,
         RecordMutations,
         NotificationMutations,

@@ -19,7 +19,7 @@ from resolvers import extensions, listing, tasks
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
 from resolvers.status import Timeline
-from store import assignments, records
+from store import assignments, overrides, records
 
 if TYPE_CHECKING:
     from graph.types.credential import Credential
@@ -127,6 +127,89 @@ class DueDateExtension:
         return await node_type("ExtensionRequest").load(info, self.record.request_id)
 
 
+@strawberry.type(
+    description="A cycle completed by an administrator's decision (a paper certificate, a "
+    "migration), held as evidence of the date it attests."
+)
+class Certification:
+    at: datetime = strawberry.field(description="When the administrator certified it.")
+    completed_at: datetime = strawberry.field(
+        description="The date attested: the cycle's validFrom (unless better evidence "
+        "extends it) and, never before its start, its completedAt."
+    )
+    reason: str = strawberry.field(description="Why: the certificate, the migration, … .")
+    record: strawberry.Private[overrides.Certification]
+
+    @classmethod
+    def of(cls, certification: overrides.Certification) -> Self:
+        return cls(
+            at=certification.at,
+            completed_at=certification.completed_at,
+            reason=certification.reason,
+            record=certification,
+        )
+
+    @strawberry.field(description="The administrator who certified it.")
+    async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        return await named(info, self.record.by)
+
+
+@strawberry.type(
+    description="An earned cycle withdrawn: status REVOKED from `at` on (before it, the cycle "
+    "answers what it was)."
+)
+class Revocation:
+    at: datetime = strawberry.field(description="From when it is revoked.")
+    reason: str = strawberry.field(description="Why (fraud, a licence suspended, …).")
+    record: strawberry.Private[overrides.Revocation]
+
+    @classmethod
+    def of(cls, revocation: overrides.Revocation) -> Self:
+        return cls(at=revocation.at, reason=revocation.reason, record=revocation)
+
+    @strawberry.field(
+        description="Who revoked it (or the approved record its completion rested on)."
+    )
+    async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        return await named(info, self.record.by)
+
+    @strawberry.field(
+        description="The approved record whose revocation withdrew the completion resting on "
+        "it; null when an administrator revoked the cycle itself."
+    )
+    async def training_record(self, info: Info) -> TrainingRecord | None:
+        if self.record.record_id is None:
+            return None
+        return await TrainingRecord.load(info, self.record.record_id)
+
+
+@strawberry.type(
+    description="An open cycle withdrawn: status WITHDRAWN from `at` on, out of every list "
+    "(unless filtered by that status) and every count; it stays in the history."
+)
+class Withdrawal:
+    at: datetime = strawberry.field(description="From when it is withdrawn.")
+    reason: str = strawberry.field(description="Why it was withdrawn.")
+    revoked: bool = strawberry.field(
+        description="True for a renewal withdrawn with the revoked completion that opened it; "
+        "false when unassigned."
+    )
+    record: strawberry.Private[overrides.Withdrawal]
+
+    @classmethod
+    def of(cls, withdrawal: overrides.Withdrawal) -> Self:
+        return cls(
+            at=withdrawal.at,
+            reason=withdrawal.reason,
+            revoked=withdrawal.revoked,
+            record=withdrawal,
+        )
+
+    @strawberry.field(description="Who withdrew it (who revoked the cycle it renewed).")
+    async def by(self, info: Info) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        return await named(info, self.record.by)
+
+
 @entity
 @strawberry.type(description="A learner's credential for one cycle (renewals are new cycles).")
 class CredentialAssignment(Node):
@@ -146,6 +229,15 @@ class CredentialAssignment(Node):
         description="Its due date's extensions, oldest first: `dueDate` is the latest's."
     )
     original_due_date: datetime = strawberry.field(description="The due date before any extension.")
+    certification: Certification | None = strawberry.field(
+        description="The administrator's certification that completed it, if any."
+    )
+    revocation: Revocation | None = strawberry.field(
+        description="Its completion's revocation, if revoked (status REVOKED from then on)."
+    )
+    withdrawal: Withdrawal | None = strawberry.field(
+        description="Its withdrawal, if withdrawn while open (status WITHDRAWN from then on)."
+    )
     record: strawberry.Private[assignments.Assignment]
 
     @classmethod
@@ -164,6 +256,9 @@ class CredentialAssignment(Node):
             original_due_date=assignment.extensions[0].from_due
             if assignment.extensions
             else assignment.due_date,
+            certification=Certification.of(found) if (found := assignment.certification) else None,
+            revocation=Revocation.of(revoked) if (revoked := assignment.revocation) else None,
+            withdrawal=Withdrawal.of(gone) if (gone := assignment.withdrawal) else None,
             record=assignment,
         )
 

@@ -41,6 +41,9 @@ class ComplianceSummary:
     overdue: int
     expired: int
     exempt: int = strawberry.field(description="Excused at asOf (an exemption covers it).")
+    revoked: int = strawberry.field(
+        description="Revoked at asOf: an earned cycle withdrawn, and not assigned again since."
+    )
     by_status: list[StatusCount]
     expiring_within: Period
     expiring_soon: int = strawberry.field(
@@ -76,7 +79,12 @@ class ComplianceSummary:
             overdue=counts[Status.OVERDUE],
             expired=counts[Status.EXPIRED],
             exempt=counts[Status.EXEMPT],
-            by_status=[StatusCount(status=s, count=n) for s, n in counts.items()],
+            revoked=counts[Status.REVOKED],
+            by_status=[  # a withdrawn cycle is no one's current one: never counted
+                StatusCount(status=s, count=n)
+                for s, n in counts.items()
+                if s is not Status.WITHDRAWN
+            ],
             expiring_within=period,
             expiring_soon=result.summary.expiring_soon,
             due_soon=result.summary.due_soon,

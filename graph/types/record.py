@@ -51,6 +51,10 @@ class TrainingRecord(Node):
     submitted_at: datetime
     reviewed_at: datetime | None
     review_note: str | None = strawberry.field(description="The approval note or decline reason.")
+    revoked_at: datetime | None = strawberry.field(
+        description="When its approval was revoked (status REVOKED): it counts no longer."
+    )
+    revocation_reason: str | None = strawberry.field(description="Why its approval was revoked.")
     record: strawberry.Private[record_store.Record]
 
     @classmethod
@@ -70,6 +74,8 @@ class TrainingRecord(Node):
             submitted_at=record.submitted_at,
             reviewed_at=record.reviewed_at,
             review_note=record.review_note,
+            revoked_at=record.revocation.at if record.revocation else None,
+            revocation_reason=record.revocation.reason if record.revocation else None,
             record=record,
         )
 
@@ -113,6 +119,13 @@ class TrainingRecord(Node):
         self, info: Info
     ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
         return await named(info, self.record.reviewed_by)
+
+    @strawberry.field(description="Who revoked its approval.")
+    async def revoked_by(
+        self, info: Info
+    ) -> Annotated[User, strawberry.lazy("graph.types.user")] | None:
+        revocation = self.record.revocation
+        return await named(info, revocation.by) if revocation else None
 
     @strawberry.field
     async def label(self, info: Info) -> Label | None:

@@ -90,11 +90,13 @@ MANAGER_MAY_CHANGE: dict[str, set[tuple[str, str]]] = {
     "grantExtension": REVIEW | {("extensionRequests", "others")},
     "denyExtension": {("extensionRequests", "others"), ("notifications", "others")},
     "removeExemption": {("assignments", "others")},
+    "revokeTrainingRecord": REVIEW,
     "submitTrainingRecord": LEARNER_MAY_CHANGE["submitTrainingRecord"] | REVIEW,
 }
 MANAGERS_TOO = {
     "complianceSummary", "assignments", "users", "approveTrainingRecord", "declineTrainingRecord",
     "exemptAssignment", "removeExemption", "extendDueDate", "grantExtension", "denyExtension",
+    "revokeTrainingRecord",
 }  # fmt: skip
 # A token is no one, sees no token, and plans no edit.
 NOT_FOR_TOKENS = {"me", "apiTokens", "previewCredentialUpdate", "auditLog", "webhooks"}

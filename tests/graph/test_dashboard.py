@@ -55,6 +55,7 @@ async def test_summary_counts_match_each_assignments_status(api, db, clock, sett
             "OVERDUE",
             "EXPIRED",
             "EXEMPT",
+            "REVOKED",
         )
     }
     assert summary["overdue"] == expected["OVERDUE"] >= 1

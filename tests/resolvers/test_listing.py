@@ -1,8 +1,9 @@
 """Lists and summaries stay the same until `next_change`: what a 304 before that moment relies
 on; and kept from one request to the next (`resolvers.kept`) they answer what computing them
 afresh answers, whatever is written and whenever asked. Generated organizations of cycles
-(chains with renewals, every status), moments, and horizons in days, months and years (which
-clamp at the ends of months)."""
+(chains with renewals, every status, revoked and withdrawn cycles — a revoked cycle's renewal
+withdrawn with it), moments, and horizons in days, months and years (which clamp at the ends
+of months)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from resolvers.listing import Criteria, SortField
 from resolvers.periods import Period, PeriodUnit
 from resolvers.status import Status
 from store.assignments import Assignment, Exemption, Successor
+from store.overrides import Revocation, Withdrawal
 from tests.helpers import fresh_page, fresh_summary
 
 MICROSECOND = timedelta(microseconds=1)
@@ -47,6 +49,13 @@ def chains(draw, learner: int) -> list[Assignment]:
             start = max(start, previous.start_date)
         completed = draw(maybe)
         done = completed is not None and completed >= start
+        revocation = withdrawal = None
+        if done and draw(st.booleans()):  # revoked, never before its completion
+            revocation = Revocation(max(draw(moments), completed), "admin", "forged")
+        elif not done and previous is not None and previous.revocation is not None:
+            withdrawal = Withdrawal.after(previous.revocation)  # its renewal, withdrawn with it
+        elif not done and draw(st.booleans()):
+            withdrawal = Withdrawal(draw(moments), "admin", "changed role")
         cycles.append(
             Assignment(
                 id=f"{learner:04d}{cycle}",
@@ -70,14 +79,18 @@ def chains(draw, learner: int) -> list[Assignment]:
                 if done and draw(st.booleans())
                 else None,
                 exemptions=tuple(draw(st.lists(exemptions, max_size=2))),
+                revocation=revocation,
+                withdrawal=withdrawal,
             )
         )
     linked = []
-    for cycle, after in zip(cycles, [*cycles[1:], None], strict=True):
+    for i, cycle in enumerate(cycles):
+        after = cycles[i + 1] if i + 1 < len(cycles) else None
+        then = cycles[i + 2] if i + 2 < len(cycles) else None
         linked.append(
             cycle
             if after is None
-            else Assignment(**{**_fields(cycle), "next": Successor.of(after)})
+            else Assignment(**{**_fields(cycle), "next": Successor.of(after, then)})
         )
     return linked
 
@@ -165,7 +178,18 @@ criteria_shapes = st.builds(
     expiring_before=maybe,
 )
 rewrites = st.fixed_dictionaries(
-    {}, optional={"started_at": maybe, "completed_at": maybe, "valid_until": maybe}
+    {},
+    optional={
+        "started_at": maybe,
+        "completed_at": maybe,
+        "valid_until": maybe,
+        "revocation": st.one_of(
+            st.none(), st.builds(Revocation, moments, st.just("a"), st.just("r"))
+        ),
+        "withdrawal": st.one_of(
+            st.none(), st.builds(Withdrawal, moments, st.just("a"), st.just("r"))
+        ),
+    },
 )
 
 
