@@ -461,3 +461,65 @@ async def ward(api, db, org) -> tuple[str, str, str]:
     assert group["managers"] == [{"email": "maya@acmehealth.test"}]
     assert group["members"]["edges"] == [{"node": {"email": org.learner.email}}]
     return group["id"], maya, token
+
+
+# --- the lifecycle's, the audit log's and the feed's documents and readers ---
+
+EXEMPT = """
+mutation($input: ExemptAssignmentInput!) {
+  exemptAssignment(input: $input) {
+    assignment { id status exemptions { since until reason endedReason by { email } } }
+    userErrors { field code }
+  }
+}"""
+REMOVE = """
+mutation($input: RemoveExemptionInput!) {
+  removeExemption(input: $input) {
+    assignment { id status exemptions { since until reason endedReason } }
+    userErrors { field code }
+  }
+}"""
+EXTEND = """
+mutation($input: ExtendDueDateInput!) {
+  extendDueDate(input: $input) { assignment { status dueDate } userErrors { field code } }
+}"""
+LOG = """
+query($subject: ID, $actor: ID, $action: AuditAction, $since: DateTime, $until: DateTime,
+      $first: Int, $after: String) {
+  auditLog(subject: $subject, actor: $actor, action: $action, since: $since, until: $until,
+           first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id at action subjectId reason actor { email } subject { __typename id }
+      changes { field before after }
+    } }
+  }
+}"""
+
+
+async def log(api, token: str, **filters) -> list[dict]:
+    found = await api.data(LOG, filters, token=token)
+    return [edge["node"] for edge in found["auditLog"]["edges"]]
+
+
+EVENTS = """
+query($after: String, $first: Int, $kinds: [EventKind!]) {
+  events(after: $after, first: $first, kinds: $kinds) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      cursor kind at subjectId data learner { email } credential { name }
+      subject { __typename id }
+    } }
+  }
+}"""
+
+
+async def follow(api, token: str, after: str | None = None, **more) -> tuple[list[dict], str]:
+    """Every event after `after`, two at a time as a consumer pages; and the last cursor."""
+    seen: list[dict] = []
+    while True:
+        page = (await api.data(EVENTS, {"after": after, "first": 2, **more}, token=token))["events"]
+        seen += [edge["node"] for edge in page["edges"]]
+        after = page["pageInfo"]["endCursor"] or after
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen, after

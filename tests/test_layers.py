@@ -95,6 +95,7 @@ CLOCK_READERS = {
     "graph/app.py",
     "graph/documents.py",
     "resolvers/reminders.py",
+    "resolvers/webhooks.py",  # the dispatcher's rounds, as the reminders' ticks
 }
 
 

@@ -34,17 +34,28 @@ class CreateWebhookPayload:
 
 
 @strawberry.input
-class WebhookInput:
+class DeleteWebhookInput:
     webhook: strawberry.ID
 
 
 @strawberry.type
-class WebhookPayload:
+class DeleteWebhookPayload:
     webhook: Webhook | None
     user_errors: list[UserError]
 
 
-def _webhook(input: WebhookInput) -> str:
+@strawberry.input
+class ResumeWebhookInput:
+    webhook: strawberry.ID
+
+
+@strawberry.type
+class ResumeWebhookPayload:
+    webhook: Webhook | None
+    user_errors: list[UserError]
+
+
+def _webhook(input: DeleteWebhookInput | ResumeWebhookInput) -> str:
     return ids.db_id(input.webhook, expect="Webhook", field="webhook")
 
 
@@ -68,23 +79,23 @@ class WebhookMutations:
         )
 
     @strawberry.mutation(description="Administrators: stop a webhook for good.")
-    async def delete_webhook(self, info: Info, input: WebhookInput) -> WebhookPayload:
+    async def delete_webhook(self, info: Info, input: DeleteWebhookInput) -> DeleteWebhookPayload:
         ctx = info.context
         found, errors = await attempt(
             lambda: webhooks.delete_webhook(ctx.db, ctx.viewer, _webhook(input), now=ctx.now)
         )
-        return WebhookPayload(
+        return DeleteWebhookPayload(
             webhook=Webhook.from_record(found) if found else None, user_errors=errors
         )
 
     @strawberry.mutation(
         description="Administrators: try a paused webhook again, from the event it stopped at."
     )
-    async def resume_webhook(self, info: Info, input: WebhookInput) -> WebhookPayload:
+    async def resume_webhook(self, info: Info, input: ResumeWebhookInput) -> ResumeWebhookPayload:
         ctx = info.context
         found, errors = await attempt(
             lambda: webhooks.resume_webhook(ctx.db, ctx.viewer, _webhook(input), now=ctx.now)
         )
-        return WebhookPayload(
+        return ResumeWebhookPayload(
             webhook=Webhook.from_record(found) if found else None, user_errors=errors
         )

@@ -15,10 +15,12 @@ from graph import ids
 from resolvers import writes
 from store import outbox
 from store.errors import StoreError
-from tests.graph.test_exemptions import EXEMPT, REMOVE
-from tests.graph.test_extensions import EXTEND
 from tests.helpers import (
     APPROVE,
+    EXEMPT,
+    EXTEND,
+    LOG,
+    REMOVE,
     REPORT,
     UPDATE_CREDENTIAL,
     assign,
@@ -27,24 +29,13 @@ from tests.helpers import (
     credential,
     document_input,
     gid,
+    log,
     ok,
     submit,
     take_course,
     ward,
 )
 
-LOG = """
-query($subject: ID, $actor: ID, $action: AuditAction, $since: DateTime, $until: DateTime,
-      $first: Int, $after: String) {
-  auditLog(subject: $subject, actor: $actor, action: $action, since: $since, until: $until,
-           first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor }
-    edges { cursor node {
-      id at action subjectId reason actor { email } subject { __typename id }
-      changes { field before after }
-    } }
-  }
-}"""
 UPDATE_USER = """
 mutation($input: UpdateUserInput!) {
   updateUser(input: $input) { user { name } userErrors { code } }
@@ -60,11 +51,6 @@ mutation($record: ID!) {
     record { status } userErrors { code }
   }
 }"""
-
-
-async def log(api, token: str, **filters) -> list[dict]:
-    found = await api.data(LOG, filters, token=token)
-    return [edge["node"] for edge in found["auditLog"]["edges"]]
 
 
 async def test_each_decision_leaves_one_event_with_its_reason_and_what_changed(api, org, clock):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import re
 import socket
@@ -17,6 +19,7 @@ import pytest
 from graph.settings import OPTIONS
 from store import embedded
 from tests.helpers import PDF
+from tests.receiver import Receiver
 from tests.servers import Server, children_of, credgraph, free_port, processes_using
 
 ORIGIN = "https://dash.example"
@@ -324,3 +327,56 @@ def test_reminders_go_out_once_from_every_worker(tmp_path):
         assert kinds().count("EXPIRED") == 1, kinds()
     finally:
         server.stop()
+
+
+def test_webhooks_go_out_once_and_in_order_from_every_worker(tmp_path):
+    """CREDGRAPH_WEBHOOK_EVERY: two workers send every second; a receiver on loopback (the
+    organization in development mode) gets each new assignment once, in the feed's order,
+    signed with the webhook's secret."""
+    env = {"CREDGRAPH_WEBHOOK_EVERY": "1s", "CREDGRAPH_WORKERS": "2"}
+    server = Server(tmp_path, "--demo", "--demo-staff", "4", env=env)
+    with Receiver.running() as receiver:
+        try:
+            server.wait_until_healthy()
+            ada = credgraph("token", "ada.admin@northwind.example", data_dir=tmp_path)
+            token = ada.stdout.strip()
+
+            def data(query: str, **variables: object) -> dict:
+                body = server.post(token, query, variables=variables).json()
+                assert "errors" not in body, body
+                return body["data"]
+
+            data("mutation { updateOrganization(input: {developmentMode: true}) { userErrors "
+                 "{ code } } }")  # fmt: skip
+            made = data(
+                "mutation($url: String!) { createWebhook(input: {url: $url, kinds: "
+                "[CREDENTIAL_ASSIGNED]}) { secret userErrors { code } } }", url=receiver.url,
+            )["createWebhook"]  # fmt: skip
+            found = data("{ courses(first: 1) { edges { node { id } } } users(first: 3, role: "
+                         "LEARNER) { edges { node { id } } } }")  # fmt: skip
+            course = found["courses"]["edges"][0]["node"]["id"]
+            learners = [e["node"]["id"] for e in found["users"]["edges"]]
+            credential = data(
+                'mutation($course: ID!) { createCredential(input: {name: "Webhook drill", '
+                "criteria: {course: $course}, completeWithin: {amount: 30, unit: DAY}}) "
+                "{ credential { id } } }", course=course,
+            )["createCredential"]["credential"]["id"]  # fmt: skip
+            data(
+                "mutation($c: ID!, $l: [ID!]!) { assignCredential(input: {credential: $c, "
+                "learners: $l}) { userErrors { code } } }", c=credential, l=learners,
+            )  # fmt: skip
+            deadline = time.monotonic() + 20
+            while len(receiver.acknowledged) < 3 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(3)  # both workers have sent again, several times
+        finally:
+            server.stop()
+    cursors = [int(e["cursor"]) for e in receiver.acknowledged]
+    assert len(cursors) == 3, receiver.received
+    assert cursors == sorted(set(cursors))  # once each, in order
+    assert {e["learnerId"] for e in receiver.acknowledged} == set(learners)
+    for delivery in receiver.received:
+        fields = dict(p.split("=", 1) for p in delivery.headers["Credgraph-Signature"].split(","))
+        mac = hmac.new(made["secret"].encode(), f"{fields['t']}.".encode() + delivery.body,
+                       hashlib.sha256)  # fmt: skip
+        assert hmac.compare_digest(fields["v1"], mac.hexdigest())

@@ -7,22 +7,8 @@ import asyncio
 from datetime import timedelta
 
 from graph import ids
-from tests.helpers import assign, course, credential, gid, ok, take_course, ward
+from tests.helpers import EXEMPT, REMOVE, assign, course, credential, gid, ok, take_course, ward
 
-EXEMPT = """
-mutation($input: ExemptAssignmentInput!) {
-  exemptAssignment(input: $input) {
-    assignment { id status exemptions { since until reason endedReason by { email } } }
-    userErrors { field code }
-  }
-}"""
-REMOVE = """
-mutation($input: RemoveExemptionInput!) {
-  removeExemption(input: $input) {
-    assignment { id status exemptions { since until reason endedReason } }
-    userErrors { field code }
-  }
-}"""
 STATUS = """
 query($id: ID!, $asOf: DateTime) { node(id: $id) { ... on CredentialAssignment {
   status(asOf: $asOf)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from store import assignments as stored_assignments
-from tests.helpers import assign, course, credential, gid, ok, take_course, ward
+from tests.helpers import EXTEND, assign, course, credential, gid, ok, take_course, ward
 
 DAY = timedelta(days=1)
 CYCLE = """
@@ -15,10 +15,6 @@ query($id: ID!) { node(id: $id) { ... on CredentialAssignment {
   extensions { fromDueDate toDueDate reason by { email } request { id } }
   extensionRequests { id status requestedDueDate reviewNote reviewedBy { email } }
 } } }"""
-EXTEND = """
-mutation($input: ExtendDueDateInput!) {
-  extendDueDate(input: $input) { assignment { status dueDate } userErrors { field code } }
-}"""
 REQUEST = """
 mutation($input: RequestExtensionInput!) {
   requestExtension(input: $input) {

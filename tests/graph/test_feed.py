@@ -11,43 +11,23 @@ import pytest
 
 from resolvers import reminders, writes
 from store import feed, outbox
-from tests.graph.test_api_tokens import make_token
-from tests.graph.test_exemptions import EXEMPT
-from tests.graph.test_extensions import EXTEND
+from tests.generated import CREATE_TOKEN
 from tests.helpers import (
     APPROVE,
+    EVENTS,
+    EXEMPT,
+    EXTEND,
     assign,
     course,
     cpr_setup,
     credential,
     document_input,
+    follow,
     ok,
     submit,
     take_course,
     ward,
 )
-
-EVENTS = """
-query($after: String, $first: Int, $kinds: [EventKind!]) {
-  events(after: $after, first: $first, kinds: $kinds) {
-    totalCount pageInfo { hasNextPage endCursor }
-    edges { cursor node {
-      cursor kind at subjectId data learner { email } credential { name }
-      subject { __typename id }
-    } }
-  }
-}"""
-
-
-async def follow(api, token: str, after: str | None = None, **more) -> tuple[list[dict], str]:
-    """Every event after `after`, two at a time as a consumer pages; and the last cursor."""
-    seen: list[dict] = []
-    while True:
-        page = (await api.data(EVENTS, {"after": after, "first": 2, **more}, token=token))["events"]
-        seen += [edge["node"] for edge in page["edges"]]
-        after = page["pageInfo"]["endCursor"] or after
-        if not page["pageInfo"]["hasNextPage"]:
-            return seen, after
 
 
 async def test_a_consumer_from_the_start_sees_every_change_once_in_order(
@@ -158,7 +138,9 @@ async def test_only_administrators_and_read_tokens_read_the_feed(api, db, org):
     for token in (org.token(org.learner), maya, org.player):
         body = await api.call(EVENTS, token=token)
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    _, reader = await make_token(api, org, "READ")
+    made = await ok(api, CREATE_TOKEN, {"input": {"name": "Warehouse", "scopes": ["READ"]}},
+                    org.token(org.admin), "createApiToken")  # fmt: skip
+    reader = made["secret"]
     assert (await api.data(EVENTS, token=reader))["events"]["edges"] == []
     for cursor in ("x", "-1", "1e3", "\u0661", "9" * 40):
         body = await api.call(EVENTS, {"after": cursor}, token=org.token(org.admin))

@@ -7,15 +7,15 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from tests.graph.test_audit import log
-from tests.graph.test_feed import follow
 from tests.helpers import (
     assign,
     course,
     credential,
     document_input,
+    follow,
     gid,
     label,
+    log,
     ok,
     submit,
     take_course,

@@ -13,8 +13,17 @@ import pytest
 
 from graph.types.feed import FeedEvent
 from resolvers import webhooks
-from tests.graph.test_feed import follow
-from tests.helpers import APPROVE, assign, course, cpr_setup, credential, document_input, ok, submit
+from tests.helpers import (
+    APPROVE,
+    assign,
+    course,
+    cpr_setup,
+    credential,
+    document_input,
+    follow,
+    ok,
+    submit,
+)
 from tests.receiver import Receiver
 
 CREATE = """

@@ -15,7 +15,12 @@ async def test_concurrent_first_sign_ins_make_one_learner(db, org, clock):
     with LocalIssuer.running() as issuer:
         kid = issuer.add_key("EC")
         await organizations.configure_single_sign_on(
-            db, org.as_admin, issuer=issuer.url, audience="app", create_users=True
+            db,
+            org.as_admin,
+            issuer=issuer.url,
+            audience="app",
+            create_users=True,
+            now=clock.now(),
         )
         signing_in = Issuers()
         claims = issuer.claims("lee@acmehealth.test", "app", clock.now())

@@ -6,6 +6,7 @@ from store import organizations, users
 from store.database import connect
 from store.errors import Conflict, StoreError, Unavailable
 from store.indexes import INDEXES, TENANT_COLLECTIONS
+from store.outbox import COLLECTIONS
 from store.users import Role
 
 # An API token is found by its secret before its organization is known; the start-up repair
@@ -14,6 +15,8 @@ BEFORE_ANY_ORGANIZATION = {
     "apiTokens.secret",
     "reminders.pending",
     "extensionRequests.unapplied",
+    # letters a crash left waiting, found across organizations by the repair (`store.outbox`)
+    *(f"{c}.outbox_pending" for c in TENANT_COLLECTIONS if c in COLLECTIONS.values()),
 }
 
 
