@@ -68,6 +68,18 @@ def derive(
             i += 1
             continue
         policy = Policy.of(credential, cycle.version)
+        if (
+            cycle.renews
+            and previous is not None
+            and previous.completed_at is None
+            and previous.withdrawal is not None
+            and cycle.completed_at is None
+        ):
+            # stored ahead of a completion that never stood: the cycle it renews was
+            # unassigned meanwhile (a race), and the renewal goes with it
+            cycles[i] = replace(cycle, withdrawal=replace(previous.withdrawal, revoked=False))
+            i += 1
+            continue
         if cycle.renews and previous is not None and previous.completed_at is not None:
             if previous.revocation is not None and cycle.completed_at is None:
                 cycles[i] = replace(cycle, withdrawal=Withdrawal.after(previous.revocation))

@@ -28,6 +28,8 @@ async def events_page(
         raise role_required("only an administrator or a READ token may read the event feed")
     size = page_size(first)
     position = _position(after)
+    if position > await feed.last_seq(db, org_id=caller.org_id):
+        raise invalid(Code.INVALID_CURSOR, "no event of this organization has that cursor", "after")
     fetched = await feed.page(db, org_id=caller.org_id, after=position, kinds=kinds, limit=size + 1)
     return Page.of(fetched, size, await feed.count(db, org_id=caller.org_id, after=position,
                                                    kinds=kinds), lambda e: str(e.seq))  # fmt: skip

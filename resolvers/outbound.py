@@ -9,10 +9,12 @@ gains nothing.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import unicodedata
 import urllib.request
 from dataclasses import dataclass
@@ -33,7 +35,7 @@ def public(host: str, *, literal_only: bool = False) -> bool:
     """Whether every address `host` names is on the public internet. Only an address written
     out is judged with `literal_only`."""
     try:
-        return ipaddress.ip_address(host).is_global
+        return _global(ipaddress.ip_address(host))
     except ValueError:
         if literal_only:
             return True
@@ -41,7 +43,25 @@ def public(host: str, *, literal_only: bool = False) -> bool:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError:
         return True  # the request itself will say it cannot reach it
-    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in found)
+    return all(_global(ipaddress.ip_address(str(info[4][0]).split("%")[0])) for info in found)
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible, long deprecated
+
+
+def _global(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """On the public internet, and so is any IPv4 address an IPv6 one carries (mapped,
+    6to4, NAT64, compatible): those reach IPv4 networks where they are routed."""
+    if address.is_multicast or not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        carried = address.ipv4_mapped or address.sixtofour
+        if carried is None and (address in NAT64 or address in COMPATIBLE):
+            carried = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if carried is not None:
+            return _global(carried)
+    return True
 
 
 def plain(url: str) -> bool:
@@ -71,16 +91,15 @@ class Refused(Exception):
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    body: bytes  # its first bytes, at most what was asked for
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_loopback: bool,
-    max_bytes: int = 4096,
+    url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_loopback: bool
 ) -> Answer:  # fmt: skip
     """POST `body` to `url` — blocking: run it in a thread — at an address resolved and judged
-    here (public, or loopback when `allow_loopback`), and read at most `max_bytes` back.
-    Redirects are not followed."""
+    here (public, or loopback when `allow_loopback`), and answer its status. `timeout` bounds
+    the whole exchange, not each read (a receiver dripping its answer byte by byte is cut
+    off), and the body is never read. Redirects are not followed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -90,16 +109,27 @@ def post(
         connection = _PinnedHTTPS(host, port, address, timeout)
     else:
         connection = _PinnedHTTP(host, port, address, timeout)
+    cut = threading.Event()
+    deadline = threading.Timer(timeout, _cut, (connection, cut))
+    deadline.start()
     try:
         connection.request("POST", parts.path or "/", body=body, headers=headers)
-        response = connection.getresponse()
-        return Answer(response.status, response.read(max_bytes))
+        return Answer(connection.getresponse().status)
     except (OSError, http.client.HTTPException) as error:
-        if isinstance(error, TimeoutError | socket.timeout):
+        if cut.is_set() or isinstance(error, TimeoutError | socket.timeout):
             raise Refused(f"no answer within {timeout:g} s") from error
         raise Refused(f"could not be reached ({error})") from error
     finally:
+        deadline.cancel()
         connection.close()
+
+
+def _cut(connection: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """End an exchange past its deadline: the blocked read returns at once."""
+    cut.set()
+    with contextlib.suppress(OSError):
+        if connection.sock is not None:
+            connection.sock.shutdown(socket.SHUT_RDWR)
 
 
 def _judged(host: str, port: int, *, allow_loopback: bool) -> str:
@@ -111,7 +141,7 @@ def _judged(host: str, port: int, *, allow_loopback: bool) -> str:
         raise Refused(f"{host} could not be resolved") from error
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
     for address in addresses:
-        if not (address.is_global or (allow_loopback and address.is_loopback)):
+        if not (_global(address) or (allow_loopback and address.is_loopback)):
             raise Refused(f"{host} is on a private network")
     return str(addresses[0])
 

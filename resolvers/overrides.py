@@ -145,8 +145,10 @@ async def unassign(
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
     stored = await revised(db, cycle, withdrawn)
+    # a renewal a racing completion stored ahead of itself goes with it (`chains.derive`)
+    await settle(db, org_id=stored.org_id, learner_ids=[stored.learner_id], now=now)
     await tell(db, stored, NotificationKind.CREDENTIAL_UNASSIGNED, now)
-    return stored
+    return await _reread(db, stored)
 
 
 async def revoke_record(

@@ -23,7 +23,7 @@ from store.errors import boundary
 from store.feed import FeedKind
 from store.ids import oid, owned_one
 
-LEASE = timedelta(minutes=2)  # longer than a delivery's timeout: a process that died is replaced
+LEASE = timedelta(seconds=30)  # renewed before each delivery (10 s at most) by its holder
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +155,8 @@ async def due(db: Database, *, now: datetime) -> list[Webhook]:
 
 @boundary
 async def lease(db: Database, *, webhook: Webhook, holder: str) -> Webhook | None:
-    """The webhook, as it now is, if this holder may deliver for it (None: another does)."""
+    """The webhook, as it now is, if this holder may deliver for it (None: another does);
+    the holder's own lease is renewed."""
     wall = datetime.now(UTC)  # leases are between processes, not app time
     doc = await db.db.webhooks.find_one_and_update(
         {

@@ -507,7 +507,7 @@ query($after: String, $first: Int, $kinds: [EventKind!]) {
   events(after: $after, first: $first, kinds: $kinds) {
     totalCount pageInfo { hasNextPage endCursor }
     edges { cursor node {
-      cursor kind at subjectId data learner { email } credential { name }
+      id cursor kind at subjectId data learner { email } credential { name }
       subject { __typename id }
     } }
   }

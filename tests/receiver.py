@@ -3,6 +3,7 @@ status, or silence past the sender's timeout — and keeps what it was sent."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -26,10 +27,11 @@ class Received:
 @dataclass
 class Receiver:
     """`with Receiver.running() as receiver:` — its URL is `receiver.url`. `answers` are used
-    in turn (an int: that status; a float: silence for that many seconds), then 200."""
+    in turn (an int: that status; a float: silence for that many seconds; "drip": its status
+    line a byte at a time, for ever), then 200."""
 
     url: str = ""
-    answers: list[int | float] = field(default_factory=list)
+    answers: list[int | float | str] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
 
     @property
@@ -49,6 +51,14 @@ class Receiver:
                 with lock:
                     answer = receiver.answers.pop(0) if receiver.answers else 200
                 said = str(answer)
+                if answer == "drip":
+                    receiver.received.append(Received(dict(self.headers.items()), body))
+                    with contextlib.suppress(OSError):
+                        for byte in b"HTTP/1.1 200 OK\r\n" * 100:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(0.05)
+                    return
                 if isinstance(answer, float):
                     time.sleep(answer)
                     answer, said = 200, "late"  # the sender gave up waiting

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     "the organization's feed, never taken by another.",
 )
 class FeedEvent:
+    id: str = strawberry.field(
+        description="The event's own id: a webhook delivery's `Credgraph-Event-Id`, so what "
+        "came both ways is known as one."
+    )
     cursor: str = strawberry.field(
         description="Its place in the feed: keep the last one handled, and ask "
         "`events(after:)` with it to go on from there."
@@ -46,6 +50,7 @@ class FeedEvent:
     @classmethod
     def from_record(cls, event: feed.FeedEvent) -> Self:
         return cls(
+            id=event.id,
             cursor=str(event.seq),
             kind=event.kind,
             at=event.at,

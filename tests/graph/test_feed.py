@@ -142,6 +142,6 @@ async def test_only_administrators_and_read_tokens_read_the_feed(api, db, org):
                     org.token(org.admin), "createApiToken")  # fmt: skip
     reader = made["secret"]
     assert (await api.data(EVENTS, token=reader))["events"]["edges"] == []
-    for cursor in ("x", "-1", "1e3", "\u0661", "9" * 40):
+    for cursor in ("x", "-1", "1e3", "\u0661", "9" * 40, "1"):  # "1": past the last event
         body = await api.call(EVENTS, {"after": cursor}, token=org.token(org.admin))
         assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import timedelta
 from itertools import pairwise
 
@@ -13,6 +14,7 @@ import pytest
 
 from graph.types.feed import FeedEvent
 from resolvers import webhooks
+from store import webhooks as stored_webhooks
 from tests.helpers import (
     APPROVE,
     assign,
@@ -88,6 +90,7 @@ async def test_a_receiver_gets_every_event_in_order_signed_despite_failures(
 
     wanted, _ = await follow(api, admin, after=start)
     assert [e["cursor"] for e in receiver.acknowledged] == [e["cursor"] for e in wanted]
+    assert [e["id"] for e in receiver.acknowledged] == [e["id"] for e in wanted]
     assert [e["kind"] for e in receiver.acknowledged] == ["RECORD_SUBMITTED", "RECORD_APPROVED"]
     assert receiver.acknowledged[0]["subjectId"] == record["id"]
     assert all(verify(secret, r.headers, r.body) for r in receiver.received)
@@ -182,6 +185,11 @@ async def test_kinds_keep_a_webhook_to_some_events(api, db, org, clock):
         ("https://10.0.0.7/hook", True),  # private networks, in any mode
         ("https://169.254.169.254/latest/meta-data", True),
         ("https://[fd00::1]/hook", True),
+        ("https://[::127.0.0.1]/hook", True),  # IPv4 carried in IPv6: compatible, NAT64, 6to4
+        ("https://[64:ff9b::a00:1]/hook", True),
+        ("https://[2002:7f00:1::]/hook", True),
+        ("https://[::ffff:10.0.0.1]/hook", True),
+        ("https://224.0.0.1/hook", True),  # multicast
         ("http://hooks.example.com/x", True),  # not https
         ("ftp://hooks.example.com/x", True),
         ("https://user:pw@hooks.example.com/x", True),
@@ -197,3 +205,43 @@ async def test_receivers_that_may_not_be_reached_are_refused(api, org, url, deve
     body = await api.data(CREATE, {"input": {"url": url}}, token=admin)
     assert body["createWebhook"]["userErrors"][0]["code"] == "INVALID_URL"
     assert body["createWebhook"]["webhook"] is None
+
+
+async def test_a_receiver_dripping_its_answer_is_cut_off_at_the_deadline(
+    api, db, org, clock, monkeypatch
+):
+    monkeypatch.setattr(webhooks, "TIMEOUT", 0.5)
+    with Receiver.running() as receiver:
+        hook, _ = await hooked(api, org, receiver.url)
+        receiver.answers = ["drip"]
+        c = await course(api, org, "Course")
+        await assign(api, org, (await credential(api, org, "C", {"course": c}))["id"],
+                     [org.learner])  # fmt: skip
+        started = time.monotonic()
+        await webhooks.dispatch(db, now=clock.now(), render=FeedEvent.payload)
+        assert time.monotonic() - started < 3  # not the minute its drip would take
+    attempts = await api.data(DELIVERIES, {"webhook": hook}, token=org.token(org.admin))
+    (cut,) = [e["node"] for e in attempts["webhookDeliveries"]["edges"]]
+    assert (cut["status"], cut["error"]) == (None, "no answer within 0.5 s")
+
+
+async def test_a_round_that_listed_a_webhook_before_another_tried_it_sends_nothing(
+    api, db, org, clock, monkeypatch
+):
+    """Two processes' rounds: the second listed the webhook as due before the first's attempt
+    failed and put the next one off; it must not try again at once."""
+    with Receiver.running() as receiver:
+        await hooked(api, org, receiver.url)
+        receiver.answers = [500] * 10
+        c = await course(api, org, "Course")
+        await assign(api, org, (await credential(api, org, "C", {"course": c}))["id"],
+                     [org.learner])  # fmt: skip
+        listed = await stored_webhooks.due(db, now=clock.now())
+
+        async def as_listed_before(*args: object, **kwargs: object) -> list:
+            return listed
+
+        await webhooks.dispatch(db, now=clock.now(), render=FeedEvent.payload)
+        monkeypatch.setattr(stored_webhooks, "due", as_listed_before)
+        await webhooks.dispatch(db, now=clock.now(), render=FeedEvent.payload)
+    assert [r.headers["Credgraph-Delivery-Attempt"] for r in receiver.received] == ["1"]

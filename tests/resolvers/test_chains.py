@@ -252,3 +252,32 @@ def test_a_renewal_rescheduled_keeps_its_extension():
         assert scheduled(moved, later, policy).due_date == max(
             extended_to, scheduled(renewal, later, policy).due_date
         )
+
+
+def test_a_renewal_stored_ahead_of_a_completion_that_lost_to_an_unassignment_goes_too():
+    """A derivation stores the renewal a completion opens before the completion; an
+    unassignment that wins the race leaves the cycle open and withdrawn, and the renewal
+    withdrawn with it — never a renewal of nothing, counted on its own."""
+    lic = Requirement(
+        "lic", RequirementKind.TRAINING_RECORD, "RN", label_id="RN",
+        record_type=RecordType.CREDENTIAL_DOCUMENT,
+    )  # fmt: skip
+    version = Version(1, criteria.to_doc(lic), Period(90, PeriodUnit.DAY).to_doc(),
+                      Period(2, PeriodUnit.YEAR).to_doc(), NOW)  # fmt: skip
+    credential = Credential("cred", "o", "RN", "", None, True, (version,), NOW, NOW, None)
+    first = assigned(credential, NOW - 10 * DAY)
+    withdrawn = replace(first, withdrawal=Withdrawal(NOW - DAY, "admin", "moved ward"))
+    ahead = Assignment.opened(
+        org_id="o", credential_id=credential.id, learner_id="l", version=1, previous=first,
+        assigned_at=NOW - DAY, assigned_by=None, start=NOW, due=NOW + 90 * DAY,
+        window_start=None,
+    )  # fmt: skip
+    card = Record("r1", RecordType.CREDENTIAL_DOCUMENT, "APPROVED", "RN", None,
+                  (NOW - 2 * DAY).date(), (NOW + 700 * DAY).date())  # fmt: skip
+    world = World(credential, [withdrawn, ahead], records=[card])
+    world.settle()
+    cycle, renewal = world.chain
+    assert cycle.completed_at is None
+    assert cycle.withdrawal == withdrawn.withdrawal
+    assert renewal.withdrawal == replace(withdrawn.withdrawal, revoked=False)
+    assert current(world.chain, NOW) is None
