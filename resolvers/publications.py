@@ -1,0 +1,46 @@
+"""What credgraph publishes for anyone verifying its credentials, without a token: each
+organization's issuer profile, its public keys (a JWKS holding every key it has had) and its
+signed Bitstring Status Lists. Nothing here names a learner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from resolvers import signing, status_lists
+from resolvers.links import Links
+from resolvers.open_badges import CONTEXTS, moment
+from store import organizations
+from store.database import Database
+
+MAX_LISTS = 100_000  # 13 billion cycles: a larger number is no list of ours
+
+
+async def profile(db: Database, links: Links, org_id: str) -> dict[str, Any] | None:
+    """The issuer's OB 3.0 `Profile`, as credentials name it; None for no organization."""
+    org = await organizations.get(db, id=org_id)
+    if org is None:
+        return None
+    return {"@context": list(CONTEXTS), "id": links.issuer(org.id), "type": ["Profile"],
+            "name": org.name}  # fmt: skip
+
+
+async def keys(db: Database, org_id: str) -> dict[str, Any] | None:
+    """The organization's JWKS (empty before its first credential); None for no organization."""
+    if await organizations.get(db, id=org_id) is None:
+        return None
+    return await signing.published(db, org_id)
+
+
+async def status_list(
+    db: Database, links: Links, org_id: str, number: int, *, secret: str, now: datetime
+) -> str | None:
+    """The organization's status list `number` as a signed `BitstringStatusListCredential`
+    (a VC-JOSE JWT), true as of `now`; None for no organization, or a list past any there
+    can be."""
+    if number >= MAX_LISTS or await organizations.get(db, id=org_id) is None:
+        return None
+    positions = await status_lists.revoked_positions(db, org_id, number)
+    unsigned = status_lists.credential(links, org_id, number, positions, issued=moment(now))
+    signer = await signing.signer(db, org_id, secret=secret, now=now)
+    return signer.sign(unsigned)
