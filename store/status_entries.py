@@ -13,13 +13,14 @@ given, so it leaves the organization's data version alone.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from pymongo import ReturnDocument
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from store.database import Database
-from store.errors import boundary
+from store.errors import StoreError, boundary
 from store.ids import oid, oids
 
 DUPLICATE_KEY = 11000
@@ -42,14 +43,7 @@ async def place(db: Database, *, org_id: str, cycle_ids: Sequence[str]) -> dict[
     missing = [c for c in dict.fromkeys(cycle_ids) if c not in found]
     if not missing:
         return found
-    counter = await db.db.statusCounters.find_one_and_update(
-        {"_id": oid(org_id)},
-        {"$inc": {"next": len(missing)}, "$set": {"orgId": oid(org_id)}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert counter is not None, "an upsert returns the document"
-    first = counter["next"] - len(missing)
+    first = await _block(db, org_id, len(missing))
     entries = [
         {"orgId": oid(org_id), "assignmentId": oid(cycle), "index": first + i}
         for i, cycle in enumerate(missing)
@@ -61,6 +55,25 @@ async def place(db: Database, *, org_id: str, cycle_ids: Sequence[str]) -> dict[
             raise
         return {**found, **await indexes_of(db, org_id=org_id, cycle_ids=missing)}
     return {**found, **{cycle: first + i for i, cycle in enumerate(missing)}}
+
+
+async def _block(db: Database, org_id: str, size: int) -> int:
+    """The first of `size` fresh indexes, taken from the organization's counter at once.
+
+    The counter is created apart (a racing creator's duplicate ignored) and only then counted
+    on, never by an upserting `find_one_and_update`: SecantusDB (0.7.0b3) applies such an
+    upsert racing another yet may answer None, and the block it took would be unknown."""
+    for _ in range(2):
+        counter = await db.db.statusCounters.find_one_and_update(
+            {"_id": oid(org_id)}, {"$inc": {"next": size}}, return_document=ReturnDocument.AFTER
+        )
+        if counter is not None:
+            return int(counter["next"]) - size
+        with contextlib.suppress(DuplicateKeyError):  # another request created it first
+            await db.db.statusCounters.insert_one(
+                {"_id": oid(org_id), "orgId": oid(org_id), "next": 0}
+            )
+    raise StoreError("the status list counter could not be created")
 
 
 @boundary
