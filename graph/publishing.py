@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from graph.errors import error_response
-from graph.settings import Settings
+from graph.settings import Settings, display_host
 from resolvers import publications, verification
 from resolvers.links import Links
 from resolvers.signing import MEDIA_TYPE
@@ -34,7 +34,7 @@ ENVELOPE = "data:application/vc+jwt,"
 def links(settings: Settings) -> Links:
     """Where credentials say their issuer, keys and lists are: the public URL, else the
     address `credgraph serve` listens on (fit for development only)."""
-    return Links(settings.public_url or f"http://{settings.host}:{settings.port}")
+    return Links(settings.public_url or f"http://{display_host(settings.host)}:{settings.port}")
 
 
 async def verify(request: Request) -> Response:
