@@ -48,26 +48,29 @@ def _urn(*parts: str) -> str:
 
 
 def _evidence(source: Source, course_titles: Mapping[str, str]) -> dict[str, object]:
+    """One piece of evidence, named and dated as a reader of the credential understands it
+    (the records' and courses' own ids stay inside credgraph)."""
     on = source.proof.at.date().isoformat()
-    if isinstance(source.record, Record):
-        record = source.record
-        document = record.type is RecordType.CREDENTIAL_DOCUMENT
-        found: dict[str, object] = {
+    if not isinstance(source.record, Record):
+        course = source.enrollment.course_id if source.enrollment else ""
+        return {
             "type": ["Evidence"],
-            "name": record.title,
-            "genre": "Credential document" if document else "Training record",
-            "description": (f"Issued {on}" if document else f"Completed {on}")
-            + (f" by {record.provider}" if record.provider else "")
-            + (f"; valid through {record.end_date.isoformat()}" if record.end_date else "")
-            + "; approved.",
+            "name": course_titles.get(course, "Course"),
+            "genre": "Course completion",
+            "description": f"Completed {on}.",
         }
-        return found
-    course = source.enrollment.course_id if source.enrollment else None
+    record = source.record
+    document = record.type is RecordType.CREDENTIAL_DOCUMENT
+    said = [f"Issued {on}" if document else f"Completed {on}"]
+    if record.provider:
+        said[0] += f" by {record.provider}"
+    if record.end_date:
+        said.append(f"valid through {record.end_date.isoformat()}")
     return {
         "type": ["Evidence"],
-        "name": course_titles.get(course or "", "Course"),
-        "genre": "Course completion",
-        "description": f"Completed {on}.",
+        "name": record.title,
+        "genre": "Credential document" if document else "Training record",
+        "description": "; ".join([*said, "approved."]),
     }
 
 
