@@ -72,7 +72,7 @@ def _presented(body: bytes) -> str | None:
     if text[:1] in ('"', "{"):
         try:
             found: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's
             return None
         if isinstance(found, dict):
             found = found.get("credential", found.get("id"))

@@ -10,10 +10,8 @@ from typing import Any
 from resolvers import signing, status_lists
 from resolvers.links import Links
 from resolvers.open_badges import CONTEXTS, moment
-from store import organizations
+from store import organizations, status_entries
 from store.database import Database
-
-MAX_LISTS = 100_000  # 13 billion cycles: a larger number is no list of ours
 
 
 async def profile(db: Database, links: Links, org_id: str) -> dict[str, Any] | None:
@@ -36,9 +34,9 @@ async def status_list(
     db: Database, links: Links, org_id: str, number: int, *, secret: str, now: datetime
 ) -> str | None:
     """The organization's status list `number` as a signed `BitstringStatusListCredential`
-    (a VC-JOSE JWT), true as of `now`; None for no organization, or a list past any there
-    can be."""
-    if number >= MAX_LISTS or await organizations.get(db, id=org_id) is None:
+    (a VC-JOSE JWT), true as of `now`; None unless the organization has placed a cycle in it
+    (an address nobody was given: no key is made, nothing is signed for it)."""
+    if number * status_lists.LIST_SIZE >= await status_entries.placed(db, org_id=org_id):
         return None
     positions = await status_lists.revoked_positions(db, org_id, number)
     unsigned = status_lists.credential(links, org_id, number, positions, issued=moment(now))

@@ -101,7 +101,7 @@ def _payload(token: str) -> dict[str, Any] | None:
     try:
         raw = jwt.PyJWS().decode_complete(token, options={"verify_signature": False})["payload"]
         found = json.loads(raw)
-    except (jwt.PyJWTError, ValueError, UnicodeDecodeError):
+    except (jwt.PyJWTError, ValueError, RecursionError):  # nesting deeper than Python reads
         return None
     return found if isinstance(found, dict) else None
 
@@ -110,7 +110,7 @@ async def verify(db: Database, token: str, *, links: Links, now: datetime) -> Ve
     """The verdict on a presented compact JWS."""
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
+    except (jwt.PyJWTError, RecursionError):
         return _refused(Reason.MALFORMED, "not a compact JWS (header.payload.signature)")
     unverified = _payload(token)
     if unverified is None:

@@ -77,6 +77,13 @@ async def _block(db: Database, org_id: str, size: int) -> int:
 
 
 @boundary
+async def placed(db: Database, *, org_id: str) -> int:
+    """How many indexes the organization has given (its lists cover them)."""
+    counter = await db.db.statusCounters.find_one({"_id": oid(org_id)}, {"next": 1})
+    return int(counter["next"]) if counter else 0
+
+
+@boundary
 async def in_range(db: Database, *, org_id: str, start: int, stop: int) -> dict[int, str]:
     """The cycles placed at indexes `start` (inclusive) to `stop` (exclusive), by index."""
     cursor = db.db.statusEntries.find(

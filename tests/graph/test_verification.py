@@ -114,6 +114,20 @@ async def test_garbage_is_a_clear_400(http, body):
     assert answer.json()["reason"] == "MALFORMED"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":' * 12_000,  # JSON nested deeper than Python reads
+        b64encode(b"[" * 40_000).encode() + b".e30.c2ln",  # in the header
+        b"eyJhbGciOiJFZERTQSJ9." + b64encode(b"[" * 40_000).encode() + b".c2ln",  # payload
+    ],
+)
+async def test_deep_nesting_is_a_clear_400(http, body):
+    answer = await verify(http, body, "application/json")
+    assert answer.status_code == 400
+    assert answer.json()["reason"] == "MALFORMED"
+
+
 async def test_a_huge_body_is_refused_unread(http):
     answer = await verify(http, b"e" * (65 * 1024))
     assert answer.status_code == 413
@@ -134,11 +148,17 @@ async def test_a_signed_payload_that_is_no_credential_is_refused(
     )  # fmt: skip
 
 
-async def test_the_published_routes_name_only_organizations_that_exist(http, org):
+async def test_the_published_routes_name_only_what_exists(api, http, db, org):
     assert (await http.get("/issuers/000000000000000000000000/jwks")).status_code == 404
     assert (await http.get("/issuers/not-an-id")).status_code == 404
-    assert (await http.get(f"/status/{org.id}/99999999999999999999")).status_code == 404
     assert (await http.get(f"/issuers/{org.id}/jwks")).json() == {"keys": []}
+    assert (await http.get(f"/status/{org.id}/0")).status_code == 404, "no list given out yet"
+    assert await db.db.signingKeys.count_documents({}) == 0, "and no key made for asking"
+    await earned(api, org)
+    await export(api, org.token(org.learner), (await earned(api, org, name="BLS"))["id"])
+    assert (await http.get(f"/status/{org.id}/0")).status_code == 200
+    assert (await http.get(f"/status/{org.id}/1")).status_code == 404
+    assert (await http.get(f"/status/{org.id}/99999999999999999999")).status_code == 404
     profile = (await http.get(f"/issuers/{org.id}")).json()
     assert profile["id"] == f"{BASE}/issuers/{org.id}"
     assert profile["name"] == "Acme Health"
