@@ -67,10 +67,10 @@ class Verdict:
 
     def to_json(self) -> dict[str, Any]:
         if self.reason is not None:
-            return {"valid": False, "reason": self.reason.value, "message": self.message}
+            return {"valid": self.valid, "reason": self.reason.value, "message": self.message}
         found = self.credential
         return {
-            "valid": True,
+            "valid": self.valid,
             "message": self.message,
             "checks": ["signature", "validity", "status"],
             "keyId": self.key_id,
