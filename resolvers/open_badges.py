@@ -29,7 +29,7 @@ from resolvers.criteria import Node
 from resolvers.evidence import Source
 from resolvers.links import Links
 from resolvers.signing import Signer
-from resolvers.status_lists import entry
+from resolvers.status_lists import entry, revoked
 from store.assignments import Assignment
 from store.credentials import Credential
 from store.records import Record, RecordType
@@ -45,6 +45,12 @@ def moment(at: datetime) -> str:
 
 def _urn(*parts: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)).urn
+
+
+def exportable(cycle: Assignment) -> bool:
+    """Completed and not revoked: a revoked cycle is exported no more (what was exported
+    before says so through its status entry)."""
+    return cycle.completed_at is not None and cycle.valid_from is not None and not revoked(cycle)
 
 
 def _evidence(source: Source, course_titles: Mapping[str, str]) -> dict[str, object]:

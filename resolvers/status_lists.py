@@ -31,10 +31,11 @@ PURPOSE = "revocation"
 
 
 def revoked(cycle: Assignment) -> bool:
-    """Whether an earned cycle has been withdrawn, which sets its status bit. Revocation is an
-    administrator's decision that the override mutations (`revokeAssignment`) store on the
-    cycle; no cycle carries one yet, so none is revoked."""
-    return False
+    """Whether an earned cycle has been withdrawn, which sets its status bit: by an
+    administrator (`revokeAssignment`), or with the approved record it rested on
+    (`revokeTrainingRecord`). A revocation is made as of the moment it is stored, so a stored
+    one is in force."""
+    return cycle.revocation is not None
 
 
 def place_of(index: int) -> tuple[int, int]:

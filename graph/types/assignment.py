@@ -356,11 +356,11 @@ class CredentialAssignment(Node):
 
     @strawberry.field(
         description="The cycle as an Open Badges 3.0 verifiable credential, signed by the "
-        "organization; null unless the cycle is completed."
+        "organization; null unless the cycle is completed (and not revoked)."
     )
     async def verifiable_credential(self, info: Info) -> VerifiableCredential | None:
         cycle, ctx = self.record, info.context
-        if cycle.completed_at is None or cycle.valid_from is None:
+        if not open_badges.exportable(cycle):
             return None
         view = await self._view(info)
         learner = await ctx.loaders.users_by_id.load(cycle.learner_id)

@@ -10,9 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from graph import ids
-from resolvers import contexts, status_lists
-from tests.helpers import assign, course, credential
+from resolvers import contexts
+from tests.helpers import assign, course, credential, ok
 from tests.verifiable import (
     BASE,
     IMAGE,
@@ -192,13 +191,25 @@ async def test_the_public_route_verifies_it(api, http, org):
     assert (await verify(http, enveloped, "application/json")).json()["valid"] is True
 
 
-async def test_a_revoked_cycle_stops_verifying(api, http, org, monkeypatch):
+REVOKE = """
+mutation($input: RevokeAssignmentInput!) {
+  revokeAssignment(input: $input) { assignment { status } userErrors { field code } }
+}"""
+
+
+async def test_a_revoked_cycle_stops_verifying(api, http, org):
     cycle = await earned(api, org)
     kept = await earned(api, org, name="BLS")
     vc = (await export(api, org.token(org.learner), cycle["id"]))["verifiableCredential"]
     other = (await export(api, org.token(org.learner), kept["id"]))["verifiableCredential"]
-    withdrawn = {ids.decode(cycle["id"])[1]}
-    monkeypatch.setattr(status_lists, "revoked", lambda found: found.id in withdrawn)
+    assert (await verify(http, vc["jwt"])).json()["valid"] is True
+
+    revoked = await ok(
+        api, REVOKE, {"input": {"assignment": cycle["id"], "reason": "Card was forged"}},
+        org.token(org.admin), "revokeAssignment",
+    )  # fmt: skip
+    assert revoked["assignment"]["status"] == "REVOKED"
+    assert (await export(api, org.token(org.learner), cycle["id"]))["verifiableCredential"] is None
 
     answer = (await verify(http, vc["jwt"])).json()
     assert (answer["valid"], answer["reason"]) == (False, "REVOKED")
