@@ -1,6 +1,6 @@
 """The ASGI application — `/graphql` (GraphiQL for a browser), `/dashboard`, `/documents/…`,
-`/healthz`, `/metrics` and the pages' `/static` files — with the database opened in the
-lifespan."""
+`/healthz`, `/metrics`, the pages' `/static` files, and what verifiers of credentials use
+(`/verify`, `/issuers/…`, `/status/…`) — with the database opened in the lifespan."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from graph import logs, metrics
+from graph import logs, metrics, publishing
 from graph.admission import Admission
 from graph.documents import document
 from graph.edge import Edge, page_headers
@@ -210,6 +210,10 @@ def create_app(
                 methods=["GET", "POST"],
             ),
             Route("/documents/{record_id}", document, name="document"),
+            Route("/verify", publishing.verify, methods=["POST"]),
+            Route("/issuers/{org}", publishing.issuer),
+            Route("/issuers/{org}/jwks", publishing.keys),
+            Route("/status/{org}/{number:int}", publishing.status_list),
             Mount("/static", GZipMiddleware(StaticFiles(directory=STATIC)), name="static"),
         ],
         lifespan=lifespan,

@@ -29,7 +29,7 @@ from uvicorn.supervisors import Multiprocess
 
 from graph import logs, serving
 from graph.app import SUPERVISOR
-from graph.settings import OPTIONS, ConfigError, Settings
+from graph.settings import OPTIONS, ConfigError, Settings, display_host
 from resolvers import demo, tokens
 from resolvers.clock import SystemClock
 from resolvers.errors import DomainError
@@ -231,12 +231,15 @@ def _serve(args: argparse.Namespace) -> int:
                 )
             )
         port = sock.getsockname()[1]
-        url = f"http://{_display_host(settings.host)}:{port}/graphql"
+        url = f"http://{display_host(settings.host)}:{port}/graphql"
         workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
         _say(f"serving {url} (GraphiQL in a browser){workers} on {where}")
         if banner is not None:
             print(banner(url), flush=True)
         os.environ.update(settings.environment())  # what every worker builds its app from
+        # and where it listens, which credentials name as their issuer's address when no
+        # public URL is set (`graph.publishing.links`)
+        os.environ.update({"CREDGRAPH_HOST": settings.host, "CREDGRAPH_PORT": str(port)})
         config = serving.config(
             workers=settings.workers, log_config=None, access_log=False, lifespan="on"
         )
@@ -350,12 +353,6 @@ def _redacted(uri: str) -> str:
         return uri
     user = credentials.split(":", 1)[0]
     return f"{scheme}{sep}{user}:***@{host}"
-
-
-def _display_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):
-        return "localhost"
-    return f"[{host}]" if ":" in host else host
 
 
 def _exit_on_sigterm() -> None:

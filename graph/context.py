@@ -77,7 +77,9 @@ class Context:
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders.for_org(self.db, self.viewer.org_id, now=self.started)
+        return Loaders.for_org(
+            self.db, self.viewer.org_id, now=self.started, secret=self.settings.secret
+        )
 
 
 Info = StrawberryInfo[Context, None]

@@ -12,9 +12,10 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from resolvers import batches
+from resolvers import batches, signing
 from resolvers.listing import Scope
 from resolvers.progress import AssignmentView, build_views
+from resolvers.signing import Signer
 from store.assignments import Assignment
 from store.courses import Course
 from store.credentials import Credential
@@ -64,10 +65,13 @@ class Loaders:
     records_by_learner: DataLoader[str, list[Record]]
     views_by_assignment: DataLoader[Assignment, AssignmentView]
     cycles_in_scope: DataLoader[Scope, list[Assignment]]
+    status_indexes_by_assignment: DataLoader[str, int]
+    signers_by_org: DataLoader[str, Signer]
 
     @classmethod
-    def for_org(cls, db: Database, org_id: str, *, now: datetime) -> Loaders:
-        """Loaders bound to the organization; evaluations are judged at `now`."""
+    def for_org(cls, db: Database, org_id: str, *, now: datetime, secret: str) -> Loaders:
+        """Loaders bound to the organization; evaluations are judged at `now`; credentials are
+        signed with keys sealed under `secret`."""
         credentials_by_id = _bound(batches.credentials_by_id, db, org_id)
         courses_by_id = _bound(batches.courses_by_id, db, org_id)
         enrollments_by_learner = _bound(batches.enrollments_by_learner, db, org_id)
@@ -84,6 +88,10 @@ class Loaders:
                 now=now,
             )
 
+        async def signers(org_ids: Sequence[str]) -> list[Signer]:
+            """The organization's current key, read (or made) once per request."""
+            return [await signing.signer(db, org, secret=secret, now=now) for org in org_ids]
+
         return cls(
             users_by_id=_bound(batches.users_by_id, db, org_id),
             groups_by_id=_bound(batches.groups_by_id, db, org_id),
@@ -98,4 +106,6 @@ class Loaders:
             records_by_learner=records_by_learner,
             views_by_assignment=Shielded(load_fn=views),
             cycles_in_scope=_bound(batches.cycles_in_scope, db, org_id),
+            status_indexes_by_assignment=_bound(batches.status_indexes, db, org_id),
+            signers_by_org=Shielded(load_fn=signers),
         )

@@ -188,7 +188,9 @@ OPTIONS: tuple[Option, ...] = (
            "`https://dash.example.com`. None: no cross-origin calls."),
     Option("public_url", "CREDGRAPH_PUBLIC_URL", public_url, "", "unset: relative links",
            "Where clients reach the server, e.g. `https://credentials.example.com`: links such "
-           "as `document.url` are built under it, never from the request's `Host`."),
+           "as `document.url` are built under it, never from the request's `Host`; so are the "
+           "issuer, key and status list addresses verifiable credentials carry (unset: the "
+           "address `serve` listens on, fit for development only)."),
     Option("body_timeout", "CREDGRAPH_BODY_TIMEOUT", duration, 60.0, "`60s`",
            "How long a request's body may take to arrive (408 `REQUEST_TIMEOUT` beyond)."),
     Option("header_timeout", "CREDGRAPH_HEADER_TIMEOUT", duration, 10.0, "`10s`",
@@ -355,6 +357,13 @@ def _stored_secret(directory: Path) -> str:
     with os.fdopen(fd, "w") as file:
         file.write(secret + "\n")
     return secret
+
+
+def display_host(host: str) -> str:
+    """A listening host as a URL writes it: every interface is reached on this machine."""
+    if host in ("0.0.0.0", "::"):
+        return "localhost"
+    return f"[{host}]" if ":" in host else host
 
 
 def markdown_table() -> str:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
+from resolvers import status_lists
 from resolvers.listing import Scope
 from store import (
     assignments,
@@ -113,3 +114,9 @@ async def cycles_in_scope(
         else [c for c in everyone if credential is None or c.credential_id == credential]
         for credential, learner in asked
     ]
+
+
+async def status_indexes(db: Database, org_id: str, cycle_ids: Sequence[str]) -> list[int]:
+    """Each exported cycle's status list index, given now to those that had none."""
+    found = await status_lists.indexes(db, org_id, cycle_ids)
+    return [found[cycle_id] for cycle_id in cycle_ids]

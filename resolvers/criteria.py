@@ -110,6 +110,22 @@ def expression(node: Node, *, nested: bool = False) -> str:
     return f"({text})" if nested else text
 
 
+HEADINGS = {Operator.ALL: "all of", Operator.ANY: "one of"}
+
+
+def narrative(node: Node, depth: int = 0) -> str:
+    """The tree as a Markdown list a person reads (a verifiable credential's criteria):
+    `- Complete all of:` with each child indented beneath it."""
+    indent = "  " * depth
+    if isinstance(node, Requirement):
+        return f"{indent}- {node.title}"
+    if len(node.children) == 1 and node.operator is not Operator.AT_LEAST:
+        return narrative(node.children[0], depth)
+    heading = HEADINGS.get(node.operator) or f"at least {node.minimum} of"
+    children = (narrative(child, depth + 1) for child in node.children)
+    return "\n".join((f"{indent}- Complete {heading}:", *children))
+
+
 # --- evaluation ---------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ TENANT_COLLECTIONS = (
     "reminders",
     "extensionRequests",
     "webhooks",
+    "signingKeys",
 )
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -72,6 +73,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
         _index("orgId", "learnerId", "credentialId", "cycle", name="org_learner_cycles"),
         _index("orgId", "changedAt", name="org_changed"),  # what changed since (`store.scopes`)
+    ],
+    # The key that signs is the newest: numbers are given once (`store.signing_keys`).
+    "signingKeys": [_index("orgId", "number", name="org_number", unique=True)],
+    # A cycle's place in its status list, given once, never to two cycles.
+    "statusEntries": [
+        _index("orgId", "assignmentId", name="org_cycle", unique=True),
+        _index("orgId", "index", name="org_index", unique=True),
     ],
     "enrollments": [
         _index(

@@ -45,6 +45,7 @@ COLLECTIONS = {
     "TrainingRecord": "records",
     "Enrollment": "enrollments",
     "Webhook": "webhooks",
+    "SigningKey": "signingKeys",
 }
 
 

@@ -16,6 +16,7 @@ from graph.mutations.notifications import NotificationMutations
 from graph.mutations.organizations import OrganizationMutations
 from graph.mutations.overrides import OverrideMutations
 from graph.mutations.records import RecordMutations
+from graph.mutations.signing import SigningMutations
 from graph.mutations.users import UserMutations
 from graph.mutations.webhooks import WebhookMutations
 
@@ -26,6 +27,7 @@ Mutation = merge_types(
         GroupMutations,
         ApiTokenMutations,
         OrganizationMutations,
+        SigningMutations,
         CatalogueMutations,
         CredentialMutations,
         AssignmentMutations,

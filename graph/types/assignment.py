@@ -10,12 +10,14 @@ import strawberry
 from graph import ids
 from graph.context import Info
 from graph.enums import Status, TaskAction, TaskState
+from graph.publishing import links
 from graph.types.catalogue import Enrollment
 from graph.types.criteria import CriteriaEvidence, CriteriaNodeProgress, Requirement
 from graph.types.node import Node, entity, named, node_type
 from graph.types.record import TrainingRecord
 from graph.types.time import Duration
-from resolvers import extensions, listing, tasks
+from graph.types.verifiable import VerifiableCredential
+from resolvers import extensions, listing, open_badges, tasks
 from resolvers.cycles import Assessment, timeline
 from resolvers.progress import AssignmentView
 from resolvers.status import Timeline
@@ -351,6 +353,35 @@ class CredentialAssignment(Node):
         ctx = info.context
         found = await extensions.requests_of(ctx.db, ctx.viewer, self.record)
         return [node_type("ExtensionRequest").from_record(r) for r in found]
+
+    @strawberry.field(
+        description="The cycle as an Open Badges 3.0 verifiable credential, signed by the "
+        "organization; null unless the cycle is completed (and not revoked)."
+    )
+    async def verifiable_credential(self, info: Info) -> VerifiableCredential | None:
+        cycle, ctx = self.record, info.context
+        if not open_badges.exportable(cycle):
+            return None
+        view = await self._view(info)
+        learner = await ctx.loaders.users_by_id.load(cycle.learner_id)
+        org = await ctx.loaders.organizations_by_id.load(cycle.org_id)
+        sources = view.assessment.evidence_of(view.assessment.evaluation.root)
+        courses = [s.enrollment.course_id for s in sources if s.enrollment]
+        titles = {c.id: c.title for c in await ctx.loaders.courses_by_id.load_many(courses) if c}
+        assert learner is not None, "a cycle's learner is in its organization"
+        assert org is not None, "the caller's organization exists"
+        subject = open_badges.Subject(
+            cycle, view.credential, view.policy.tree, sources, titles, learner.email, org.name
+        )
+        return VerifiableCredential.of(
+            open_badges.exported(
+                subject,
+                links=links(ctx.settings),
+                status_index=await ctx.loaders.status_indexes_by_assignment.load(cycle.id),
+                secret=ctx.settings.secret,
+                signer=await ctx.loaders.signers_by_org.load(cycle.org_id),
+            )
+        )
 
     @strawberry.field(description="The cycle this one renews.")
     async def previous(self, info: Info) -> CredentialAssignment | None:

@@ -46,7 +46,7 @@ class AuditEvent:
     action: Action
     subject_id: strawberry.ID = strawberry.field(
         description="The global id of what was changed (it resolves through `node`, unless it "
-        "is an API token, which is no node)."
+        "is an API token or a signing key, which are no nodes)."
     )
     reason: str | None = strawberry.field(description="The reason or note given, if any.")
     changes: list[AuditChange]

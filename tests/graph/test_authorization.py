@@ -39,7 +39,9 @@ OWNER_FIELDS = {
     "notifications": "userId",
     "users": "_id",
 }
-ORGANIZATIONS = ("labels", "courses", "credentials", "groups", "apiTokens", "webhooks")
+ORGANIZATIONS = (  # by `orgId`
+    "labels", "courses", "credentials", "groups", "apiTokens", "webhooks", "signingKeys",
+)  # fmt: skip
 BOOKKEEPING = {"lastUsedAt"}  # an API token's last use: noted on every kind of call
 VERSION = ("organizations", "org")  # the data version, advanced by any change
 

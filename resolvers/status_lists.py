@@ -1,0 +1,99 @@
+"""Bitstring Status Lists (W3C Bitstring Status List v1.0): where verifiers learn that a
+credential credgraph issued has been revoked.
+
+Every exported cycle holds an index in its organization's lists, given once
+(`store.status_entries`). List `n` of an organization covers indexes `n * LIST_SIZE` up to the
+next list's; its credential is served at `{base}/status/{organization}/{n}`. A list is not
+stored: it is computed when asked for, from the cycles placed in it, each bit set when
+`revoked` says the cycle is revoked — so a revocation shows the moment it is stored, and
+nothing has to be kept in step with it. A cycle whose validity has lapsed is not revoked: its
+`validUntil` says so.
+
+The encoding is the specification's: a bitstring of `LIST_SIZE` bits whose first index is the
+left-most bit (the most significant of the first byte), GZIP-compressed, base64url without
+padding, with the multibase prefix `u`.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+from collections.abc import Sequence
+
+from resolvers.contexts import CREDENTIALS_V2
+from resolvers.links import Links
+from store import assignments, status_entries
+from store.assignments import Assignment
+from store.database import Database
+
+LIST_SIZE = 131_072  # 16 KiB: the specification's minimum, for herd privacy
+PURPOSE = "revocation"
+
+
+def revoked(cycle: Assignment) -> bool:
+    """Whether an earned cycle has been withdrawn, which sets its status bit: by an
+    administrator (`revokeAssignment`), or with the approved record it rested on
+    (`revokeTrainingRecord`). A revocation is made as of the moment it is stored, so a stored
+    one is in force."""
+    return cycle.revocation is not None
+
+
+def place_of(index: int) -> tuple[int, int]:
+    """The list an index is in, and its position there."""
+    return divmod(index, LIST_SIZE)
+
+
+async def indexes(db: Database, org_id: str, cycle_ids: Sequence[str]) -> dict[str, int]:
+    """The cycles' status indexes, given now to those that had none."""
+    return await status_entries.place(db, org_id=org_id, cycle_ids=cycle_ids)
+
+
+def entry(links: Links, org_id: str, index: int) -> dict[str, str]:
+    """A credential's `credentialStatus`: its bit in the organization's revocation list."""
+    number, position = place_of(index)
+    url = links.status_list(org_id, number)
+    return {
+        "id": f"{url}#{position}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": PURPOSE,
+        "statusListIndex": str(position),
+        "statusListCredential": url,
+    }
+
+
+async def revoked_positions(db: Database, org_id: str, number: int) -> set[int]:
+    """The positions set in the organization's list `number`."""
+    start = number * LIST_SIZE
+    placed = await status_entries.in_range(db, org_id=org_id, start=start, stop=start + LIST_SIZE)
+    if not placed:
+        return set()
+    cycles = await assignments.get_many(db, org_id=org_id, ids=list(placed.values()))
+    withdrawn = {cycle.id for cycle in cycles if revoked(cycle)}
+    return {index - start for index, cycle_id in placed.items() if cycle_id in withdrawn}
+
+
+def encoded(positions: set[int]) -> str:
+    """The list's `encodedList`: `u` + base64url(GZIP(bitstring)), first index left-most."""
+    bits = bytearray(LIST_SIZE // 8)
+    for position in positions:
+        bits[position // 8] |= 0x80 >> (position % 8)
+    compressed = gzip.compress(bytes(bits), mtime=0)  # the same list, the same bytes
+    return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
+
+
+def credential(links: Links, org_id: str, number: int, positions: set[int], *, issued: str) -> dict:
+    """The list as an (unsigned) `BitstringStatusListCredential`, valid from `issued`."""
+    url = links.status_list(org_id, number)
+    return {
+        "@context": [CREDENTIALS_V2],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": links.issuer(org_id),
+        "validFrom": issued,
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": PURPOSE,
+            "encodedList": encoded(positions),
+        },
+    }

@@ -1,0 +1,164 @@
+"""`POST /verify` refuses what was tampered with, signed by another, or is no credential at all,
+with a stable reason — and never a server error, whatever it is sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import jwt
+import pytest
+
+from resolvers import signing
+from tests.verifiable import BASE, b64encode, earned, export, parts, verify
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, public_url=BASE)
+
+
+@pytest.fixture
+async def presented(api, org) -> dict:
+    cycle = await earned(api, org)
+    return (await export(api, org.token(org.learner), cycle["id"]))["verifiableCredential"]
+
+
+def reassembled(header: dict, payload: dict, signature: str) -> str:
+    encode = lambda part: b64encode(json.dumps(part, separators=(",", ":")).encode())  # noqa: E731
+    return f"{encode(header)}.{encode(payload)}.{signature}"
+
+
+async def reason(http, token: str) -> tuple[int, bool, str | None]:
+    answer = await verify(http, token)
+    body = answer.json()
+    return answer.status_code, body["valid"], body.get("reason")
+
+
+async def test_a_changed_claim_breaks_the_signature(http, presented):
+    header, payload, _ = parts(presented["jwt"])
+    signature = presented["jwt"].rsplit(".", 1)[1]
+    for changed in (
+        {**payload, "name": "Brain Surgery"},
+        {**payload, "validUntil": "2099-01-01T00:00:00Z"},
+        {**payload, "credentialStatus": {**payload["credentialStatus"], "statusListIndex": "7"}},
+    ):
+        assert await reason(http, reassembled(header, changed, signature)) == (
+            200, False, "BAD_SIGNATURE",
+        )  # fmt: skip
+
+
+async def test_a_changed_signature_is_refused(http, presented):
+    body, signature = presented["jwt"].rsplit(".", 1)
+    flipped = bytearray(signature.encode())
+    flipped[5] = ord("A") if flipped[5] != ord("A") else ord("B")
+    assert await reason(http, f"{body}.{flipped.decode()}") == (200, False, "BAD_SIGNATURE")
+
+
+async def test_another_organizations_key_verifies_nothing_of_this_one(
+    api, http, db, org, foreign_org, settings, clock, presented
+):
+    await earned(api, foreign_org)  # it has a key of its own
+    theirs = await signing.signer(db, foreign_org.id, secret=settings.secret, now=clock.now())
+    header, payload, _ = parts(presented["jwt"])
+    kid = theirs.key.kid
+    as_them = jwt.encode(payload, theirs.private, algorithm="EdDSA", headers={"kid": kid})
+    assert await reason(http, as_them) == (200, False, "UNKNOWN_KEY")
+    posing = jwt.encode(payload, theirs.private, algorithm="EdDSA", headers={"kid": header["kid"]})
+    assert await reason(http, posing) == (200, False, "BAD_SIGNATURE")
+    renamed = {**payload, "issuer": {**payload["issuer"], "id": f"{BASE}/issuers/{foreign_org.id}"}}
+    signature = presented["jwt"].rsplit(".", 1)[1]
+    assert await reason(http, reassembled(header, renamed, signature)) == (
+        200, False, "UNKNOWN_KEY",
+    )  # fmt: skip
+
+
+async def test_no_algorithm_but_eddsa_reaches_a_key(http, presented, db, org):
+    header, payload, _ = parts(presented["jwt"])
+    unsigned = reassembled({**header, "alg": "none"}, payload, "")
+    assert await reason(http, unsigned) == (200, False, "UNSUPPORTED_ALGORITHM")
+    jwks = (await http.get(f"/issuers/{org.id}/jwks")).json()
+    public = jwks["keys"][0]["x"].encode()  # an HMAC keyed with the published key
+    confused = jwt.encode(payload, public, algorithm="HS256", headers={"kid": header["kid"]})
+    assert await reason(http, confused) == (200, False, "UNSUPPORTED_ALGORITHM")
+
+
+async def test_a_credential_of_another_issuer_is_not_ours_to_vouch_for(http, presented):
+    header, payload, _ = parts(presented["jwt"])
+    elsewhere = {**payload, "issuer": "https://issuer.example.org/profile"}
+    signature = presented["jwt"].rsplit(".", 1)[1]
+    assert await reason(http, reassembled(header, elsewhere, signature)) == (
+        200, False, "UNKNOWN_ISSUER",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"hello",
+        b"a.b.c",
+        b"\xff\xfe.\x00.\x01",
+        b'{"credential": 5}',
+        b'{"credential": "not a jwt"}',
+        b"[1, 2, 3]",
+        b'"eyJhbGciOiJFZERTQSJ9.e30"',
+        b"eyJhbGciOiJFZERTQSJ9.bm90IGpzb24.c2ln",  # a payload that is not JSON
+        b"eyJhbGciOiJFZERTQSJ9.WzFd.c2ln",  # a JSON payload that is no object
+    ],
+)
+async def test_garbage_is_a_clear_400(http, body):
+    answer = await verify(http, body, "text/plain")
+    assert answer.status_code == 400
+    assert answer.json()["valid"] is False
+    assert answer.json()["reason"] == "MALFORMED"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":' * 12_000,  # JSON nested deeper than Python reads
+        b64encode(b"[" * 40_000).encode() + b".e30.c2ln",  # in the header
+        b"eyJhbGciOiJFZERTQSJ9." + b64encode(b"[" * 40_000).encode() + b".c2ln",  # payload
+    ],
+)
+async def test_deep_nesting_is_a_clear_400(http, body):
+    answer = await verify(http, body, "application/json")
+    assert answer.status_code == 400
+    assert answer.json()["reason"] == "MALFORMED"
+
+
+async def test_a_huge_body_is_refused_unread(http):
+    answer = await verify(http, b"e" * (65 * 1024))
+    assert answer.status_code == 413
+    assert answer.json()["reason"] == "MALFORMED"
+
+
+async def test_a_signed_payload_that_is_no_credential_is_refused(
+    api, http, db, org, settings, clock, presented
+):
+    ours = await signing.signer(db, org.id, secret=settings.secret, now=clock.now())
+    _, payload, _ = parts(presented["jwt"])
+    for broken in ({**payload, "type": ["Badge"]}, {**payload, "validFrom": "soon"},
+                   {**payload, "@context": ["https://example.org/ctx"]}):  # fmt: skip
+        assert await reason(http, ours.sign(broken)) == (200, False, "NOT_A_CREDENTIAL")
+    elsewhere = {**payload["credentialStatus"], "statusListCredential": "https://x.test/l/1"}
+    assert await reason(http, ours.sign({**payload, "credentialStatus": elsewhere})) == (
+        200, False, "UNKNOWN_STATUS_LIST",
+    )  # fmt: skip
+
+
+async def test_the_published_routes_name_only_what_exists(api, http, db, org):
+    assert (await http.get("/issuers/000000000000000000000000/jwks")).status_code == 404
+    assert (await http.get("/issuers/not-an-id")).status_code == 404
+    assert (await http.get(f"/issuers/{org.id}/jwks")).json() == {"keys": []}
+    assert (await http.get(f"/status/{org.id}/0")).status_code == 404, "no list given out yet"
+    assert await db.db.signingKeys.count_documents({}) == 0, "and no key made for asking"
+    await earned(api, org)
+    await export(api, org.token(org.learner), (await earned(api, org, name="BLS"))["id"])
+    assert (await http.get(f"/status/{org.id}/0")).status_code == 200
+    assert (await http.get(f"/status/{org.id}/1")).status_code == 404
+    assert (await http.get(f"/status/{org.id}/99999999999999999999")).status_code == 404
+    profile = (await http.get(f"/issuers/{org.id}")).json()
+    assert profile["id"] == f"{BASE}/issuers/{org.id}"
+    assert profile["name"] == "Acme Health"
