@@ -226,9 +226,11 @@ class Learner:
 
 
 def _content(record) -> tuple:
-    return (record.type, record.label_id, record.completed_at, record.issue_date,
+    """What a record says, orderable: a missing value sorts before any value of its field."""
+    said = (record.type, record.label_id, record.completed_at, record.issue_date,
             record.end_date, record.lesson_status, record.clock_hours,
             record.requirement_id is None)  # fmt: skip
+    return tuple((value is not None, "" if value is None else value) for value in said)
 
 
 async def live(db, org, history, index: int) -> tuple[list[Learner], object]:
