@@ -110,9 +110,8 @@ async def assign(
         events = {
             cycle.id: made
             for cycle in fresh
-            if (made := audit.event(
-                admin, Action.ASSIGN_CREDENTIAL, "CredentialAssignment", subject_id=cycle.id,
-                now=now, changes=_assigned(cycle), related=concerns(cycle),
+            if (made := audit.on_cycle(
+                admin, Action.ASSIGN_CREDENTIAL, cycle, now=now, changes=_assigned(cycle)
             ))
         }  # fmt: skip
         await settle(
@@ -128,11 +127,6 @@ async def assign(
             )
         )
     return [result[learner_id] for learner_id in learner_ids]
-
-
-def concerns(cycle: Assignment) -> tuple[str, ...]:
-    """Whose and what a decision about a cycle also concerns, for their audit logs."""
-    return (cycle.learner_id, cycle.credential_id)
 
 
 def _assigned(cycle: Assignment) -> tuple[Change, ...]:

@@ -17,6 +17,7 @@ from typing import Any
 from resolvers.auth import Caller, require_admin
 from resolvers.pages import Cursors, Page
 from store import audit
+from store.assignments import Assignment
 from store.audit import Change, Event, EventFilter
 from store.database import Database
 from store.users import Role, User
@@ -93,6 +94,22 @@ def event(
         changes=changes,
         related=related,
     )
+
+
+def on_cycle(
+    actor: User | Caller,
+    action: Action,
+    cycle: Assignment,
+    *,
+    now: datetime,
+    changes: tuple[Change, ...],
+    reason: str | None = None,
+) -> Event | None:
+    """The event of a decision about a cycle, in its learner's and credential's logs too."""
+    return event(
+        actor, action, "CredentialAssignment", subject_id=cycle.id, now=now, reason=reason,
+        changes=changes, related=(cycle.learner_id, cycle.credential_id),
+    )  # fmt: skip
 
 
 def diff(

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from resolvers import audit
-from resolvers.assignments import concerns, decided_cycle, revised
+from resolvers.assignments import decided_cycle, revised
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_reviewer, require_viewer
 from resolvers.clock import as_utc
@@ -45,10 +45,14 @@ async def exempt_assignment(
         if any(_open(e, now) for e in cycle.exemptions):
             raise invalid(Code.ALREADY_EXEMPT, "this cycle is exempt already", "assignment")
         changes = (Change("exemption", None, {"since": now, "until": ends}),)
-        made = audit.event(
-            reviewer, Action.EXEMPT_ASSIGNMENT, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=changes, related=concerns(cycle),
-        )  # fmt: skip
+        made = audit.on_cycle(
+            reviewer,
+            Action.EXEMPT_ASSIGNMENT,
+            cycle,
+            now=now,
+            reason=reason,
+            changes=changes,
+        )
         exemption = Exemption(now, ends, reason, reviewer.id)
         return Revision(exemptions=(*cycle.exemptions, exemption), event=made)
 
@@ -74,10 +78,14 @@ async def remove_exemption(
             )
             for e in ending
         )
-        made = audit.event(
-            reviewer, Action.REMOVE_EXEMPTION, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=changes, related=concerns(cycle),
-        )  # fmt: skip
+        made = audit.on_cycle(
+            reviewer,
+            Action.REMOVE_EXEMPTION,
+            cycle,
+            now=now,
+            reason=reason,
+            changes=changes,
+        )
         return Revision(
             exemptions=tuple(
                 replace(e, until=max(now, e.since), ended_reason=reason, ended_by=reviewer.id)

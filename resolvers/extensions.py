@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from resolvers import audit
-from resolvers.assignments import concerns, decided_cycle, revised
+from resolvers.assignments import decided_cycle, revised
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_person, require_reviewer, require_viewer
 from resolvers.clock import as_utc
@@ -239,11 +239,14 @@ async def _extended(
         _check(current, to)
         made = None
         if not isinstance(by, str):
-            made = audit.event(
-                by, Action.EXTEND_DUE_DATE, "CredentialAssignment", subject_id=current.id,
-                now=now, reason=reason, changes=(Change("dueDate", current.due_date, to),),
-                related=concerns(current),
-            )  # fmt: skip
+            made = audit.on_cycle(
+                by,
+                Action.EXTEND_DUE_DATE,
+                current,
+                now=now,
+                reason=reason,
+                changes=(Change("dueDate", current.due_date, to),),
+            )
         extension = Extension(now, by_id, current.due_date, to, reason, request_id)
         return Revision(extension=extension, event=made)
 

@@ -28,7 +28,7 @@ from datetime import datetime
 
 from resolvers import audit
 from resolvers import records as recording
-from resolvers.assignments import concerns, decided_cycle, revised, settle, tell
+from resolvers.assignments import decided_cycle, revised, settle, tell
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin, require_reviewer, require_viewer
 from resolvers.clock import as_utc
@@ -84,11 +84,14 @@ async def certify(
                 f"a completion on that date lapses {lapses.isoformat()}: it would complete nothing",
                 "completedAt",
             )
-        made = audit.event(
-            admin, Action.CERTIFY_ASSIGNMENT, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=(Change("certifiedCompletedAt", None, attested),),
-            related=concerns(cycle),
-        )  # fmt: skip
+        made = audit.on_cycle(
+            admin,
+            Action.CERTIFY_ASSIGNMENT,
+            cycle,
+            now=now,
+            reason=reason,
+            changes=(Change("certifiedCompletedAt", None, attested),),
+        )
         certification = Certification(now, admin.id, attested, reason)
         return Revision(certification=certification, event=made)
 
@@ -108,11 +111,14 @@ async def revoke(
         if cycle.completed_at is None:
             raise invalid(Code.NOT_COMPLETED, "only a completed cycle can be revoked", "assignment")
         at = max(now, cycle.completed_at)
-        made = audit.event(
-            admin, Action.REVOKE_ASSIGNMENT, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=(Change("revokedAt", None, at),),
-            related=concerns(cycle),
-        )  # fmt: skip
+        made = audit.on_cycle(
+            admin,
+            Action.REVOKE_ASSIGNMENT,
+            cycle,
+            now=now,
+            reason=reason,
+            changes=(Change("revokedAt", None, at),),
+        )
         return Revision(revocation=Revocation(at, admin.id, reason), event=made)
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
@@ -136,11 +142,14 @@ async def unassign(
                 "a completed cycle cannot be unassigned; revoke it instead",
                 "assignment",
             )
-        made = audit.event(
-            admin, Action.UNASSIGN_CREDENTIAL, "CredentialAssignment", subject_id=cycle.id,
-            now=now, reason=reason, changes=(Change("withdrawnAt", None, now),),
-            related=concerns(cycle),
-        )  # fmt: skip
+        made = audit.on_cycle(
+            admin,
+            Action.UNASSIGN_CREDENTIAL,
+            cycle,
+            now=now,
+            reason=reason,
+            changes=(Change("withdrawnAt", None, now),),
+        )
         return Revision(withdrawal=Withdrawal(now, admin.id, reason), event=made)
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
