@@ -30,6 +30,7 @@ from graph import logs, metrics
 from graph.admission import Admission
 from graph.documents import document
 from graph.edge import Edge, page_headers
+from graph.exports import assignments_csv
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
@@ -205,6 +206,7 @@ def create_app(
                 methods=["GET", "POST"],
             ),
             Route("/documents/{record_id}", document, name="document"),
+            Route("/exports/assignments.csv", assignments_csv, name="assignments_csv"),
             Mount("/static", GZipMiddleware(StaticFiles(directory=STATIC)), name="static"),
         ],
         lifespan=lifespan,
