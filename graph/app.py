@@ -26,6 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from graph import imports as import_routes
 from graph import logs, metrics
 from graph.admission import Admission
 from graph.documents import document
@@ -34,7 +35,7 @@ from graph.exports import assignments_csv
 from graph.schema import build
 from graph.settings import Settings
 from graph.view import GraphQLView
-from resolvers import audit, extensions, reminders
+from resolvers import audit, extensions, imports, reminders
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
@@ -62,19 +63,22 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-async def _reconcile(database: Database, clock: Clock) -> None:
-    """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`)."""
+async def _reconcile(database: Database, clock: Clock, runs: imports.Runs) -> None:
+    """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`), and
+    resume the imports a stopped process gave up."""
     try:
         copied = await audit.repair(database)
         told = await redeliver(database, now=clock.now())
         await extensions.reapply(database, now=clock.now())
         learners = await reconcile(database, now=clock.now())
+        resumed = await runs.resume()
     except StoreError as error:
         log.warning("could not reconcile at start-up: %s", error)
     else:
         log.info(
-            "start-up repair: %d audit events copied, %d decisions told, %d learners reconciled",
-            copied, told, learners,
+            "start-up repair: %d audit events copied, %d decisions told, %d learners "
+            "reconciled, %d imports resumed",
+            copied, told, learners, resumed,
         )  # fmt: skip
 
 
@@ -139,20 +143,25 @@ def create_app(
             supervised=True,
         ) as database:
             app.state.database = database
-            app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
-            scheduler = (
-                asyncio.create_task(
-                    reminders.run(database, app.state.clock, every=settings.reminder_every)
-                )
+            runs = app.state.imports = imports.Runs(database, app.state.clock)
+            app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock, runs))
+            scheduled = (
+                [
+                    asyncio.create_task(
+                        reminders.run(database, app.state.clock, every=settings.reminder_every)
+                    ),
+                    asyncio.create_task(runs.watch(settings.reminder_every)),
+                ]
                 if settings.reminder_every > 0
-                else None
+                else []
             )
             try:
                 yield
             finally:
                 app.state.repair.cancel()
-                if scheduler is not None:
-                    scheduler.cancel()
+                for task in scheduled:
+                    task.cancel()
+                await runs.stop()
 
     middleware = [
         Middleware(logs.RequestLog),
@@ -207,6 +216,8 @@ def create_app(
             ),
             Route("/documents/{record_id}", document, name="document"),
             Route("/exports/assignments.csv", assignments_csv, name="assignments_csv"),
+            Route("/imports", import_routes.upload, methods=["POST"], name="imports"),
+            Route("/imports/{import_id}", import_routes.progress, name="import"),
             Mount("/static", GZipMiddleware(StaticFiles(directory=STATIC)), name="static"),
         ],
         lifespan=lifespan,

@@ -12,7 +12,12 @@ from graph.errors import UNAVAILABLE_MESSAGE, error_response
 from resolvers.auth import Caller, authenticate
 from resolvers.errors import Code, DomainError
 
-STATUSES = {Code.UNAUTHENTICATED: 401, Code.FORBIDDEN: 403, Code.NOT_FOUND: 404}
+STATUSES = {
+    Code.UNAUTHENTICATED: 401,
+    Code.FORBIDDEN: 403,
+    Code.NOT_FOUND: 404,
+    Code.FILE_TOO_LARGE: 413,
+}
 
 
 def now(request: Request) -> datetime:
@@ -36,7 +41,7 @@ async def caller_of(request: Request) -> Caller | None:
 
 
 def refusal(error: DomainError) -> JSONResponse:
-    """A resolver's refusal as an HTTP answer: 401, 403, 404, else 400, with its code."""
+    """A resolver's refusal as an HTTP answer: 401, 403, 404, 413, else 400, with its code."""
     return error_response(STATUSES.get(error.code, 400), error.code, error.message)
 
 

@@ -20,6 +20,7 @@ from store.api_tokens import Scope
 from store.courses import CourseKind
 from store.enrollments import EnrollmentStatus
 from store.extension_requests import RequestStatus
+from store.imports import ImportStatus, Outcome
 from store.notifications import NotificationKind
 from store.records import LessonStatus, RecordStatus, RecordType
 from store.users import Role
@@ -29,9 +30,11 @@ __all__ = [
     "Code",
     "CourseKind",
     "EnrollmentStatus",
+    "ImportStatus",
     "LessonStatus",
     "NotificationKind",
     "Operator",
+    "Outcome",
     "PeriodUnit",
     "RecordStatus",
     "RecordType",
@@ -50,6 +53,18 @@ EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
     (Code, "ErrorCode", "Stable codes for every failure."),
     (CourseKind, None, "A course or a learning path."),
     (EnrollmentStatus, None, None),
+    (
+        ImportStatus,
+        None,
+        "RUNNING while rows are read; DONE at the end of the file; FAILED when "
+        "the file could not be read on (its error says why; rows applied before stay).",
+    ),
+    (
+        Outcome,
+        "ImportRowOutcome",
+        "APPLIED: the row became a record; DUPLICATE: a record "
+        "already says what it says (nothing applied twice); ERROR: the row was refused.",
+    ),
     (LessonStatus, None, "Only an empty, PASSED, COMPLETED or NOT_APPLICABLE status counts."),
     (NotificationKind, None, None),
     (Operator, "CriteriaOperator", None),

@@ -47,6 +47,7 @@ COLLECTIONS = {
     "ExtensionRequest": "extensionRequests",
     "TrainingRecord": "records",
     "Enrollment": "enrollments",
+    "Import": "imports",
 }
 
 

@@ -13,12 +13,15 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError
 
 from store import audit, organizations
 from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid, oids, owned, owned_one
+
+DUPLICATE_KEY = 11000
 
 
 class LessonStatus(StrEnum):
@@ -77,6 +80,8 @@ class Record:
     settled: bool = True
     request_digest: str | None = None
     credential_id: str | None = None  # of the assignment it was submitted for
+    document_reference: str | None = None  # an imported row's: a URL or an id, never fetched
+    import_id: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -116,6 +121,8 @@ class Record:
             settled=doc.get("settled", True),
             request_digest=doc.get("requestDigest"),
             credential_id=_str(doc.get("credentialId")),
+            document_reference=doc.get("documentReference"),
+            import_id=_str(doc.get("importId")),
         )
 
 
@@ -158,6 +165,57 @@ async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = Non
     await organizations.touch(db, id=str(stored["orgId"]))
     await audit.written(db, [event])
     return Record.from_doc(stored)
+
+
+@boundary
+async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[int]:
+    """Insert an import's batch of records in one round trip (each with its `importKey`, and
+    as `insert` stores them); the indexes of those whose key was already taken — a row
+    applied before, by this import or another — are returned, not raised."""
+    if not docs:
+        return set()
+    stored = [
+        {
+            "_id": ObjectId(),
+            **doc,
+            "orgId": oid(doc["orgId"]),
+            "learnerId": oid(doc["learnerId"]),
+            "submittedBy": oid(doc["submittedBy"]),
+            "labelId": oid(doc["labelId"]) if doc.get("labelId") else None,
+            "reviewedBy": oid(doc["reviewedBy"]) if doc.get("reviewedBy") else None,
+            "credentialId": oid(doc["credentialId"]) if doc.get("credentialId") else None,
+            "importId": oid(doc["importId"]),
+            "issueDate": midnight(doc.get("issueDate")),
+            "endDate": midnight(doc.get("endDate")),
+            "settled": False,
+        }
+        for doc in docs
+    ]
+    try:
+        await db.db.records.insert_many(stored, ordered=False)
+        taken: set[int] = set()
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
+        taken = {e["index"] for e in error.details["writeErrors"]}
+    if len(taken) < len(stored):
+        await organizations.touch(db, id=str(stored[0]["orgId"]))
+    return taken
+
+
+@boundary
+async def by_import_keys(
+    db: Database, *, org_id: str, keys: list[str]
+) -> dict[str, tuple[str, str | None, int | None]]:
+    """(record id, the import and line that made it) of the records holding these keys."""
+    cursor = db.db.records.find(
+        {"orgId": oid(org_id), "importKey": {"$in": keys}},
+        {"importKey": 1, "importId": 1, "importLine": 1},
+    )
+    return {
+        doc["importKey"]: (str(doc["_id"]), _str(doc.get("importId")), doc.get("importLine"))
+        async for doc in cursor
+    }
 
 
 @boundary

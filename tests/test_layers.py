@@ -87,9 +87,9 @@ def test_secantus_is_never_imported():
 
 # Where the clock may be read: the clock itself, the request's context (whose `now` and `when`
 # put the moment into the answer's tag, `graph.freshness`), start-up repair, the document
-# route, the plain routes' moment (`graph.bearer`: exports, imports) and the reminders'
-# scheduler, which answer no polled query. Any other reading would make a
-# polled answer's tag lie.
+# route, the plain routes' moment (`graph.bearer`: exports, imports), the reminders'
+# scheduler and the imports' background runs, which answer no polled query. Any other reading
+# would make a polled answer's tag lie.
 CLOCK_READERS = {
     "resolvers/clock.py",
     "graph/view.py",
@@ -97,6 +97,7 @@ CLOCK_READERS = {
     "graph/documents.py",
     "graph/bearer.py",
     "resolvers/reminders.py",
+    "resolvers/imports.py",
 }
 
 

@@ -51,6 +51,10 @@ class TrainingRecord(Node):
     submitted_at: datetime
     reviewed_at: datetime | None
     review_note: str | None = strawberry.field(description="The approval note or decline reason.")
+    document_reference: str | None = strawberry.field(
+        description="An imported row's document: a URL or an external id, as the file gave it "
+        "(credgraph never fetches it)."
+    )
     record: strawberry.Private[record_store.Record]
 
     @classmethod
@@ -70,6 +74,7 @@ class TrainingRecord(Node):
             submitted_at=record.submitted_at,
             reviewed_at=record.reviewed_at,
             review_note=record.review_note,
+            document_reference=record.document_reference,
             record=record,
         )
 

@@ -72,6 +72,7 @@ ADMINISTRATORS_ONLY = {
     "apiTokens",
     "previewCredentialUpdate",
     "auditLog",
+    "imports",
 }
 # A person's own doings, which no one audits, whoever does them (`resolvers.audit`).
 SELF_SERVICE = {"getCourse", "launchCourse", "markNotificationsRead", "requestExtension"}
