@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 
 MAX_FILE = 50 * 1024 * 1024
 MAX_ROWS = 200_000
-BATCH = 1_000
-SETTLE_AT_ONCE = 100  # learners derived in one call
+BATCH = 500
+SETTLE_AT_ONCE = 25  # learners derived in one call: their histories are read whole
 
 
 def require_importer(viewer: Caller | None) -> Caller:
@@ -78,7 +78,7 @@ async def receive(
     """Store the uploaded file as it arrives and create its import; `FILE_TOO_LARGE` past
     `limit` (and nothing kept of it)."""
     name = bounded((filename or "").strip() or "import.csv", field="filename", limit=200)
-    upload = documents.begin(db, org_id=caller.org_id, filename=name, content_type="text/csv")
+    upload = documents.Spooled(db, caller.org_id, name, "text/csv")
     size = 0
     try:
         async for chunk in body:
@@ -299,7 +299,9 @@ class Run:
                             "this row was already imported", record_id,
                         )
                     )  # fmt: skip
-        learners = sorted({doc["learnerId"] for i, doc in enumerate(docs) if i not in taken})
+        # Every learner of the batch, duplicates' too: a batch a crash interrupted after its
+        # insert is settled when it is written again.
+        learners = sorted({doc["learnerId"] for doc in docs})
         for start in range(0, len(learners), SETTLE_AT_ONCE):
             chunk = learners[start : start + SETTLE_AT_ONCE]
             await settle(self.db, org_id=org_id, learner_ids=chunk, now=now)

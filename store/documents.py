@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from bson import ObjectId
+from bson import Binary, Int64, ObjectId
 from gridfs import AsyncGridFSBucket, NoFile
 from gridfs.asynchronous.grid_file import AsyncGridIn
 
@@ -56,6 +57,61 @@ def begin(db: Database, *, org_id: str, filename: str, content_type: str) -> Upl
         filename, metadata={"orgId": oid(org_id), "contentType": content_type}
     )
     return Upload(stream)
+
+
+@dataclass
+class Spooled:
+    """A large file written chunk by chunk as it arrives, in the bucket's format (so it reads
+    back like any other): PyMongo's `GridIn` holds up to 32 MiB of chunks before it writes
+    any, which would hold a whole upload in memory. `finish` keeps it, `abort` removes it."""
+
+    db: Database
+    org_id: str
+    filename: str
+    content_type: str
+    file_id: ObjectId = field(default_factory=ObjectId)
+    pending: bytearray = field(default_factory=bytearray)
+    written: int = 0  # chunks stored
+    size: int = 0
+
+    @property
+    def id(self) -> str:
+        return str(self.file_id)
+
+    @boundary
+    async def write(self, data: bytes) -> None:
+        self.pending += data
+        self.size += len(data)
+        while len(self.pending) >= CHUNK:
+            await self._chunk(bytes(self.pending[:CHUNK]))
+            del self.pending[:CHUNK]
+
+    @boundary
+    async def finish(self) -> str:
+        if self.pending:
+            await self._chunk(bytes(self.pending))
+            self.pending.clear()
+        await self.db.db[f"{BUCKET}.files"].insert_one(
+            {
+                "_id": self.file_id,
+                "length": Int64(self.size),
+                "chunkSize": CHUNK,
+                "uploadDate": datetime.now(UTC),
+                "filename": self.filename,
+                "metadata": {"orgId": oid(self.org_id), "contentType": self.content_type},
+            }
+        )
+        return self.id
+
+    @boundary
+    async def abort(self) -> None:
+        await self.db.db[f"{BUCKET}.chunks"].delete_many({"files_id": self.file_id})
+
+    async def _chunk(self, data: bytes) -> None:
+        await self.db.db[f"{BUCKET}.chunks"].insert_one(
+            {"files_id": self.file_id, "n": self.written, "data": Binary(data)}
+        )
+        self.written += 1
 
 
 @boundary

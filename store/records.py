@@ -171,7 +171,10 @@ async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = Non
 async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[int]:
     """Insert an import's batch of records in one round trip (each with its `importKey`, and
     as `insert` stores them); the indexes of those whose key was already taken — a row
-    applied before, by this import or another — are returned, not raised."""
+    applied before, by this import or another — are returned, not raised.
+
+    They carry no `settled` marker: the import settles the learners of every batch it
+    writes, again when it resumes a batch a crash interrupted."""
     if not docs:
         return set()
     stored = [
@@ -187,7 +190,6 @@ async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[in
             "importId": oid(doc["importId"]),
             "issueDate": midnight(doc.get("issueDate")),
             "endDate": midnight(doc.get("endDate")),
-            "settled": False,
         }
         for doc in docs
     ]
