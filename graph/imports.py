@@ -15,8 +15,9 @@ from starlette.responses import JSONResponse, Response
 
 from graph import ids
 from graph.bearer import caller_of, now, refusal, unavailable
+from graph.errors import error_response
 from resolvers import imports
-from resolvers.errors import Code, DomainError, invalid
+from resolvers.errors import Code, DomainError
 from store.errors import Unavailable
 from store.imports import Import
 
@@ -30,7 +31,9 @@ async def upload(request: Request) -> Response:
         caller = imports.require_importer(await caller_of(request))
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind not in ACCEPTED:
-            raise invalid(Code.INVALID_DOCUMENT, "send the CSV file as the body (text/csv)", "file")
+            return error_response(
+                415, "UNSUPPORTED_MEDIA_TYPE", "send the CSV file itself as the body (text/csv)"
+            )
         if _announced(request) > imports.MAX_FILE:
             raise imports.too_large(imports.MAX_FILE)
         found = await imports.receive(

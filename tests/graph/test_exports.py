@@ -142,7 +142,7 @@ async def test_export_walks_pages_with_round_trips_per_page_not_per_row(
     assert len(reads_by_one) > len(reads_whole)
 
 
-async def test_export_is_for_whoever_may_list_assignments(api, db, http, org):
+async def test_export_is_for_whoever_may_list_assignments(api, db, http, org, foreign_org):
     await setup(api, org)
     url = "/exports/assignments.csv"
 
@@ -166,6 +166,7 @@ async def test_export_is_for_whoever_may_list_assignments(api, db, http, org):
         url, params={"learner": gid("User", org.other_learner.id)}, headers=bearer(maya)
     )
     assert other.status_code == 404
+    assert rows(await http.get(url, headers=bearer(foreign_org.token(foreign_org.admin)))) == []
 
 
 async def test_export_refuses_bad_filters_before_the_download(api, http, org):

@@ -141,7 +141,7 @@ async def test_a_file_that_cannot_be_read_fails_whole(api, http, org, db, monkey
     assert empty.status_code == 400
     assert empty.json()["errors"][0]["extensions"]["code"] == "EMPTY_FILE"
     form = await upload(http, admin, b"x", content_type="multipart/form-data; boundary=x")
-    assert form.status_code == 400
+    assert form.status_code == 415
     monkeypatch.setattr(imports, "MAX_FILE", 1_000)
     big = await upload(http, admin, csv_bytes(HEADER, *["x" * 100] * 20))
     assert big.status_code == 413
@@ -161,7 +161,35 @@ async def test_a_file_that_cannot_be_read_fails_whole(api, http, org, db, monkey
     )
 
 
-async def test_administrators_and_records_write_tokens_import_nobody_else(api, db, http, org):
+async def test_an_import_costs_round_trips_per_batch_not_per_row(
+    api, http, org, commands, monkeypatch
+):
+    await cpr(api, org)
+    admin = org.token(org.admin)
+    monkeypatch.setattr(imports, "BATCH", 10)
+
+    async def costs(rows: int, month: int) -> list[tuple[str, str]]:
+        lines = [
+            f"{org.learner.email},CPR Certification,CPR Online Course,2025-{month:02}-{d:02},,,,,"
+            for d in range(1, rows + 1)
+        ]
+        commands.targets.clear()
+        shown = await imported(http, admin, csv_bytes(HEADER, *lines))
+        assert shown["applied"] == rows
+        return [t for t in commands.targets if t[1] in ("records", "imports", "importRows")]
+
+    one = await costs(10, 1)
+    three = await costs(30, 3)
+    inserts = [t for t in three if t == ("insert", "records")]
+    assert len(inserts) == 3  # one insert_many a batch
+    # the import's own work, less the polls of its progress (a `find` of imports each)
+    work = [t for t in three if t != ("find", "imports")]
+    assert len(work) <= 3 * len([t for t in one if t != ("find", "imports")]), three
+
+
+async def test_administrators_and_records_write_tokens_import_nobody_else(
+    api, db, http, org, foreign_org
+):
     await cpr(api, org)
     admin = org.token(org.admin)
     body = csv_bytes(
@@ -190,6 +218,11 @@ async def test_administrators_and_records_write_tokens_import_nobody_else(api, d
             f"/imports/{shown['id']}", headers={"Authorization": f"Bearer {token}"}
         )
         assert seen.status_code == status, (token, seen.text)
+    stranger = foreign_org.token(foreign_org.admin)
+    seen = await http.get(
+        f"/imports/{shown['id']}", headers={"Authorization": f"Bearer {stranger}"}
+    )
+    assert seen.status_code == 404  # another organization's administrator
     node = await api.call(IMPORT, {"id": shown["id"]}, token=org.token(org.learner))
     assert node["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await api.data(IMPORT, {"id": shown["id"]}, token=admin))["node"]["createdBy"] is None
