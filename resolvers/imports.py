@@ -182,7 +182,7 @@ class Run:
 
     async def through(self) -> None:
         org_id = self.found.org_id
-        chunks = await documents.chunks(self.db, org_id=org_id, file_id=self.found.file_id)
+        chunks = await documents.spooled_chunks(self.db, org_id=org_id, file_id=self.found.file_id)
         if chunks is None:
             await self._fail(Code.NOT_FOUND, "the uploaded file is gone")
             return

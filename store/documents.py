@@ -22,6 +22,7 @@ from store.ids import oid
 
 BUCKET = "documents"
 CHUNK = 255 * 1024
+SPOOLED_BATCH = 4  # chunks a read of a large file holds at once: about a MiB
 
 
 def _bucket(db: Database) -> AsyncGridFSBucket:
@@ -112,6 +113,29 @@ class Spooled:
             {"files_id": self.file_id, "n": self.written, "data": Binary(data)}
         )
         self.written += 1
+
+
+@boundary
+async def spooled_chunks(db: Database, *, org_id: str, file_id: str) -> AsyncIterator[bytes] | None:
+    """A large file's chunks a few at a time, or None when the organization has no such file.
+    (`GridOut` reads its chunks with a cursor's default batches: the first reply alone would
+    hold up to 16 MiB of the file.)"""
+    found = await db.db[f"{BUCKET}.files"].find_one(
+        {"_id": oid(file_id), "metadata.orgId": oid(org_id)}, {"_id": 1}
+    )
+    if found is None:
+        return None
+
+    async def read() -> AsyncIterator[bytes]:
+        cursor = (
+            db.db[f"{BUCKET}.chunks"]
+            .find({"files_id": found["_id"]}, batch_size=SPOOLED_BATCH)
+            .sort("n", 1)
+        )
+        async for chunk in cursor:
+            yield bytes(chunk["data"])
+
+    return read()
 
 
 @boundary
