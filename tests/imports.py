@@ -46,9 +46,12 @@ async def upload(
     return await http.post("/imports", content=body, headers=headers, params=params)
 
 
-async def finished(http: httpx.AsyncClient, token: str, import_id: str) -> dict[str, Any]:
+async def finished(
+    http: httpx.AsyncClient, token: str, import_id: str, *, seconds: float = 60.0
+) -> dict[str, Any]:
     """The import once it has ended (its background task runs on this event loop)."""
-    for _ in range(6_000):
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
         response = await http.get(
             f"/imports/{import_id}", headers={"Authorization": f"Bearer {token}"}
         )
