@@ -26,15 +26,17 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from graph import imports as import_routes
 from graph import logs, metrics, publishing
 from graph.admission import Admission
 from graph.documents import document
 from graph.edge import Edge, page_headers
+from graph.exports import assignments_csv
 from graph.schema import build
 from graph.settings import Settings
 from graph.types.feed import FeedEvent
 from graph.view import GraphQLView
-from resolvers import extensions, reminders, webhooks, writes
+from resolvers import extensions, imports, reminders, webhooks, writes
 from resolvers.assignments import reconcile
 from resolvers.clock import Clock, SystemClock
 from resolvers.records import redeliver
@@ -62,19 +64,22 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-async def _reconcile(database: Database, clock: Clock) -> None:
-    """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`)."""
+async def _reconcile(database: Database, clock: Clock, runs: imports.Runs) -> None:
+    """Finish what a crash may have interrupted (see `resolvers.assignments.reconcile`), and
+    resume the imports a stopped process gave up."""
     try:
         copied = await writes.repair(database)
         told = await redeliver(database, now=clock.now())
         await extensions.reapply(database, now=clock.now())
         learners = await reconcile(database, now=clock.now())
+        resumed = await runs.resume()
     except StoreError as error:
         log.warning("could not reconcile at start-up: %s", error)
     else:
         log.info(
-            "start-up repair: %d letters copied, %d decisions told, %d learners reconciled",
-            copied, told, learners,
+            "start-up repair: %d letters copied, %d decisions told, %d learners reconciled, "
+            "%d imports resumed",
+            copied, told, learners, resumed,
         )  # fmt: skip
 
 
@@ -139,9 +144,13 @@ def create_app(
             supervised=True,
         ) as database:
             app.state.database = database
-            app.state.repair = asyncio.create_task(_reconcile(database, app.state.clock))
             clock = app.state.clock
-            loops = [writes.run(database, every=writes.REPAIR_EVERY)]
+            runs = app.state.imports = imports.Runs(database, clock)
+            app.state.repair = asyncio.create_task(_reconcile(database, clock, runs))
+            loops = [
+                writes.run(database, every=writes.REPAIR_EVERY),
+                runs.watch(writes.REPAIR_EVERY),
+            ]
             if settings.reminder_every > 0:
                 loops.append(reminders.run(database, clock, every=settings.reminder_every))
             if settings.webhook_every > 0:
@@ -157,6 +166,7 @@ def create_app(
                 app.state.repair.cancel()
                 for task in running:
                     task.cancel()
+                await runs.stop()
 
     middleware = [
         Middleware(logs.RequestLog),
@@ -214,6 +224,9 @@ def create_app(
             Route("/issuers/{org}", publishing.issuer),
             Route("/issuers/{org}/jwks", publishing.keys),
             Route("/status/{org}/{number:int}", publishing.status_list),
+            Route("/exports/assignments.csv", assignments_csv, name="assignments_csv"),
+            Route("/imports", import_routes.upload, methods=["POST"], name="imports"),
+            Route("/imports/{import_id}", import_routes.progress, name="import"),
             Mount("/static", GZipMiddleware(StaticFiles(directory=STATIC)), name="static"),
         ],
         lifespan=lifespan,

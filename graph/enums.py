@@ -21,6 +21,7 @@ from store.courses import CourseKind
 from store.enrollments import EnrollmentStatus
 from store.extension_requests import RequestStatus
 from store.feed import FeedKind
+from store.imports import ImportStatus, Outcome
 from store.notifications import NotificationKind
 from store.records import LessonStatus, RecordStatus, RecordType
 from store.users import Role
@@ -31,9 +32,11 @@ __all__ = [
     "CourseKind",
     "EnrollmentStatus",
     "FeedKind",
+    "ImportStatus",
     "LessonStatus",
     "NotificationKind",
     "Operator",
+    "Outcome",
     "PeriodUnit",
     "RecordStatus",
     "RecordType",
@@ -56,6 +59,18 @@ EXPOSED: list[tuple[type[Enum], str | None, str | None]] = [
         FeedKind,
         "EventKind",
         "What happened: OVERDUE and EXPIRED come with time, told once per cycle and moment.",
+    ),
+    (
+        ImportStatus,
+        None,
+        "RUNNING while rows are read; DONE at the end of the file; FAILED when "
+        "the file could not be read on (its error says why; rows applied before stay).",
+    ),
+    (
+        Outcome,
+        "ImportRowOutcome",
+        "APPLIED: the row became a record; DUPLICATE: a record "
+        "already says what it says (nothing applied twice); ERROR: the row was refused.",
     ),
     (LessonStatus, None, "Only an empty, PASSED, COMPLETED or NOT_APPLICABLE status counts."),
     (NotificationKind, None, None),

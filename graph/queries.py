@@ -20,6 +20,7 @@ from graph.types.dashboard import CURRENT, AssignmentOrder, ComplianceSummary
 from graph.types.extension import ExtensionRequest
 from graph.types.feed import FeedEvent
 from graph.types.group import Group
+from graph.types.imports import Import
 from graph.types.node import NODE_TYPES, Node
 from graph.types.notification import Notification
 from graph.types.organization import Organization
@@ -33,6 +34,7 @@ from resolvers import audit as audit_resolvers
 from resolvers import extensions as extension_resolvers
 from resolvers import feed as feed_resolvers
 from resolvers import groups as group_resolvers
+from resolvers import imports as import_resolvers
 from resolvers import users as user_resolvers
 from resolvers import webhooks as webhook_resolvers
 from resolvers.clock import as_utc
@@ -317,6 +319,17 @@ class Query:
             after=after,
         )
         return Connection.of(page, AuditEvent.from_record)
+
+    @strawberry.field(
+        description="Administrators (and READ tokens): the organization's CSV imports of "
+        "training history (`POST /imports`), newest first."
+    )
+    async def imports(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Import]:
+        ctx = info.context
+        page = await import_resolvers.import_page(ctx.db, ctx.viewer, first=first, after=after)
+        return Connection.of(page, Import.from_record)
 
     @strawberry.field(
         description="Every group for administrators (and READ tokens); for anyone else, the "

@@ -414,6 +414,29 @@ async def for_learners(db: Database, *, org_id: str, learner_ids: list[str]) -> 
 
 
 @boundary
+async def page_by_id(
+    db: Database,
+    *,
+    org_id: str,
+    credential_id: str | None,
+    learner_ids: list[str] | None,
+    after: str | None,
+    limit: int,
+) -> list[Assignment]:
+    """The organization's cycles in id order, `limit` after the id `after`: an export walks
+    them page by page, holding one page at a time however many there are."""
+    query: dict[str, Any] = {"orgId": oid(org_id)}
+    if credential_id is not None:
+        query["credentialId"] = oid(credential_id)
+    if learner_ids is not None:
+        query["learnerId"] = {"$in": oids(learner_ids)}
+    if after is not None:
+        query["_id"] = {"$gt": oid(after)}
+    cursor = db.db.assignments.find(query).sort("_id", 1).limit(limit)
+    return [Assignment.from_doc(doc) async for doc in cursor]
+
+
+@boundary
 async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
     """Store a cycle's derived fields if nobody changed it since it was read as `was`.
 

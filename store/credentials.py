@@ -227,6 +227,14 @@ async def list_page(
 
 
 @boundary
+async def all_of(db: Database, *, org_id: str) -> list[Credential]:
+    """Every credential of the organization, archived ones too (a catalogue: tens, not
+    thousands)."""
+    cursor = db.db.credentials.find({"orgId": oid(org_id)}).sort("_id", 1)
+    return [Credential.from_doc(doc) async for doc in cursor]
+
+
+@boundary
 async def count(db: Database, *, org_id: str, include_archived: bool) -> int:
     query: dict[str, Any] = {"orgId": oid(org_id)}
     if not include_archived:

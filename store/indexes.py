@@ -31,6 +31,7 @@ TENANT_COLLECTIONS = (
     "extensionRequests",
     "webhooks",
     "signingKeys",
+    "imports",
 )
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -96,6 +97,14 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "status", "submittedAt", "_id", name="org_review_queue"),
         _index("orgId", "learnerId", "submittedAt", name="org_learner_records"),
         _index("orgId", "credentialId", "status", name="org_credential_records"),
+        # An imported row's record, once per organization however often the file comes.
+        _index(
+            "orgId",
+            "importKey",
+            name="org_import_key",
+            unique=True,
+            partialFilterExpression={"importKey": {"$exists": True}},
+        ),
         _index(
             "orgId",
             "submittedBy",
@@ -118,6 +127,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         ),
     ],
     "reminders": [_index("pending", name="pending", sparse=True)],
+    "imports": [_index("running", name="running", sparse=True)],  # what a restart resumes
+    # A row's result once, however often its batch is written (a resumed import).
+    "importRows": [_index("orgId", "importId", "line", name="org_import_line", unique=True)],
     "extensionRequests": [
         # One request waits per cycle at a time.
         _index(

@@ -46,6 +46,7 @@ COLLECTIONS = {
     "Enrollment": "enrollments",
     "Webhook": "webhooks",
     "SigningKey": "signingKeys",
+    "Import": "imports",
 }
 
 

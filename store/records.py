@@ -13,6 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ReturnDocument
+from pymongo.errors import BulkWriteError
 
 from store import organizations, outbox
 from store.audit import Event
@@ -20,6 +21,8 @@ from store.database import Database
 from store.errors import boundary
 from store.feed import FeedEvent, FeedKind
 from store.ids import oid, oids, owned, owned_one
+
+DUPLICATE_KEY = 11000
 
 
 class LessonStatus(StrEnum):
@@ -89,6 +92,8 @@ class Record:
     request_digest: str | None = None
     credential_id: str | None = None  # of the assignment it was submitted for
     revocation: RecordRevocation | None = None
+    document_reference: str | None = None  # an imported row's: a URL or an id, never fetched
+    import_id: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Record:
@@ -131,6 +136,8 @@ class Record:
             revocation=RecordRevocation(revoked["at"], str(revoked["by"]), revoked["reason"])
             if (revoked := doc.get("revocation"))
             else None,
+            document_reference=doc.get("documentReference"),
+            import_id=_str(doc.get("importId")),
         )
 
 
@@ -169,16 +176,69 @@ async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = Non
     if stored["status"] != RecordStatus.PENDING.value:
         stored["settled"] = False
     record = Record.from_doc(stored)
-    kinds = [FeedKind.RECORD_SUBMITTED]
-    if record.status is RecordStatus.APPROVED:  # an administrator's own: approved as submitted
-        kinds.append(FeedKind.RECORD_APPROVED)
-    stored, letters = outbox.stamped(
-        stored, event, *(_told(record, kind, record.submitted_at) for kind in kinds)
-    )
+    stored, letters = outbox.stamped(stored, event, *_submitted(record))
     await db.db.records.insert_one(stored)
     await organizations.touch(db, id=str(stored["orgId"]))
     await outbox.written(db, letters)
     return record
+
+
+@boundary
+async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[int]:
+    """Insert an import's batch of records in one round trip (each with its `importKey`, and
+    as `insert` stores them); the indexes of those whose key was already taken — a row
+    applied before, by this import or another — are returned, not raised.
+
+    They carry no `settled` marker: the import settles the learners of every batch it
+    writes, again when it resumes a batch a crash interrupted."""
+    if not docs:
+        return set()
+    stored = [
+        {
+            "_id": ObjectId(),
+            **doc,
+            "orgId": oid(doc["orgId"]),
+            "learnerId": oid(doc["learnerId"]),
+            "submittedBy": oid(doc["submittedBy"]),
+            "labelId": oid(doc["labelId"]) if doc.get("labelId") else None,
+            "reviewedBy": oid(doc["reviewedBy"]) if doc.get("reviewedBy") else None,
+            "credentialId": oid(doc["credentialId"]) if doc.get("credentialId") else None,
+            "importId": oid(doc["importId"]),
+            "issueDate": midnight(doc.get("issueDate")),
+            "endDate": midnight(doc.get("endDate")),
+        }
+        for doc in docs
+    ]
+    carried = [outbox.stamped(doc, *_submitted(Record.from_doc(doc))) for doc in stored]
+    try:
+        await db.db.records.insert_many([doc for doc, _ in carried], ordered=False)
+        taken: set[int] = set()
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
+            raise
+        taken = {e["index"] for e in error.details["writeErrors"]}
+    if len(taken) < len(stored):
+        await organizations.touch(db, id=str(stored[0]["orgId"]))
+    await outbox.written(
+        db,
+        [letter for i, (_, letters) in enumerate(carried) if i not in taken for letter in letters],
+    )
+    return taken
+
+
+@boundary
+async def by_import_keys(
+    db: Database, *, org_id: str, keys: list[str]
+) -> dict[str, tuple[str, str | None, int | None]]:
+    """(record id, the import and line that made it) of the records holding these keys."""
+    cursor = db.db.records.find(
+        {"orgId": oid(org_id), "importKey": {"$in": keys}},
+        {"importKey": 1, "importId": 1, "importLine": 1},
+    )
+    return {
+        doc["importKey"]: (str(doc["_id"]), _str(doc.get("importId")), doc.get("importLine"))
+        async for doc in cursor
+    }
 
 
 @boundary
@@ -286,6 +346,15 @@ DECIDED = {
     RecordStatus.APPROVED: FeedKind.RECORD_APPROVED,
     RecordStatus.DECLINED: FeedKind.RECORD_DECLINED,
 }
+
+
+def _submitted(record: Record) -> list[FeedEvent]:
+    """What the feed says of a new record: submitted, and approved as it was when it is an
+    administrator's own (or imported history the organization vouches for)."""
+    kinds = [FeedKind.RECORD_SUBMITTED]
+    if record.status is RecordStatus.APPROVED:
+        kinds.append(FeedKind.RECORD_APPROVED)
+    return [_told(record, kind, record.submitted_at) for kind in kinds]
 
 
 def _told(record: Record, kind: FeedKind, at: datetime) -> FeedEvent:

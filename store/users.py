@@ -106,6 +106,13 @@ async def find_by_email(db: Database, *, email: str, org_id: str | None = None) 
 
 
 @boundary
+async def by_emails(db: Database, *, org_id: str, emails: list[str]) -> list[User]:
+    """The organization's users with these (normalized) emails, in one read."""
+    cursor = db.db.users.find({"orgId": oid(org_id), "email": {"$in": emails}})
+    return [User.from_doc(doc) async for doc in cursor]
+
+
+@boundary
 async def set_disabled(
     db: Database, *, user: User, at: datetime | None, event: Event | None = None
 ) -> User | None:

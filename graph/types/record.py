@@ -55,6 +55,10 @@ class TrainingRecord(Node):
         description="When its approval was revoked (status REVOKED): it counts no longer."
     )
     revocation_reason: str | None = strawberry.field(description="Why its approval was revoked.")
+    document_reference: str | None = strawberry.field(
+        description="An imported row's document: a URL or an external id, as the file gave it "
+        "(credgraph never fetches it)."
+    )
     record: strawberry.Private[record_store.Record]
 
     @classmethod
@@ -76,6 +80,7 @@ class TrainingRecord(Node):
             review_note=record.review_note,
             revoked_at=record.revocation.at if record.revocation else None,
             revocation_reason=record.revocation.reason if record.revocation else None,
+            document_reference=record.document_reference,
             record=record,
         )
 

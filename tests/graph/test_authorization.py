@@ -77,6 +77,7 @@ ADMINISTRATORS_ONLY = {
     "events",
     "webhooks",
     "webhookDeliveries",
+    "imports",
 }
 # A person's own doings, which no one audits, whoever does them (`resolvers.audit`).
 SELF_SERVICE = {"getCourse", "launchCourse", "markNotificationsRead", "requestExtension"}

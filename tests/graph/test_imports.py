@@ -1,0 +1,228 @@
+"""CSV imports of training history: rows applied once, bad rows reported, who may import."""
+
+from __future__ import annotations
+
+from resolvers import imports
+from tests.conftest import START
+from tests.helpers import ASSIGNMENT, assign, course, credential, label, ok, person
+from tests.imports import CREATE_TOKEN, IMPORT, csv_bytes, imported, upload
+
+HEADER = "email,credential,requirement,date,hours,provider,title,expires,document"
+AUDIT = """
+query($subject: ID!) { auditLog(subject: $subject) { edges { node { action actor { email } } } } }
+"""
+RECORDS = """
+query { trainingRecords(first: 100) {
+  totalCount edges { node { title status completedAt issueDate endDate clockHours provider
+                            documentReference type label { name } } }
+} }"""
+
+
+async def cpr(api, org) -> dict:
+    bls = await label(api, org, "BLS")
+    online = await course(api, org, "CPR Online Course")
+    card = {"label": bls, "recordType": "CREDENTIAL_DOCUMENT", "title": "BLS card"}
+    criteria = {"all": [{"course": online}, {"trainingRecord": card}]}
+    cred = await credential(api, org, "CPR Certification", criteria)
+    (a,) = await assign(api, org, cred["id"], [org.learner])
+    return {"credential": cred, "assignment": a["id"]}
+
+
+async def test_an_administrators_import_completes_credentials_from_history(api, http, org):
+    made = await cpr(api, org)
+    admin = org.token(org.admin)
+    body = csv_bytes(
+        HEADER,
+        f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-15,4,Red Cross,,,",
+        f"{org.learner.email.upper()},cpr certification,BLS Card,2026-01-10,,AHA,BLS,2027-12-31,"
+        "https://files.example/bls/17",
+    )
+    shown = await imported(http, admin, body, filename="history.csv")
+    assert shown["status"] == "DONE", shown
+    assert (shown["rowsRead"], shown["applied"], shown["duplicates"], shown["failed"]) == (
+        2,
+        2,
+        0,
+        0,
+    )
+    assert shown["filename"] == "history.csv"
+    cycle = (await api.data(ASSIGNMENT, {"id": made["assignment"]}, token=admin))["node"]
+    assert cycle["status"] == "COMPLETED"
+    assert cycle["validFrom"].startswith("2026-01-15")  # the freshest evidence it rests on
+    found = (await api.data(RECORDS, token=admin))["trainingRecords"]["edges"]
+    by_title = {e["node"]["title"]: e["node"] for e in found}
+    assert by_title["CPR Online Course"]["status"] == "APPROVED"
+    assert by_title["CPR Online Course"]["completedAt"].startswith("2026-01-15")
+    assert by_title["CPR Online Course"]["clockHours"] == 4.0
+    assert by_title["BLS"]["type"] == "CREDENTIAL_DOCUMENT"
+    assert (by_title["BLS"]["issueDate"], by_title["BLS"]["endDate"]) == (
+        "2026-01-10",
+        "2027-12-31",
+    )
+    assert by_title["BLS"]["documentReference"] == "https://files.example/bls/17"
+    assert by_title["BLS"]["label"] == {"name": "BLS"}
+    events = (await api.data(AUDIT, {"subject": shown["id"]}, token=admin))["auditLog"]["edges"]
+    assert [e["node"]["action"] for e in events] == ["IMPORT_TRAINING_RECORDS"]
+
+
+async def test_uploading_the_same_file_again_applies_nothing_twice(api, http, org, db):
+    await cpr(api, org)
+    admin = org.token(org.admin)
+    rows = [
+        f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-{d:02},1,,,,"
+        for d in range(1, 21)
+    ]
+    body = csv_bytes(HEADER, *rows, rows[0])  # the last row repeats the first
+    first = await imported(http, admin, body)
+    assert (first["applied"], first["duplicates"], first["failed"]) == (20, 1, 0)
+    stored = await db.db.records.count_documents({})
+    again = await imported(http, admin, body)
+    assert (again["rowsRead"], again["applied"], again["duplicates"]) == (21, 0, 21)
+    assert await db.db.records.count_documents({}) == stored
+    shown = (await api.data(IMPORT, {"id": again["id"]}, token=admin))["node"]
+    assert shown["rows"]["totalCount"] == 21
+    assert {e["node"]["outcome"] for e in shown["rows"]["edges"]} == {"DUPLICATE"}
+    assert shown["rows"]["edges"][0]["node"]["record"]["title"] == "CPR Online Course"
+
+
+async def test_bad_rows_are_reported_with_codes_and_the_rest_applied(api, http, org, db):
+    await cpr(api, org)
+    admin = org.token(org.admin)
+    lee = org.learner.email
+    future = (START.date().replace(year=START.year + 1)).isoformat()
+    lines = [
+        HEADER,  # line 1
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,1,,,,",  # 2: applied
+        "nobody@acmehealth.test,CPR Certification,CPR Online Course,2026-01-15,,,,,",  # 3
+        f"{lee},CPR Certification,CPR Online Course,15/01/2026,,,,,",  # 4
+        f"{lee},CPR Certification,CPR Online Course,{future},,,,,",  # 5
+        f"{lee},Forklift Licence,,2026-01-15,,,,,",  # 6
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,-2,,,,",  # 7
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,,=HYPERLINK(1),,,",  # 8
+        f"{lee},CPR Certification,Juggling,2026-01-15,,,,,",  # 9
+        f"{lee},CPR Certification,,2026-01-15,,,,,",  # 10: two requirements
+        f"{lee},,,2026-01-15,,,,,",  # 11: neither credential nor label
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,lots,,,,",  # 12
+        f"{lee},CPR Certification,BLS card,2026-01-15,,,,2025-01-01,",  # 13
+        f"{lee},CPR Certification,CPR Online Course,2026-01-14,,,,,,,surplus",  # 14
+    ]
+    body = csv_bytes(
+        *lines
+    ) + f"{lee},CPR Certification,CPR Online Course,2026-01-13,,Caf\xe9,,,\r\n".encode("latin-1")
+    shown = await imported(http, admin, body)
+    assert shown["status"] == "DONE"
+    assert (shown["rowsRead"], shown["applied"], shown["failed"]) == (14, 1, 13)
+    found = (await api.data(IMPORT, {"id": shown["id"]}, token=admin))["node"]["rows"]
+    codes = {e["node"]["line"]: e["node"]["code"] for e in found["edges"]}
+    assert codes == {
+        3: "UNKNOWN_LEARNER", 4: "INVALID_DATE", 5: "FUTURE_DATE", 6: "UNKNOWN_CREDENTIAL",
+        7: "OUT_OF_RANGE", 8: "UNSAFE_CELL", 9: "NOT_IN_CREDENTIAL", 10: "AMBIGUOUS",
+        11: "REQUIRED", 12: "INVALID_NUMBER", 13: "END_BEFORE_ISSUE", 14: "EXTRA_CELLS",
+        15: "NOT_UTF8",
+    }  # fmt: skip
+    assert all(e["node"]["outcome"] == "ERROR" and e["node"]["message"] for e in found["edges"])
+    assert await db.db.records.count_documents({"importId": {"$exists": True}}) == 1
+
+
+async def test_a_file_that_cannot_be_read_fails_whole(api, http, org, db, monkeypatch):
+    await cpr(api, org)
+    admin = org.token(org.admin)
+    cases = {
+        b"email,credential\r\nlee@acmehealth.test,CPR\r\n": "MISSING_COLUMNS",
+        b"email,date,colour\r\n": "UNKNOWN_COLUMN",
+        b"email,date,Email\r\n": "DUPLICATE_COLUMN",
+        b"\r\n": "EMPTY_FILE",
+        b'email,date,title\r\nlee@x.test,2026-01-01,"open\r\n' + b"x" * 70_000: "ROW_TOO_LONG",
+    }  # fmt: skip
+    for body, code in cases.items():
+        shown = await imported(http, admin, body)
+        assert (shown["status"], shown["error"]["code"]) == ("FAILED", code), body[:40]
+    empty = await upload(http, admin, b"")
+    assert empty.status_code == 400
+    assert empty.json()["errors"][0]["extensions"]["code"] == "EMPTY_FILE"
+    form = await upload(http, admin, b"x", content_type="multipart/form-data; boundary=x")
+    assert form.status_code == 415
+    monkeypatch.setattr(imports, "MAX_FILE", 1_000)
+    big = await upload(http, admin, csv_bytes(HEADER, *["x" * 100] * 20))
+    assert big.status_code == 413
+    assert big.json()["errors"][0]["extensions"]["code"] == "FILE_TOO_LARGE"
+    files = await db.db["documents.files"].count_documents({"filename": "import.csv"})
+    assert files == len(cases)  # the refused uploads left nothing behind
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    rows = [
+        f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-0{d},,,,,"
+        for d in range(1, 6)
+    ]
+    capped = await imported(http, admin, csv_bytes(HEADER, *rows))
+    assert (capped["status"], capped["error"]["code"], capped["applied"]) == (
+        "FAILED",
+        "TOO_MANY_ROWS",
+        3,
+    )
+
+
+async def test_an_import_costs_round_trips_per_batch_not_per_row(
+    api, http, org, commands, monkeypatch
+):
+    await cpr(api, org)
+    admin = org.token(org.admin)
+    monkeypatch.setattr(imports, "BATCH", 10)
+
+    async def costs(rows: int, month: int) -> list[tuple[str, str]]:
+        lines = [
+            f"{org.learner.email},CPR Certification,CPR Online Course,2025-{month:02}-{d:02},,,,,"
+            for d in range(1, rows + 1)
+        ]
+        commands.targets.clear()
+        shown = await imported(http, admin, csv_bytes(HEADER, *lines))
+        assert shown["applied"] == rows
+        return [t for t in commands.targets if t[1] in ("records", "imports", "importRows")]
+
+    one = await costs(10, 1)
+    three = await costs(30, 3)
+    inserts = [t for t in three if t == ("insert", "records")]
+    assert len(inserts) == 3  # one insert_many a batch
+    # the import's own work, less the polls of its progress (a `find` of imports each)
+    work = [t for t in three if t != ("find", "imports")]
+    assert len(work) <= 3 * len([t for t in one if t != ("find", "imports")]), three
+
+
+async def test_administrators_and_records_write_tokens_import_nobody_else(
+    api, db, http, org, foreign_org
+):
+    await cpr(api, org)
+    admin = org.token(org.admin)
+    body = csv_bytes(
+        HEADER, f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-15,,,,,"
+    )
+    tokens = {}
+    for scope in ("READ", "COURSE_PLAYER", "RECORDS_WRITE"):
+        tokens[scope] = (await ok(api, CREATE_TOKEN, {"scopes": [scope]}, admin, "createApiToken"))[
+            "secret"
+        ]
+    _, manager = await person(api, db, org, "maya@acmehealth.test")
+    assert (await upload(http, None, body)).status_code == 401
+    for token in (org.token(org.learner), manager, tokens["READ"], tokens["COURSE_PLAYER"]):
+        refused = await upload(http, token, body)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await db.db.imports.count_documents({}) == 0
+    shown = await imported(http, tokens["RECORDS_WRITE"], body)
+    assert (shown["status"], shown["applied"]) == ("DONE", 1)
+    record = await db.db.records.find_one({"importId": {"$exists": True}})
+    assert record["status"] == "PENDING"  # an integration's records wait for review
+    # its progress: for the token that made it, administrators and READ; not for learners
+    for token, status in ((admin, 200), (tokens["READ"], 200), (org.token(org.learner), 404),
+                          (tokens["COURSE_PLAYER"], 404)):  # fmt: skip
+        seen = await http.get(
+            f"/imports/{shown['id']}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert seen.status_code == status, (token, seen.text)
+    stranger = foreign_org.token(foreign_org.admin)
+    seen = await http.get(
+        f"/imports/{shown['id']}", headers={"Authorization": f"Bearer {stranger}"}
+    )
+    assert seen.status_code == 404  # another organization's administrator
+    node = await api.call(IMPORT, {"id": shown["id"]}, token=org.token(org.learner))
+    assert node["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert (await api.data(IMPORT, {"id": shown["id"]}, token=admin))["node"]["createdBy"] is None
