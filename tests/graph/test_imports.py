@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from resolvers import imports
 from tests.conftest import START
-from tests.helpers import ASSIGNMENT, assign, course, credential, label, ok, person
+from tests.helpers import ASSIGNMENT, assign, course, credential, follow, label, ok, person
 from tests.imports import CREATE_TOKEN, IMPORT, csv_bytes, imported, upload
 
 HEADER = "email,credential,requirement,date,hours,provider,title,expires,document"
@@ -226,3 +226,33 @@ async def test_administrators_and_records_write_tokens_import_nobody_else(
     node = await api.call(IMPORT, {"id": shown["id"]}, token=org.token(org.learner))
     assert node["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await api.data(IMPORT, {"id": shown["id"]}, token=admin))["node"]["createdBy"] is None
+
+
+async def test_imported_history_reaches_the_feed_once(api, http, org):
+    """Each applied row is told as a record submitted and approved, the cycle it completes as
+    completed; the same file uploaded again tells nothing more."""
+    made = await cpr(api, org)
+    admin = org.token(org.admin)
+    _, cursor = await follow(api, admin)
+    body = csv_bytes(
+        HEADER,
+        f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-15,4,,,,",
+        f"{org.learner.email},CPR Certification,BLS Card,2026-01-10,,AHA,BLS,2027-12-31,",
+        "nobody@acmehealth.test,CPR Certification,CPR Online Course,2026-01-15,4,,,,",
+    )
+    shown = await imported(http, admin, body)
+    assert (shown["applied"], shown["failed"]) == (2, 1)
+    told, cursor = await follow(api, admin, cursor)
+    kinds = sorted((e["kind"], e["subject"]["__typename"]) for e in told)
+    assert kinds == [
+        ("CREDENTIAL_COMPLETED", "CredentialAssignment"),
+        *[("RECORD_APPROVED", "TrainingRecord")] * 2,
+        *[("RECORD_SUBMITTED", "TrainingRecord")] * 2,
+    ]
+    assert (
+        next(e for e in told if e["kind"] == "CREDENTIAL_COMPLETED")["subjectId"]
+        == (made["assignment"])
+    )
+    again = await imported(http, admin, body)
+    assert (again["applied"], again["duplicates"]) == (0, 2)
+    assert (await follow(api, admin, cursor))[0] == []
