@@ -175,6 +175,7 @@ def create_app(
             max_body=settings.max_body,
             max_upload=settings.max_document + FORM_OVERHEAD,
             body_timeout=settings.body_timeout,
+            max_file=imports.MAX_FILE,
         ),
     ]
     if settings.cors_origins:

@@ -6,8 +6,10 @@ Starlette's `TrustedHostMiddleware` and `CORSMiddleware` gate requests).
   visiting the page gets GraphiQL, which runs nothing by itself.
 - Body size, counted as the bytes arrive — announced or chunked alike: past the limit, 413
   `PAYLOAD_TOO_LARGE`, and nothing more is read.
-- Slow bodies: a body that does not arrive within `body_timeout` is cut off with 408
-  `REQUEST_TIMEOUT`. (Slow headers never reach an ASGI app: `graph.serving` cuts those off.)
+- Slow bodies, on every route: a body that does not arrive within `body_timeout` — plus a
+  second for every `SLOWEST` bytes its `Content-Length` announces, so a large CSV file sent
+  over a slow link still gets through — is cut off with 408 `REQUEST_TIMEOUT`. (Slow headers
+  never reach an ASGI app: `graph.serving` cuts those off.)
 - HTML pages (GraphiQL) are served with a strict Content-Security-Policy that forbids framing.
 """
 
@@ -24,6 +26,7 @@ from graph.errors import error_response
 from resolvers.documents import size_text
 
 PREFLIGHTED = ("authorization", "apollo-require-preflight", "x-apollo-operation-name")
+SLOWEST = 64 * 1024  # bytes a second: the slowest a large body may arrive
 
 
 def page_headers(*, inline_styles: bool) -> dict[str, str]:
@@ -65,7 +68,8 @@ class _TooLarge(Exception):
 
 
 class _TooSlow(Exception):
-    pass
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
 
 
 class Edge:
@@ -76,19 +80,24 @@ class Edge:
         max_body: int,
         max_upload: int,
         body_timeout: float,
+        max_file: int,
         path: str = "/graphql",
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
         self.body_timeout = body_timeout
+        self.max_file = max_file  # the largest body another route takes: no more time than it
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        if scope["path"] != self.path:  # its route bounds its body's size, and says so its way
+            await self._on_time(scope, self._counted(receive, headers, None), send)
+            return
         multipart = headers.get("content-type", "").startswith("multipart/form-data")
         limit = self.max_upload if multipart else self.max_body
         if self._forgeable(scope, headers, multipart):
@@ -103,25 +112,36 @@ class Edge:
         if _announced(headers) > limit:
             await self._too_large(limit)(scope, receive, send)
             return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = _with_page_policy(message)
+            await send(message)
+
+        await self._on_time(scope, self._counted(receive, headers, limit), sending, limit)
+
+    async def _on_time(
+        self, scope: Scope, receive: Receive, send: Send, limit: int | None = None
+    ) -> None:
+        """Run the app, answering for a body cut off before any answer began."""
         started = False
 
         async def sending(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message = _with_page_policy(message)
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, self._counted(receive, limit), sending)
+            await self.app(scope, receive, sending)
         except (_TooLarge, _TooSlow) as error:
             if started:
                 raise
-            if isinstance(error, _TooLarge):
-                response = self._too_large(limit)
-            else:
-                late = f"the body did not arrive within {self.body_timeout:g} s"
+            if isinstance(error, _TooSlow):
+                late = f"the body did not arrive within {error.seconds:g} s"
                 response = error_response(408, "REQUEST_TIMEOUT", late)
+            else:
+                assert limit is not None
+                response = self._too_large(limit)
             await response(scope, receive, send)
 
     def _forgeable(self, scope: Scope, headers: Headers, multipart: bool) -> bool:
@@ -135,11 +155,13 @@ class Edge:
     def _too_large(self, limit: int) -> JSONResponse:
         return error_response(413, "PAYLOAD_TOO_LARGE", f"a request is at most {size_text(limit)}")
 
-    def _counted(self, receive: Receive, limit: int) -> Receive:
-        """`receive`, counting body bytes and keeping to the deadline."""
+    def _counted(self, receive: Receive, headers: Headers, limit: int | None) -> Receive:
+        """`receive`, counting body bytes up to `limit` and keeping to the deadline."""
         received = 0
         complete = False
-        deadline = time.monotonic() + self.body_timeout
+        allowed = min(_announced(headers), self.max_file if limit is None else limit)
+        seconds = self.body_timeout + allowed / SLOWEST
+        deadline = time.monotonic() + seconds
 
         async def counted() -> Message:
             nonlocal received, complete
@@ -148,10 +170,10 @@ class Edge:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
-                raise _TooSlow from None
+                raise _TooSlow(seconds) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
+                if limit is not None and received > limit:
                     raise _TooLarge
                 complete = not message.get("more_body", False)
             return message

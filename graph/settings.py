@@ -192,7 +192,8 @@ OPTIONS: tuple[Option, ...] = (
            "issuer, key and status list addresses verifiable credentials carry (unset: the "
            "address `serve` listens on, fit for development only)."),
     Option("body_timeout", "CREDGRAPH_BODY_TIMEOUT", duration, 60.0, "`60s`",
-           "How long a request's body may take to arrive (408 `REQUEST_TIMEOUT` beyond)."),
+           "How long a request's body may take to arrive, on every route, plus a second "
+           "for every 64 KiB its `Content-Length` announces (408 `REQUEST_TIMEOUT` beyond)."),
     Option("header_timeout", "CREDGRAPH_HEADER_TIMEOUT", duration, 10.0, "`10s`",
            "How long `credgraph serve` waits for a request's headers before it closes the "
            "connection."),

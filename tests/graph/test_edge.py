@@ -140,11 +140,13 @@ def test_slow_headers_are_cut_off(server):
         assert rest == b"", "a response instead of a cut"
 
 
-def test_a_slow_body_is_cut_off_with_408(server):
+@pytest.mark.parametrize("path", ["/graphql", "/verify"])
+def test_a_slow_body_is_cut_off_with_408(server, path):
+    """On every route: `/verify` answers anyone, and must not be held open by a trickle."""
     with connect(server) as sock:
         sock.sendall(
-            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b'Content-Length: 100\r\n\r\n{"query"'
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n".encode()
+            + b'Content-Length: 100\r\n\r\n{"query"'
         )
         sock.settimeout(10)
         answer = b""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from resolvers import imports
 from tests.conftest import START
 from tests.helpers import ASSIGNMENT, assign, course, credential, follow, label, ok, person
@@ -256,3 +259,25 @@ async def test_imported_history_reaches_the_feed_once(api, http, org):
     again = await imported(http, admin, body)
     assert (again["applied"], again["duplicates"]) == (0, 2)
     assert (await follow(api, admin, cursor))[0] == []
+
+
+async def test_a_file_that_stops_arriving_is_cut_off_and_nothing_kept(org, db, start_app):
+    """An importer's connection that goes quiet is not held open: 408 once the body is late —
+    the server's body timeout, plus a second for each 64 KiB announced — and no file, no
+    import, no row is left of it."""
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield csv_bytes(HEADER)
+        await asyncio.sleep(30)
+        yield b""
+
+    async with start_app(body_timeout=0.3) as started:
+        began = asyncio.get_running_loop().time()
+        late = await upload(started.http, org.token(org.admin), stalled())
+        took = asyncio.get_running_loop().time() - began
+    assert late.status_code == 408
+    assert late.json()["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+    assert took < 10
+    assert await db.db.imports.count_documents({}) == 0
+    assert await db.db["documents.files"].count_documents({}) == 0
+    assert await db.db["documents.chunks"].count_documents({}) == 0
