@@ -62,14 +62,14 @@ def entry(links: Links, org_id: str, index: int) -> dict[str, str]:
 
 
 async def revoked_positions(db: Database, org_id: str, number: int) -> set[int]:
-    """The positions set in the organization's list `number`."""
-    start = number * LIST_SIZE
-    placed = await status_entries.in_range(db, org_id=org_id, start=start, stop=start + LIST_SIZE)
-    if not placed:
+    """The positions set in the organization's list `number`: found from the revoked cycles,
+    not from the list's (up to 131,072) placed ones — anyone may ask, as often as they like."""
+    withdrawn = await assignments.revoked_ids(db, org_id=org_id)
+    if not withdrawn:
         return set()
-    cycles = await assignments.get_many(db, org_id=org_id, ids=list(placed.values()))
-    withdrawn = {cycle.id for cycle in cycles if revoked(cycle)}
-    return {index - start for index, cycle_id in placed.items() if cycle_id in withdrawn}
+    placed = await status_entries.indexes_of(db, org_id=org_id, cycle_ids=withdrawn)
+    start = number * LIST_SIZE
+    return {index - start for index in placed.values() if start <= index < start + LIST_SIZE}
 
 
 def encoded(positions: set[int]) -> str:

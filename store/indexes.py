@@ -74,6 +74,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
         _index("orgId", "learnerId", "credentialId", "cycle", name="org_learner_cycles"),
         _index("orgId", "changedAt", name="org_changed"),  # what changed since (`store.scopes`)
+        _index("orgId", "revocation.at", name="org_revoked"),  # the status lists' set bits
     ],
     # The key that signs is the newest: numbers are given once (`store.signing_keys`).
     "signingKeys": [_index("orgId", "number", name="org_number", unique=True)],

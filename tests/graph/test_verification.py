@@ -8,8 +8,10 @@ from dataclasses import replace
 
 import jwt
 import pytest
+from bson import ObjectId
 
 from resolvers import signing
+from store import status_entries
 from tests.verifiable import BASE, b64encode, earned, export, parts, verify
 
 
@@ -162,3 +164,21 @@ async def test_the_published_routes_name_only_what_exists(api, http, db, org):
     profile = (await http.get(f"/issuers/{org.id}")).json()
     assert profile["id"] == f"{BASE}/issuers/{org.id}"
     assert profile["name"] == "Acme Health"
+
+
+async def test_anyones_status_and_verify_read_no_more_for_a_fuller_list(
+    http, db, org, presented, commands
+):
+    """`/status` and `/verify` answer anyone: what they read grows with the revocations, never
+    with the cycles placed in the list (up to 131,072 each)."""
+
+    async def reads() -> list[tuple[str, str]]:
+        commands.targets.clear()
+        assert (await http.get(f"/status/{org.id}/0")).status_code == 200
+        assert (await verify(http, presented["jwt"])).json()["valid"] is True
+        return list(commands.targets)
+
+    few = await reads()
+    others = [str(ObjectId()) for _ in range(500)]  # cycles placed, none revoked
+    await status_entries.place(db, org_id=org.id, cycle_ids=others)
+    assert await reads() == few
