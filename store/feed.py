@@ -123,16 +123,20 @@ async def sequence(db: Database, *, org_id: str) -> int:
         await db.db.feedSequencers.update_one({"_id": oid(org_id)}, {"$set": {"dirty": True}})
         if not await _leased(db, org_id, me):  # it may have let go just before being told
             return 0
-    appended = 0
+    appended, careful = 0, False
     while True:
         cursor = db.db.feedOutbox.find({"orgId": oid(org_id)})
         waiting = sorted(
             await cursor.sort([("queuedAt", 1), ("_id", 1)]).to_list(BATCH), key=_in_order
         )
         if waiting:
-            appended += await _append(db, org_id, waiting)
-            await _leased(db, org_id, me)  # still ours: renewed
-            continue
+            added, clean = await _append(db, org_id, waiting, careful=careful)
+            appended, careful = appended + added, not clean
+            if len(waiting) == BATCH or careful:
+                await _leased(db, org_id, me)  # still ours: renewed, and read again
+                continue
+        # Anything queued since the read was queued by a writer that then told the holder (us)
+        # there is more: letting go fails, and the outbox is read again.
         let_go = await db.db.feedSequencers.find_one_and_update(
             {"_id": oid(org_id), "holder": me, "dirty": False}, {"$set": {"holder": None}}
         )
@@ -169,12 +173,17 @@ async def _leased(db: Database, org_id: str, me: ObjectId) -> bool:
     return True
 
 
-async def _append(db: Database, org_id: str, waiting: list[dict[str, Any]]) -> int:
-    """Number the waiting events after the feed's last and append them in order; those a
-    crash appended already are only taken out of the outbox. A number another sequencer
-    took meanwhile ends the batch: the caller reads and numbers again."""
-    ids = [doc["_id"] for doc in waiting]
-    present = {doc["_id"] async for doc in db.db.feed.find({"_id": {"$in": ids}}, {"_id": 1})}
+async def _append(
+    db: Database, org_id: str, waiting: list[dict[str, Any]], *, careful: bool
+) -> tuple[int, bool]:
+    """Number the waiting events after the feed's last and append them in order; how many, and
+    whether all went in. One already there (a crash appended it, and died before taking it out
+    of the outbox) or a number another sequencer took meanwhile ends the batch: the caller reads
+    again, `careful` — then those already appended are only taken out of the outbox."""
+    present: set[Any] = set()
+    if careful:
+        ids = [doc["_id"] for doc in waiting]
+        present = {doc["_id"] async for doc in db.db.feed.find({"_id": {"$in": ids}}, {"_id": 1})}
     fresh = [doc for doc in waiting if doc["_id"] not in present]
     first = await last_seq(db, org_id=org_id) + 1
     numbered = [
@@ -190,8 +199,9 @@ async def _append(db: Database, org_id: str, waiting: list[dict[str, Any]]) -> i
                 raise
             appended = error.details["nInserted"]
     done = [*present, *(doc["_id"] for doc in numbered[:appended])]
-    await db.db.feedOutbox.delete_many({"_id": {"$in": done}})
-    return appended
+    if done:
+        await db.db.feedOutbox.delete_many({"_id": {"$in": done}})
+    return appended, appended == len(numbered)
 
 
 @boundary

@@ -133,6 +133,33 @@ async def test_a_crash_loses_no_event_and_repeats_none(api, db, org, start_app, 
     assert len((await follow(api, admin))[0]) == 2
 
 
+@pytest.mark.parametrize("told", ["before", "after"])
+async def test_events_a_crash_appended_but_left_waiting_are_not_appended_again(api, db, org, told):
+    """A sequencer that died between appending events and taking them out of the outbox leaves
+    them in both: the next appends what is new, in order, and only takes those out — whether
+    they come before the new events or after them."""
+    admin = org.token(org.admin)
+    c = await course(api, org, "Course")
+    first = await credential(api, org, "First", {"course": c})
+    await assign(api, org, first["id"], [org.learner, org.other_learner])
+    appended = await db.db.feed.find({}).to_list(None)
+    assert len(appended) == 2
+    moved = timedelta(days=36_500 if told == "after" else 0)
+    await db.db.feedOutbox.insert_many(
+        [
+            {**{k: v for k, v in doc.items() if k != "seq"}, "at": doc["at"] + moved,
+             "queuedAt": doc["at"]}
+            for doc in appended
+        ]
+    )  # fmt: skip
+    second = await credential(api, org, "Second", {"course": c})
+    await assign(api, org, second["id"], [org.learner])
+    seen, _ = await follow(api, admin)
+    assert [int(e["cursor"]) for e in seen] == [1, 2, 3]
+    assert [e["credential"]["name"] for e in seen] == ["First", "First", "Second"]
+    assert await db.db.feedOutbox.count_documents({}) == 0
+
+
 async def test_only_administrators_and_read_tokens_read_the_feed(api, db, org):
     _, _, maya = await ward(api, db, org)
     for token in (org.token(org.learner), maya, org.player):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
+from graph import ids
 from resolvers import api_tokens, groups, users
 from store.api_tokens import Scope
 from store.users import Role
@@ -15,6 +17,7 @@ from tests.helpers import (
     catalogue,
     course,
     credential,
+    person,
 )
 
 
@@ -160,3 +163,37 @@ async def test_a_managers_and_a_wallboards_dashboard_cost_an_administrators(api,
     assert seen["complianceSummary"]["total"] == 32
     assert readers - admins == Counter({("find", "apiTokens"): 1, ("update", "apiTokens"): 1})
     assert admins - readers == Counter({("find", "users"): 1})
+
+
+OUTBOUND = {"feed", "feedOutbox", "feedSequencers", "auditEvents"}
+
+
+async def test_a_mutations_events_cost_the_same_few_round_trips_however_many(
+    api, db, org, commands
+):
+    """Copying a mutation's letters out and numbering its feed events: one insert into each
+    box, then the sequencer's lease, its read of the outbox, the feed's last number, the append,
+    the clean-up and letting go — for one learner assigned or for six."""
+    c = await course(api, org, "Course")
+    costs = []
+    more = [await person(api, db, org, f"l{n}@acmehealth.test", "LEARNER") for n in range(5)]
+    more_ids = [SimpleNamespace(id=ids.decode(made)[1]) for made, _ in more]
+    for learners in ([org.learner], [org.other_learner, *more_ids]):
+        cred = await credential(api, org, f"For {len(learners)}", {"course": c})
+        commands.targets.clear()
+        await assign(api, org, cred["id"], learners)
+        costs.append(Counter(t for t in commands.targets if t[1] in OUTBOUND))
+    assert (
+        costs[0]
+        == costs[1]
+        == {
+            ("insert", "auditEvents"): 1,
+            ("insert", "feedOutbox"): 1,
+            ("update", "feedSequencers"): 1,
+            ("find", "feedOutbox"): 1,
+            ("find", "feed"): 1,
+            ("insert", "feed"): 1,
+            ("delete", "feedOutbox"): 1,
+            ("findAndModify", "feedSequencers"): 1,
+        }
+    ), costs
