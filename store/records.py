@@ -154,23 +154,27 @@ def midnight(day: date | None) -> datetime | None:
     return datetime.combine(day, time(), UTC) if day is not None else None
 
 
-@boundary
-async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = None) -> Record:
-    """Insert a record; a reused idempotency key raises `Conflict`."""
-    stored = {
+_IDS = ("labelId", "reviewedBy", "assignmentId", "credentialId", "previousId", "importId")
+
+
+def _stored(doc: dict[str, Any]) -> dict[str, Any]:
+    """A new record as stored: ids as ObjectIds, dates as midnights."""
+    return {
         "_id": ObjectId(),
         **doc,
         "orgId": oid(doc["orgId"]),
         "learnerId": oid(doc["learnerId"]),
         "submittedBy": oid(doc["submittedBy"]),
-        "labelId": oid(doc["labelId"]) if doc.get("labelId") else None,
-        "reviewedBy": oid(doc["reviewedBy"]) if doc.get("reviewedBy") else None,
-        "assignmentId": oid(doc["assignmentId"]) if doc.get("assignmentId") else None,
-        "credentialId": oid(doc["credentialId"]) if doc.get("credentialId") else None,
-        "previousId": oid(doc["previousId"]) if doc.get("previousId") else None,
+        **{name: oid(doc[name]) if doc.get(name) else None for name in _IDS},
         "issueDate": midnight(doc.get("issueDate")),
         "endDate": midnight(doc.get("endDate")),
     }
+
+
+@boundary
+async def insert(db: Database, *, doc: dict[str, Any], event: Event | None = None) -> Record:
+    """Insert a record; a reused idempotency key raises `Conflict`."""
+    stored = _stored(doc)
     if stored.get("document"):
         stored["document"] = {**stored["document"], "fileId": oid(stored["document"]["fileId"])}
     if stored["status"] != RecordStatus.PENDING.value:
@@ -193,22 +197,7 @@ async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[in
     writes, again when it resumes a batch a crash interrupted."""
     if not docs:
         return set()
-    stored = [
-        {
-            "_id": ObjectId(),
-            **doc,
-            "orgId": oid(doc["orgId"]),
-            "learnerId": oid(doc["learnerId"]),
-            "submittedBy": oid(doc["submittedBy"]),
-            "labelId": oid(doc["labelId"]) if doc.get("labelId") else None,
-            "reviewedBy": oid(doc["reviewedBy"]) if doc.get("reviewedBy") else None,
-            "credentialId": oid(doc["credentialId"]) if doc.get("credentialId") else None,
-            "importId": oid(doc["importId"]),
-            "issueDate": midnight(doc.get("issueDate")),
-            "endDate": midnight(doc.get("endDate")),
-        }
-        for doc in docs
-    ]
+    stored = [_stored(doc) for doc in docs]
     carried = [outbox.stamped(doc, *_submitted(Record.from_doc(doc))) for doc in stored]
     try:
         await db.db.records.insert_many([doc for doc, _ in carried], ordered=False)
