@@ -11,34 +11,26 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from graph import ids
+from graph.bearer import caller_of, refusal, unavailable
 from graph.errors import error_response
 from resolvers import documents
-from resolvers.auth import authenticate
 from resolvers.errors import Code, DomainError
 from store.errors import Unavailable
 
 
 async def document(request: Request) -> Response:
-    state = request.app.state
     try:
-        session = await authenticate(
-            state.database,
-            request.headers.get("authorization"),
-            secret=state.settings.secret,
-            now=state.clock.now(),
-            issuers=state.issuers,
-        )
-        if session is None:
+        viewer = await caller_of(request)
+        if viewer is None:
             return error_response(401, Code.UNAUTHENTICATED, "a valid bearer token is required")
-        viewer = session.caller
         _, record_id = ids.decode(request.path_params["record_id"], expect="TrainingRecord")
-        found = await documents.open_for(state.database, viewer, record_id)
+        found = await documents.open_for(request.app.state.database, viewer, record_id)
     except DomainError as error:
         if error.code == Code.UNAUTHENTICATED:
-            return error_response(401, error.code, error.message)
+            return refusal(error)
         found = None
     except Unavailable:
-        return error_response(503, Code.SERVICE_UNAVAILABLE, "the database is unavailable")
+        return unavailable()
     if found is None:
         return error_response(404, Code.NOT_FOUND, "no such document")
     stored, chunks = found

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from graph.bearer import unavailable
 from graph.errors import error_response
 from graph.settings import Settings, display_host
 from resolvers import publications, verification
@@ -55,7 +56,7 @@ async def verify(request: Request) -> Response:
             state.database, token, links=links(state.settings), now=state.clock.now()
         )
     except Unavailable:
-        return error_response(503, "SERVICE_UNAVAILABLE", "the database is unavailable")
+        return unavailable()
     return _verdict(found, 400 if found.reason is Reason.MALFORMED else 200)
 
 
@@ -120,7 +121,7 @@ async def _published(pending: Awaitable[T | None]) -> T | Response:
     try:
         found = await pending
     except Unavailable:
-        return error_response(503, "SERVICE_UNAVAILABLE", "the database is unavailable")
+        return unavailable()
     if found is None:
         return error_response(404, "NOT_FOUND", "no such organization or status list")
     return found
