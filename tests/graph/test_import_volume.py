@@ -134,28 +134,29 @@ def done(found: Measured, rows: int) -> None:
     assert any(0 < read < rows for read in found.running), found.running  # progress, mid-run
 
 
-async def test_memory_holds_a_batch_not_the_file(api, db, http, org):
+async def test_memory_holds_a_batch_not_the_file(api, db, http, org, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH", 250)  # progress shows between batches, even at 500
     admin = org.token(org.admin)
     small_emails = await learners(api, db, org, 10, prefix="small")
     large_emails = await learners(api, db, org, 50, prefix="large")
-    small = await measured(api, http, admin, small_emails, 100, wide=True)
-    large = await measured(api, http, admin, large_emails, 100, wide=True)
-    done(small, 1_000)
-    done(large, 5_000)
+    small = await measured(api, http, admin, small_emails, 50, wide=True)
+    large = await measured(api, http, admin, large_emails, 50, wide=True)
+    done(small, 500)
+    done(large, 2_500)
     shown = f"{small.peak / 2**20:.1f} → {large.peak / 2**20:.1f} MiB"
-    assert large.size > 8 * 2**20
+    assert large.size > 4 * 2**20
     assert large.size > 4 * small.size
-    # Five times the rows, the same peak give or take part of a batch: holding the 4,000 more
-    # rows — their 8 MiB of text, or their records (some 3.5 KB of dicts each) — would add
+    # Five times the rows, the same peak give or take part of a batch: holding the 2,000 more
+    # rows — their 4 MiB of text, or their records (some 3.5 KB of dicts each) — would add
     # far more.
     assert large.peak < small.peak + 2 * 2**20, shown
     assert large.peak < BOUND, shown
 
     before = await state_of(db)
-    again = await upload(http, admin, history(small_emails, 100, wide=True))
+    again = await upload(http, admin, history(small_emails, 50, wide=True))
     shown_again = await finished(http, admin, again.json()["id"])
     assert (shown_again["rowsRead"], shown_again["applied"], shown_again["duplicates"]) == (
-        1_000, 0, 1_000,
+        500, 0, 500,
     )  # fmt: skip
     assert await state_of(db) == before
 
@@ -190,7 +191,7 @@ async def test_an_import_interrupted_by_a_restart_resumes_after_its_last_batch(
 ):
     emails = await learners(api, db, org, 20)
     monkeypatch.setattr(imports, "BATCH", 50)
-    rows = 2_000
+    rows = 1_000
     admin = org.token(org.admin)
     async with start_app() as first:
         response = await upload(first.http, admin, history(emails, rows // len(emails)))

@@ -10,11 +10,12 @@ from store.outbox import COLLECTIONS
 from store.users import Role
 
 # An API token is found by its secret before its organization is known; the start-up repair
-# looks for undelivered reminders across organizations.
+# looks for undelivered reminders and unfinished imports across organizations.
 BEFORE_ANY_ORGANIZATION = {
     "apiTokens.secret",
     "reminders.pending",
     "extensionRequests.unapplied",
+    "imports.running",  # the imports a restart resumes, whoever's (`resolvers.imports`)
     # letters a crash left waiting, found across organizations by the repair (`store.outbox`)
     *(f"{c}.outbox_pending" for c in TENANT_COLLECTIONS if c in COLLECTIONS.values()),
 }
