@@ -18,6 +18,7 @@ from typing import Any
 
 from pymongo import monitoring
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -31,6 +32,7 @@ from graph import logs, metrics, publishing
 from graph.admission import Admission
 from graph.documents import document
 from graph.edge import Edge, page_headers
+from graph.errors import error_response
 from graph.exports import assignments_csv
 from graph.schema import build
 from graph.settings import Settings
@@ -81,6 +83,13 @@ async def _reconcile(database: Database, clock: Clock, runs: imports.Runs) -> No
             "%d imports resumed",
             copied, told, learners, resumed,
         )  # fmt: skip
+
+
+async def _no_route(request: Request, error: Exception) -> Response:
+    """No such address, or not that method: answered as every other refusal is, in JSON."""
+    assert isinstance(error, HTTPException)
+    code = "NOT_FOUND" if error.status_code == 404 else "METHOD_NOT_ALLOWED"
+    return error_response(error.status_code, code, error.detail, **(error.headers or {}))
 
 
 async def home(request: Request) -> Response:
@@ -177,6 +186,7 @@ def create_app(
             body_timeout=settings.body_timeout,
             max_file=imports.MAX_FILE,
         ),
+        Middleware(publishing.AnyOrigin),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -231,6 +241,7 @@ def create_app(
             Mount("/static", GZipMiddleware(StaticFiles(directory=STATIC)), name="static"),
         ],
         lifespan=lifespan,
+        exception_handlers={404: _no_route, 405: _no_route},
     )
     app.state.settings = settings
     app.state.clock = clock or SystemClock()

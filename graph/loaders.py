@@ -25,6 +25,7 @@ from store.groups import Group
 from store.labels import Label
 from store.organizations import Organization
 from store.records import Record
+from store.status_entries import Edition
 from store.users import User
 
 K = TypeVar("K")
@@ -65,7 +66,7 @@ class Loaders:
     records_by_learner: DataLoader[str, list[Record]]
     views_by_assignment: DataLoader[Assignment, AssignmentView]
     cycles_in_scope: DataLoader[Scope, list[Assignment]]
-    status_indexes_by_assignment: DataLoader[str, int]
+    status_indexes_by_edition: DataLoader[Edition, int]
     signers_by_org: DataLoader[str, Signer]
 
     @classmethod
@@ -106,6 +107,6 @@ class Loaders:
             records_by_learner=records_by_learner,
             views_by_assignment=Shielded(load_fn=views),
             cycles_in_scope=_bound(batches.cycles_in_scope, db, org_id),
-            status_indexes_by_assignment=_bound(batches.status_indexes, db, org_id),
+            status_indexes_by_edition=_bound(batches.status_indexes, db, org_id),
             signers_by_org=Shielded(load_fn=signers),
         )

@@ -2,6 +2,10 @@
 credential; `GET /issuers/{organization}` is the issuer's profile, `…/jwks` its public keys;
 `GET /status/{organization}/{list}` a signed revocation list (`resolvers.publications`).
 
+They answer any origin (`AnyOrigin`): a wallet or a verifier running in a browser reads them
+as a server would, whatever `CREDGRAPH_CORS_ORIGINS` lists for the API. Nothing they answer
+depends on who asks, and no credentials (cookies, tokens) are ever taken from a browser.
+
 A presented credential is read up to `MAX_PRESENTED` bytes (413 beyond) as the compact JWT
 itself, or as JSON: the JWT as a string, `{"credential": "<jwt>"}`, or an
 `EnvelopedVerifiableCredential` whose `id` is `data:application/vc+jwt,<jwt>`. What cannot be
@@ -15,8 +19,10 @@ import json
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.bearer import unavailable
 from graph.errors import error_response
@@ -24,12 +30,45 @@ from graph.settings import Settings, display_host
 from resolvers import publications, verification
 from resolvers.links import Links
 from resolvers.signing import MEDIA_TYPE
+from resolvers.status_lists import CACHED
 from resolvers.verification import MAX_PRESENTED, Reason, Verdict
 from store.errors import Unavailable
 
 T = TypeVar("T")
-PUBLISHED = "public, max-age=60"  # keys and lists: verifiers may keep them a minute
+PUBLISHED = f"public, max-age={CACHED.seconds}"  # keys and lists: verifiers may keep them
 ENVELOPE = "data:application/vc+jwt,"
+PATHS = ("/verify", "/issuers/", "/status/")
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, POST",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+class AnyOrigin:
+    """CORS for the public routes, ahead of the API's own (`CORSMiddleware`, which knows only
+    the origins it was given): any origin may read them, and ask first."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PATHS):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await Response(status_code=204, headers=PREFLIGHT_HEADERS)(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer = MutableHeaders(scope=message)
+                answer["Access-Control-Allow-Origin"] = "*"
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def links(settings: Settings) -> Links:
@@ -101,6 +140,10 @@ async def keys(request: Request) -> Response:
 
 async def status_list(request: Request) -> Response:
     state = request.app.state
+    if request.url.path.rsplit("/", 1)[-1] != str(request.path_params["number"]):
+        return error_response(
+            404, "NOT_FOUND", "a list's number is written without zeros before it"
+        )
     found = await _published(
         publications.status_list(
             state.database,

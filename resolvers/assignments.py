@@ -271,7 +271,7 @@ async def _settle_once(
         before = was.get(cycle.id)
         if before is None or cycle == before:
             continue
-        if not await assignments.save(db, cycle=cycle, was=before):
+        if not await assignments.save(db, cycle=cycle, was=before, now=now):
             return False
         if before.completed_at is None and cycle.completed_at is not None:
             completed.append(cycle)

@@ -33,6 +33,7 @@ from store.groups import Group
 from store.labels import Label
 from store.organizations import Organization
 from store.records import Record
+from store.status_entries import Edition
 from store.users import User
 
 
@@ -116,7 +117,7 @@ async def cycles_in_scope(
     ]
 
 
-async def status_indexes(db: Database, org_id: str, cycle_ids: Sequence[str]) -> list[int]:
-    """Each exported cycle's status list index, given now to those that had none."""
-    found = await status_lists.indexes(db, org_id, cycle_ids)
-    return [found[cycle_id] for cycle_id in cycle_ids]
+async def status_indexes(db: Database, org_id: str, editions: Sequence[Edition]) -> list[int]:
+    """Each exported credential's status list index, given now to those that had none."""
+    found = await status_lists.indexes(db, org_id, editions)
+    return [found[edition] for edition in editions]

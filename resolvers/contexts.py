@@ -5,6 +5,7 @@ its terms mean."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from importlib.resources import files
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"
@@ -18,3 +19,8 @@ SHIPPED = {
 def text(url: str) -> str:
     """The shipped context at `url`, as published; KeyError for one not shipped."""
     return files("resolvers").joinpath("jsonld", SHIPPED[url]).read_text(encoding="utf-8")
+
+
+def moment(at: datetime) -> str:
+    """An XML Schema dateTime in UTC, as the contexts type `validFrom` and `validUntil`."""
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -11,7 +11,9 @@ derived from the server's secret and the cycle, so the same cycle always exports
 credential, and two cycles of one learner cannot be linked by their hashes.
 
 Every id is a stable URN derived from what it names, so exporting twice gives the same
-document; only a rotation of the organization's key changes the signature.
+document; only a rotation of the organization's key changes the signature. A cycle whose
+credential stopped being true (its evidence withdrawn: `store.assignments.narrowed`) exports
+its next edition, under another id and status entry, and the earlier one is revoked.
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ import hmac
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from resolvers import criteria
-from resolvers.contexts import CREDENTIALS_V2, OPEN_BADGES_V3
+from resolvers.contexts import CREDENTIALS_V2, OPEN_BADGES_V3, moment
 from resolvers.criteria import Node
 from resolvers.evidence import Source
 from resolvers.links import Links
@@ -36,11 +37,6 @@ from store.records import Record, RecordType
 
 CONTEXTS = (CREDENTIALS_V2, OPEN_BADGES_V3)  # in this order, as OB 3.0 requires
 TYPES = ["VerifiableCredential", "OpenBadgeCredential"]
-
-
-def moment(at: datetime) -> str:
-    """An XML Schema dateTime in UTC, as the contexts type `validFrom` and `validUntil`."""
-    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _urn(*parts: str) -> str:
@@ -116,6 +112,7 @@ def open_badge(
     assert cycle.completed_at is not None, "a completed cycle"
     assert cycle.valid_from is not None, "a completed cycle rests on dated evidence"
     issuer = links.issuer(cycle.org_id)
+    edition = [str(cycle.edition)] if cycle.edition else []  # the first edition: the cycle's id
     achievement: dict[str, object] = {
         "id": _urn(issuer, "achievements", definition.id, str(cycle.version)),
         "type": ["Achievement"],
@@ -128,7 +125,7 @@ def open_badge(
         achievement["image"] = {"id": definition.image_url, "type": "Image"}
     document: dict[str, object] = {
         "@context": list(CONTEXTS),
-        "id": _urn(issuer, "credentials", cycle.id),
+        "id": _urn(issuer, "credentials", cycle.id, *edition),
         "type": TYPES,
         "name": definition.name,
         "issuer": {"id": issuer, "type": ["Profile"], "name": subject.organization_name},

@@ -9,7 +9,7 @@ from typing import Any
 
 from resolvers import signing, status_lists
 from resolvers.links import Links
-from resolvers.open_badges import CONTEXTS, moment
+from resolvers.open_badges import CONTEXTS
 from store import organizations, status_entries
 from store.database import Database
 
@@ -39,6 +39,6 @@ async def status_list(
     if number * status_lists.LIST_SIZE >= await status_entries.placed(db, org_id=org_id):
         return None
     positions = await status_lists.revoked_positions(db, org_id, number)
-    unsigned = status_lists.credential(links, org_id, number, positions, issued=moment(now))
+    unsigned = status_lists.credential(links, org_id, number, positions, issued=now)
     signer = await signing.signer(db, org_id, secret=secret, now=now)
     return signer.sign(unsigned)

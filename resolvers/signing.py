@@ -108,7 +108,9 @@ class Signer:
     def sign(self, payload: dict[str, Any]) -> str:
         """`payload` as a compact JWS whose header names this key and the VC media type."""
         headers = {"kid": self.key.kid, "typ": HEADER_TYPE, "cty": "vc"}
-        return jwt.encode(payload, self.private, algorithm=ALGORITHM, headers=headers)
+        # UTF-8 as it is, not `\\uXXXX`-escaped: a name in Japanese takes 3 bytes a character, not 6
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        return jwt.PyJWS().encode(body, self.private, algorithm=ALGORITHM, headers=headers)
 
 
 class SealedKeyUnreadable(Exception):

@@ -34,9 +34,14 @@ import jwt
 from resolvers import signing, status_lists
 from resolvers.contexts import CREDENTIALS_V2
 from resolvers.links import Links
+from resolvers.open_badges import TYPES
 from store.database import Database
 
-MAX_PRESENTED = 64 * 1024  # bytes: a credential is a few KiB; more is not one of ours
+# Bytes: a credential is a few KiB, but one of the longest (20,000 characters of instructions
+# in a script of three UTF-8 bytes each, two hundred requirements, a long list of evidence) is
+# some hundreds; more is not one of ours.
+MAX_PRESENTED = 1024 * 1024
+COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")  # unsigned: `alg` says
 
 
 class Reason(StrEnum):
@@ -96,11 +101,24 @@ def _issuer_id(credential: dict[str, Any]) -> str | None:
     return issuer if isinstance(issuer, str) else None
 
 
+def _strict(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose every name is given once: another reader, taking the first of two
+    where Python takes the last, would see another credential under the same signature."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("a name given twice")
+    return found
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _payload(token: str) -> dict[str, Any] | None:
     """The JWS's payload as a JSON object, unverified; None when it is none."""
     try:
         raw = jwt.PyJWS().decode_complete(token, options={"verify_signature": False})["payload"]
-        found = json.loads(raw)
+        found = json.loads(raw, object_pairs_hook=_strict, parse_constant=_not_json)
     except (jwt.PyJWTError, ValueError, RecursionError):  # nesting deeper than Python reads
         return None
     return found if isinstance(found, dict) else None
@@ -108,6 +126,8 @@ def _payload(token: str) -> dict[str, Any] | None:
 
 async def verify(db: Database, token: str, *, links: Links, now: datetime) -> Verdict:
     """The verdict on a presented compact JWS."""
+    if not COMPACT.fullmatch(token):  # padding, whitespace: another spelling of one JWS
+        return _refused(Reason.MALFORMED, "not a compact JWS (three unpadded base64url parts)")
     try:
         header = jwt.get_unverified_header(token)
     except (jwt.PyJWTError, RecursionError):
@@ -117,7 +137,9 @@ async def verify(db: Database, token: str, *, links: Links, now: datetime) -> Ve
         return _refused(Reason.MALFORMED, "the JWS payload is not a JSON object")
     if header.get("alg") != signing.ALGORITHM:
         return _refused(Reason.UNSUPPORTED_ALGORITHM, "only EdDSA (Ed25519) signatures are ours")
-    issuer = _issuer_id(unverified) or ""
+    issuer = _issuer_id(unverified)
+    if issuer is None:
+        return _refused(Reason.NOT_A_CREDENTIAL, "it names no issuer")
     org_id = links.issuer_org(issuer)
     if org_id is None:
         return _refused(Reason.UNKNOWN_ISSUER, "the issuer is not an organization of this server")
@@ -152,8 +174,10 @@ def _in_force(credential: dict[str, Any], now: datetime) -> Verdict | None:
     types, contexts = credential.get("type"), credential.get("@context")
     if not isinstance(contexts, list) or contexts[:1] != [CREDENTIALS_V2]:
         return _refused(Reason.NOT_A_CREDENTIAL, f"its first @context is not {CREDENTIALS_V2}")
-    if not isinstance(types, list) or "VerifiableCredential" not in types:
-        return _refused(Reason.NOT_A_CREDENTIAL, "its type is not VerifiableCredential")
+    if not isinstance(types, list) or not set(TYPES) <= set(types):
+        return _refused(
+            Reason.NOT_A_CREDENTIAL, "it is not an OpenBadgeCredential (a status list is not one)"
+        )
     valid_from = _moment(credential.get("validFrom"))
     if valid_from is None:
         return _refused(Reason.NOT_A_CREDENTIAL, "it has no validFrom date-time")

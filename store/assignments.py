@@ -188,6 +188,7 @@ class Assignment:
     certification: Certification | None = None
     revocation: Revocation | None = None
     withdrawal: Withdrawal | None = None
+    edition: int = 0  # advanced when what its credential said stops being true (`narrowed`)
 
     @property
     def open(self) -> bool:
@@ -301,6 +302,7 @@ class Assignment:
             certification=Certification.from_doc(doc.get("certification")),
             revocation=Revocation.from_doc(doc.get("revocation")),
             withdrawal=Withdrawal.from_doc(doc.get("withdrawal")),
+            edition=doc.get("edition") or 0,
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -318,6 +320,7 @@ class Assignment:
             "exemptions": [e.to_doc() for e in self.exemptions],
             "extensions": [e.to_doc() for e in self.extensions],
             "certification": self.certification.to_doc() if self.certification else None,
+            "edition": self.edition,
             **self.derived(),
         }
 
@@ -384,17 +387,14 @@ async def get_many(db: Database, *, org_id: str, ids: list[str]) -> list[Assignm
     ]
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # before every revocation: the index's lower bound
-
-
 @boundary
-async def revoked_ids(db: Database, *, org_id: str) -> list[str]:
-    """The organization's revoked cycles: read through an index, so as many reads as there
-    are revocations — few — not as there are cycles."""
+async def editions(db: Database, *, org_id: str) -> dict[str, int]:
+    """The editions of the organization's cycles past their first: read through an index, so
+    as many reads as there are narrowed cycles — few — not as there are cycles."""
     cursor = db.db.assignments.find(
-        {"orgId": oid(org_id), "revocation.at": {"$gte": EPOCH}}, {"_id": 1}
+        {"orgId": oid(org_id), "edition": {"$gt": 0}}, {"_id": 1, "edition": 1}
     )
-    return [str(doc["_id"]) async for doc in cursor]
+    return {str(doc["_id"]): doc["edition"] async for doc in cursor}
 
 
 @boundary
@@ -450,8 +450,9 @@ async def page_by_id(
 
 
 @boundary
-async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
-    """Store a cycle's derived fields if nobody changed it since it was read as `was`.
+async def save(db: Database, *, cycle: Assignment, was: Assignment, now: datetime) -> bool:
+    """Store a cycle's derived fields, as derived at `now`, if nobody changed it since it was
+    read as `was`.
 
     Completion, validity and schedule are derived from all of a learner's evidence; two
     derivations racing must not leave the older one's answer behind, so each write is
@@ -460,11 +461,12 @@ async def save(db: Database, *, cycle: Assignment, was: Assignment) -> bool:
     changed = {k: v for k, v in cycle.derived().items() if was.derived()[k] != v}
     if not changed:
         return True
-    letters = told(was, cycle)
+    letters = [*told(was, cycle), *revalidated(was, cycle, now)]
     result = await db.db.assignments.update_one(
         _as_read(was),
         outbox.carried(
-            {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}}, *letters
+            {"$set": {**changed, "changedAt": datetime.now(UTC)}, "$inc": _advanced(was, cycle)},
+            *letters,
         ),
     )
     if result.modified_count != 1:
@@ -491,7 +493,7 @@ class Revision:
 async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assignment | None:
     """Store the decision if nobody changed the cycle since it was read as `cycle` (None:
     re-read and decide again); stamped and revised like every write of a cycle."""
-    change: dict[str, Any] = {"$set": {"changedAt": datetime.now(UTC)}, "$inc": {"rev": 1}}
+    change: dict[str, Any] = {"$set": {"changedAt": datetime.now(UTC)}}
     if revision.exemptions is not None:
         change["$set"]["exemptions"] = [e.to_doc() for e in revision.exemptions]
     if revision.extension is not None:
@@ -513,6 +515,7 @@ async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assi
         revocation=revision.revocation or cycle.revocation,
         withdrawal=revision.withdrawal or cycle.withdrawal,
     )
+    change["$inc"] = _advanced(cycle, after)
     letters = [revision.event, *told(cycle, after)]
     doc = await db.db.assignments.find_one_and_update(
         _as_read(cycle), outbox.carried(change, *letters), return_document=ReturnDocument.AFTER
@@ -524,14 +527,54 @@ async def revise(db: Database, *, cycle: Assignment, revision: Revision) -> Assi
     return Assignment.from_doc(doc)
 
 
+def narrowed(was: Assignment, now: Assignment) -> bool:
+    """Whether a credential exported from `was` now says more than is true: the completion
+    revoked or undone, or valid until later than it now is (evidence withdrawn). Such a change
+    advances the cycle's edition, and the status lists revoke what earlier editions exported
+    (`resolvers.status_lists`); a change that only adds to what was said — fresher evidence,
+    a longer validity — leaves what was exported true."""
+    if was.completed_at is None or was.revocation is not None:
+        return False
+    if now.revocation is not None or now.completed_at is None:
+        return True
+    return now.valid_until is not None and (
+        was.valid_until is None or now.valid_until < was.valid_until
+    )
+
+
+def _advanced(was: Assignment, now: Assignment) -> dict[str, int]:
+    """The counters a write of `now` over `was` advances."""
+    return {"rev": 1, **({"edition": 1} if narrowed(was, now) else {})}
+
+
+def _event(cycle: Assignment, kind: FeedKind, at: datetime, **data: Any) -> FeedEvent:
+    return FeedEvent(
+        cycle.org_id, kind, at, "CredentialAssignment", cycle.learner_id, cycle.id,
+        cycle.credential_id, {"cycle": cycle.cycle, **data},
+    )  # fmt: skip
+
+
+def revalidated(was: Assignment, now: Assignment, at: datetime) -> list[FeedEvent]:
+    """What the feed says when an earned cycle's validity changes as evidence comes and goes
+    (a revocation is told as one)."""
+    if was.completed_at is None or now.revocation is not None:
+        return []
+    validity = (now.completed_at, now.valid_from, now.valid_until)
+    if validity == (was.completed_at, was.valid_from, was.valid_until):
+        return []
+    return [
+        _event(
+            now, FeedKind.CREDENTIAL_VALIDITY_CHANGED, at, completed=now.completed_at is not None,
+            validFrom=now.valid_from, validUntil=now.valid_until,
+        )
+    ]  # fmt: skip
+
+
 def told(was: Assignment | None, now: Assignment) -> list[FeedEvent]:
     """What the feed says of a cycle's change from `was` (None: new) to `now`."""
 
     def event(kind: FeedKind, at: datetime, **data: Any) -> FeedEvent:
-        return FeedEvent(
-            now.org_id, kind, at, "CredentialAssignment", now.learner_id, now.id,
-            now.credential_id, {"cycle": now.cycle, **data},
-        )  # fmt: skip
+        return _event(now, kind, at, **data)
 
     found = []
     if was is None:

@@ -74,13 +74,13 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "credentialId", "learnerId", "cycle", name="org_cycle", unique=True),
         _index("orgId", "learnerId", "credentialId", "cycle", name="org_learner_cycles"),
         _index("orgId", "changedAt", name="org_changed"),  # what changed since (`store.scopes`)
-        _index("orgId", "revocation.at", name="org_revoked"),  # the status lists' set bits
+        _index("orgId", "edition", name="org_edition"),  # the status lists' set bits
     ],
     # The key that signs is the newest: numbers are given once (`store.signing_keys`).
     "signingKeys": [_index("orgId", "number", name="org_number", unique=True)],
-    # A cycle's place in its status list, given once, never to two cycles.
+    # A credential's place in its status list, given once, never to two credentials.
     "statusEntries": [
-        _index("orgId", "assignmentId", name="org_cycle", unique=True),
+        _index("orgId", "assignmentId", "edition", name="org_cycle_edition", unique=True),
         _index("orgId", "index", name="org_index", unique=True),
     ],
     "enrollments": [
@@ -177,6 +177,7 @@ for _collection in TENANT_COLLECTIONS:
 # or serve nothing (lists are sorted from one read of their scope: `resolvers.listing`).
 OBSOLETE = {
     "records": ["org_idempotency"],
+    "statusEntries": ["org_cycle"],  # one entry per cycle, before editions
     "assignments": [
         "org_learner_due",
         "org_credential_due_id",

@@ -1,14 +1,16 @@
-"""The `statusEntries` and `statusCounters` collections: each exported cycle's place in its
-organization's Bitstring Status Lists.
+"""The `statusEntries` and `statusCounters` collections: each exported credential's place in
+its organization's Bitstring Status Lists.
 
-An index is given once per cycle and never to two cycles: a block of fresh indexes is taken
-from the organization's counter by one atomic `$inc`, and each cycle's entry is inserted under
-unique keys on (organization, cycle) and (organization, index). A cycle two requests place at
-once keeps the first entry stored; the other request's index stays unused (its bit is never
-set). Only the place is stored: whether its bit is set is decided when the list is read.
+A credential is a cycle in one edition (`store.assignments.narrowed`): the cycle's credential
+until what it says stops being true, then the next. An index is given once per edition and
+never to two: a block of fresh indexes is taken from the organization's counter by one atomic
+`$inc`, and each entry is inserted under unique keys on (organization, cycle, edition) and
+(organization, index). An edition two requests place at once keeps the first entry stored; the
+other request's index stays unused (its bit is never set). Only the place is stored: whether
+its bit is set is decided when the list is read.
 
-These are bookkeeping, not the organization's data: placing a cycle changes no answer already
-given, so it leaves the organization's data version alone.
+These are bookkeeping, not the organization's data: placing a credential changes no answer
+already given, so it leaves the organization's data version alone.
 """
 
 from __future__ import annotations
@@ -26,35 +28,41 @@ from store.ids import oid, oids
 DUPLICATE_KEY = 11000
 
 
+Edition = tuple[str, int]  # (cycle id, edition)
+
+
 @boundary
-async def indexes_of(db: Database, *, org_id: str, cycle_ids: Sequence[str]) -> dict[str, int]:
-    """The cycles' indexes, for those that have one."""
+async def indexes_of(db: Database, *, org_id: str, cycle_ids: Sequence[str]) -> dict[Edition, int]:
+    """The indexes of every edition of these cycles that has one."""
     cursor = db.db.statusEntries.find(
         {"orgId": oid(org_id), "assignmentId": {"$in": oids(cycle_ids)}},
-        {"assignmentId": 1, "index": 1},
+        {"assignmentId": 1, "edition": 1, "index": 1},
     )
-    return {str(doc["assignmentId"]): doc["index"] async for doc in cursor}
+    return {(str(doc["assignmentId"]), doc.get("edition", 0)): doc["index"] async for doc in cursor}
 
 
 @boundary
-async def place(db: Database, *, org_id: str, cycle_ids: Sequence[str]) -> dict[str, int]:
-    """Give each cycle without an index a fresh one; every cycle's index."""
-    found = await indexes_of(db, org_id=org_id, cycle_ids=cycle_ids)
-    missing = [c for c in dict.fromkeys(cycle_ids) if c not in found]
+async def place(db: Database, *, org_id: str, editions: Sequence[Edition]) -> dict[Edition, int]:
+    """Give each edition without an index a fresh one; the editions' indexes."""
+    cycles = sorted({cycle for cycle, _ in editions})
+    found = await indexes_of(db, org_id=org_id, cycle_ids=cycles)
+    missing = [e for e in dict.fromkeys(editions) if e not in found]
     if not missing:
-        return found
+        return {edition: found[edition] for edition in editions}
     first = await _block(db, org_id, len(missing))
     entries = [
-        {"orgId": oid(org_id), "assignmentId": oid(cycle), "index": first + i}
-        for i, cycle in enumerate(missing)
+        {"orgId": oid(org_id), "assignmentId": oid(cycle), "edition": edition, "index": first + i}
+        for i, (cycle, edition) in enumerate(missing)
     ]
     try:
         await db.db.statusEntries.insert_many(entries, ordered=False)
     except BulkWriteError as error:  # placed meanwhile by another request: theirs stands
         if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
             raise
-        return {**found, **await indexes_of(db, org_id=org_id, cycle_ids=missing)}
-    return {**found, **{cycle: first + i for i, cycle in enumerate(missing)}}
+        found = await indexes_of(db, org_id=org_id, cycle_ids=cycles)
+    else:
+        found.update((edition, first + i) for i, edition in enumerate(missing))
+    return {edition: found[edition] for edition in editions}
 
 
 async def _block(db: Database, org_id: str, size: int) -> int:
@@ -81,13 +89,3 @@ async def placed(db: Database, *, org_id: str) -> int:
     """How many indexes the organization has given (its lists cover them)."""
     counter = await db.db.statusCounters.find_one({"_id": oid(org_id)}, {"next": 1})
     return int(counter["next"]) if counter else 0
-
-
-@boundary
-async def in_range(db: Database, *, org_id: str, start: int, stop: int) -> dict[int, str]:
-    """The cycles placed at indexes `start` (inclusive) to `stop` (exclusive), by index."""
-    cursor = db.db.statusEntries.find(
-        {"orgId": oid(org_id), "index": {"$gte": start, "$lt": stop}},
-        {"assignmentId": 1, "index": 1},
-    )
-    return {doc["index"]: str(doc["assignmentId"]) async for doc in cursor}

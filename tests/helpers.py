@@ -523,3 +523,32 @@ async def follow(api, token: str, after: str | None = None, **more) -> tuple[lis
         after = page["pageInfo"]["endCursor"] or after
         if not page["pageInfo"]["hasNextPage"]:
             return seen, after
+
+
+REVOKE_RECORD = """
+mutation($input: RevokeTrainingRecordInput!) {
+  revokeTrainingRecord(input: $input) {
+    record { id status revokedAt revocationReason revokedBy { email } }
+    userErrors { field code }
+  }
+}"""
+
+
+async def licensed(api, org, *issued: str) -> tuple[str, dict, list[str]]:
+    """A credential of one licence (a BLS card), and approved cards issued on these dates."""
+    bls = await label(api, org, "BLS")
+    cred = await credential(
+        api, org, "BLS", {"trainingRecord": {"label": bls, "recordType": "CREDENTIAL_DOCUMENT"}}
+    )
+    (a,) = await assign(api, org, cred["id"], [org.learner])
+    records = []
+    for day in issued:
+        made = await submit(
+            api, org.token(org.admin),
+            document_input(label=bls, issueDate=day, title=f"BLS card {day}",
+                           learner=gid("User", org.learner.id)),
+        )  # fmt: skip
+        assert made["userErrors"] == []
+        assert made["record"]["status"] == "APPROVED"
+        records.append(made["record"]["id"])
+    return a["id"], cred, records

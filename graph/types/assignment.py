@@ -373,11 +373,12 @@ class CredentialAssignment(Node):
         subject = open_badges.Subject(
             cycle, view.credential, view.policy.tree, sources, titles, learner.email, org.name
         )
+        index = await ctx.loaders.status_indexes_by_edition.load((cycle.id, cycle.edition))
         return VerifiableCredential.of(
             open_badges.exported(
                 subject,
                 links=links(ctx.settings),
-                status_index=await ctx.loaders.status_indexes_by_assignment.load(cycle.id),
+                status_index=index,
                 secret=ctx.settings.secret,
                 signer=await ctx.loaders.signers_by_org.load(cycle.org_id),
             )

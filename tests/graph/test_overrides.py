@@ -8,6 +8,7 @@ import asyncio
 from datetime import timedelta
 
 from tests.helpers import (
+    REVOKE_RECORD,
     assign,
     course,
     credential,
@@ -15,6 +16,7 @@ from tests.helpers import (
     follow,
     gid,
     label,
+    licensed,
     log,
     ok,
     submit,
@@ -50,13 +52,6 @@ mutation($input: UnassignCredentialInput!) {
 }"""
     + CYCLE
 )
-REVOKE_RECORD = """
-mutation($input: RevokeTrainingRecordInput!) {
-  revokeTrainingRecord(input: $input) {
-    record { id status revokedAt revocationReason revokedBy { email } }
-    userErrors { field code }
-  }
-}"""
 NODE = (
     """
 query($id: ID!, $asOf: DateTime) { node(id: $id) { ... on CredentialAssignment {
@@ -317,26 +312,6 @@ async def test_unassigning_takes_an_open_cycle_out_of_lists_and_counts(api, org,
     assert codes(refused["unassignCredential"]) == [("assignment", "ALREADY_COMPLETED")]
 
 
-async def licensed(api, org, *issued: str) -> tuple[str, dict, list[str]]:
-    """A credential of one licence (a BLS card), and approved cards issued on these dates."""
-    bls = await label(api, org, "BLS")
-    cred = await credential(
-        api, org, "BLS", {"trainingRecord": {"label": bls, "recordType": "CREDENTIAL_DOCUMENT"}}
-    )
-    (a,) = await assign(api, org, cred["id"], [org.learner])
-    records = []
-    for day in issued:
-        made = await submit(
-            api, org.token(org.admin),
-            document_input(label=bls, issueDate=day, title=f"BLS card {day}",
-                           learner=gid("User", org.learner.id)),
-        )  # fmt: skip
-        assert made["userErrors"] == []
-        assert made["record"]["status"] == "APPROVED"
-        records.append(made["record"]["id"])
-    return a["id"], cred, records
-
-
 async def test_revoking_the_record_a_completion_rests_on_revokes_the_cycle(api, db, org, clock):
     _, _, maya_token = await ward(api, db, org)
     cycle_id, _, (record,) = await licensed(api, org, "2026-02-01")
@@ -373,6 +348,13 @@ async def test_a_completion_other_evidence_still_satisfies_stays(api, org, clock
     assert cycle["completedAt"] == earned["completedAt"]
     assert cycle["validFrom"].startswith("2026-01-10")  # validity follows what remains
     assert cycle["validUntil"] < earned["validUntil"]
+    told, _ = await follow(api, org.token(org.admin))
+    changed = [e for e in told if e["kind"] == "CREDENTIAL_VALIDITY_CHANGED"]
+    # the newer licence lengthened the validity, and its revocation shortened it again
+    assert [(e["subjectId"], e["data"]["validUntil"]) for e in changed] == [
+        (cycle_id, earned["validUntil"]),
+        (cycle_id, cycle["validUntil"]),
+    ]
 
 
 async def test_who_may_revoke_a_record(api, db, org, clock):

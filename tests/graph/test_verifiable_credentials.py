@@ -6,12 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from resolvers import contexts
-from tests.helpers import assign, course, credential, ok
+from tests.helpers import REVOKE_RECORD, assign, course, credential, licensed, ok
 from tests.verifiable import (
     BASE,
     IMAGE,
@@ -162,6 +162,10 @@ async def test_a_third_party_verifies_signature_and_status_with_its_own_code(api
     assert status_vc["issuer"] == vc["credential"]["issuer"]["id"]
     subject = status_vc["credentialSubject"]
     assert subject["statusPurpose"] == "revocation"
+    # a copy kept from before a revocation is not current for long: ten minutes, cached one
+    issued = datetime.fromisoformat(status_vc["validFrom"])
+    assert datetime.fromisoformat(status_vc["validUntil"]) - issued == timedelta(minutes=10)
+    assert subject["ttl"] == 60_000
     assert bit(subject["encodedList"], int(entry["statusListIndex"])) == 0
     assert expanded(status_vc)[1] == [], "its terms are the VC 2.0 context's"
 
@@ -234,3 +238,36 @@ async def test_validity_dates_are_checked_with_the_apps_clock(api, http, org, cl
     assert (answer["valid"], answer["reason"]) == (False, "EXPIRED")
     clock.current = now
     assert (await verify(http, vc["jwt"])).json()["valid"] is True
+
+
+async def test_withdrawn_evidence_revokes_what_was_exported_and_the_next_edition_verifies(
+    api, http, org
+):
+    """A licence renewed, exported, then found to be the wrong person's: the cycle stays earned
+    on the older licence, valid for less. The credential exported on the newer one says more
+    than is true, so it is revoked (also in the list a third party reads); the cycle exports
+    its next edition — another id and status entry — which verifies, valid as it now is."""
+    cycle_id, _, (_, newer) = await licensed(api, org, "2026-01-10", "2026-02-01")
+    before = (await export(api, org.token(org.learner), cycle_id))["verifiableCredential"]
+    assert (await verify(http, before["jwt"])).json()["valid"] is True
+    await ok(api, REVOKE_RECORD, {"input": {"record": newer, "reason": "Wrong person"}},
+             org.token(org.admin), "revokeTrainingRecord")  # fmt: skip
+
+    answer = (await verify(http, before["jwt"])).json()
+    assert (answer["valid"], answer["reason"]) == (False, "REVOKED")
+    entry = before["credential"]["credentialStatus"]
+    listed = (await http.get(entry["statusListCredential"].removeprefix(BASE))).text
+    encoded = parts(listed)[1]["credentialSubject"]["encodedList"]
+    assert bit(encoded, int(entry["statusListIndex"])) == 1
+
+    node = await export(api, org.token(org.learner), cycle_id)
+    after = node["verifiableCredential"]
+    assert after["credential"]["id"] != before["credential"]["id"]
+    assert after["credential"]["validUntil"] < before["credential"]["validUntil"]
+    assert after["credential"]["validUntil"] == node["validUntil"].replace("+00:00", "Z")
+    index = int(after["credential"]["credentialStatus"]["statusListIndex"])
+    assert index != int(entry["statusListIndex"])
+    assert bit(encoded, index) == 0
+    assert (await verify(http, after["jwt"])).json()["valid"] is True
+    again = (await export(api, org.token(org.learner), cycle_id))["verifiableCredential"]
+    assert again["credential"] == after["credential"], "the same edition, the same credential"

@@ -11,8 +11,9 @@ import pytest
 from bson import ObjectId
 
 from resolvers import signing
+from resolvers.verification import MAX_PRESENTED
 from store import status_entries
-from tests.verifiable import BASE, b64encode, earned, export, parts, verify
+from tests.verifiable import BASE, b64decode, b64encode, earned, export, parts, verify
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ async def test_deep_nesting_is_a_clear_400(http, body):
 
 
 async def test_a_huge_body_is_refused_unread(http):
-    answer = await verify(http, b"e" * (65 * 1024))
+    answer = await verify(http, b"e" * (MAX_PRESENTED + 1))
     assert answer.status_code == 413
     assert answer.json()["reason"] == "MALFORMED"
 
@@ -141,9 +142,16 @@ async def test_a_signed_payload_that_is_no_credential_is_refused(
 ):
     ours = await signing.signer(db, org.id, secret=settings.secret, now=clock.now())
     _, payload, _ = parts(presented["jwt"])
+    nameless = {k: v for k, v in payload.items() if k != "issuer"}
     for broken in ({**payload, "type": ["Badge"]}, {**payload, "validFrom": "soon"},
+                   {**payload, "type": ["VerifiableCredential"]}, nameless,
                    {**payload, "@context": ["https://example.org/ctx"]}):  # fmt: skip
         assert await reason(http, ours.sign(broken)) == (200, False, "NOT_A_CREDENTIAL")
+    entry = payload["credentialStatus"]
+    status_list = (await http.get(entry["statusListCredential"].removeprefix(BASE))).text
+    assert await reason(http, status_list) == (200, False, "NOT_A_CREDENTIAL"), (
+        "the issuer's own status list, signed by its key, is no credential of anyone's"
+    )
     elsewhere = {**payload["credentialStatus"], "statusListCredential": "https://x.test/l/1"}
     assert await reason(http, ours.sign({**payload, "credentialStatus": elsewhere})) == (
         200, False, "UNKNOWN_STATUS_LIST",
@@ -179,6 +187,62 @@ async def test_anyones_status_and_verify_read_no_more_for_a_fuller_list(
         return list(commands.targets)
 
     few = await reads()
-    others = [str(ObjectId()) for _ in range(500)]  # cycles placed, none revoked
-    await status_entries.place(db, org_id=org.id, cycle_ids=others)
+    others = [(str(ObjectId()), 0) for _ in range(500)]  # credentials placed, none revoked
+    await status_entries.place(db, org_id=org.id, editions=others)
     assert await reads() == few
+
+
+async def test_one_credential_has_one_spelling(http, db, org, settings, clock, presented):
+    """Padding, a name given twice, a number JSON has not: each another reading of the bytes
+    the signature covers, refused before any key is looked up."""
+    token = presented["jwt"]
+    head, body, signature = token.split(".")
+    assert await reason(http, f"{head}.{body}.{signature}==") == (400, False, "MALFORMED")
+    assert await reason(http, f"{head}=.{body}.{signature}") == (400, False, "MALFORMED")
+    ours = await signing.signer(db, org.id, secret=settings.secret, now=clock.now())
+    _, payload, _ = parts(token)
+    signed = ours.sign(payload)
+    twice = signed.split(".")
+    raw = b64decode(twice[1]).decode()
+    for spelled in (raw[:-1] + ',"name":"Other"}', raw[:-1] + ',"weight":NaN}'):
+        forged = f"{twice[0]}.{b64encode(spelled.encode())}.{twice[2]}"
+        assert await reason(http, forged) == (400, False, "MALFORMED")
+
+
+async def test_text_in_any_script_is_carried_as_utf8_and_verifies(api, http, org):
+    """Names and instructions in Japanese are not escaped six bytes a character."""
+    cycle = await earned(api, org, name="心肺蘇生法の認定")
+    vc = (await export(api, org.token(org.learner), cycle["id"]))["verifiableCredential"]
+    _, payload, _ = parts(vc["jwt"])
+    assert payload["name"] == "心肺蘇生法の認定"
+    assert "心肺蘇生法".encode() in b64decode(vc["jwt"].split(".")[1])
+    assert (await verify(http, vc["jwt"])).json()["valid"] is True
+
+
+async def test_any_origin_reads_the_public_routes_and_nothing_else(api, http, org, presented):
+    """A browser wallet on any site verifies and reads lists and keys; the API stays closed
+    to origins not configured. Every address answers in JSON, and a list has one address."""
+    wallet = {"Origin": "https://wallet.example"}
+    asked = await http.options(
+        "/verify", headers={**wallet, "Access-Control-Request-Method": "POST",
+                            "Access-Control-Request-Headers": "content-type"},
+    )  # fmt: skip
+    assert asked.status_code == 204
+    assert asked.headers["access-control-allow-origin"] == "*"
+    assert "content-type" in asked.headers["access-control-allow-headers"].lower()
+    checked = await http.post("/verify", content=presented["jwt"], headers=wallet)
+    assert (checked.json()["valid"], checked.headers["access-control-allow-origin"]) == (True, "*")
+    listed = presented["credential"]["credentialStatus"]["statusListCredential"]
+    for path in (listed.removeprefix(BASE), f"/issuers/{org.id}/jwks", f"/issuers/{org.id}"):
+        answer = await http.get(path, headers=wallet)
+        assert (answer.status_code, answer.headers["access-control-allow-origin"]) == (200, "*")
+    api_call = await http.post("/graphql", json={"query": "{ __typename }"}, headers=wallet)
+    assert "access-control-allow-origin" not in api_call.headers
+    for path, status in ((f"/status/{org.id}/00", 404), (f"/status/{org.id}/-1", 404),
+                         ("/nowhere", 404), ("/verify", 405)):  # fmt: skip
+        answer = await http.get(path)
+        assert answer.status_code == status, path
+        assert answer.json()["errors"][0]["extensions"]["code"] in (
+            "NOT_FOUND",
+            "METHOD_NOT_ALLOWED",
+        )
