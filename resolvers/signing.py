@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.serialization import (
 from resolvers import audit
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_admin
-from resolvers.errors import Code, DomainError
+from resolvers.errors import Code, DomainError, invalid
 from resolvers.text import required
 from store import signing_keys
 from store.audit import Change, Event
@@ -207,15 +207,45 @@ async def rotate(
     return made.key
 
 
+async def revoke(
+    db: Database, viewer: Caller | None, *, key_id: str, reason: str, now: datetime
+) -> SigningKey:
+    """Administrators: revoke a key that may have leaked. It leaves the JWKS, and nothing it
+    signed verifies any more — forged or genuine: the holders of genuine ones export them
+    again, signed by the current key. The current key is rotated out first (`CURRENT_KEY`)."""
+    admin = require_admin(viewer)
+    reason = required(reason, field="reason", limit=MAX_REASON)
+    keys = await signing_keys.listed(db, org_id=admin.org_id)
+    found = next((key for key in keys if key.kid == key_id), None)
+    if found is None:
+        raise invalid(Code.NOT_FOUND, "the organization has no key with this id", "keyId")
+    if found is keys[-1]:
+        raise invalid(Code.CURRENT_KEY, "the current key signs: rotate it out first", "keyId")
+    event = audit.event(
+        admin, Action.REVOKE_SIGNING_KEY, "SigningKey", now=now, reason=reason,
+        changes=(Change("revoked", False, True),),
+    )  # fmt: skip
+    revoked = await signing_keys.revoke(
+        db, key=found, by=admin.id, reason=reason, now=now, event=event
+    )
+    if revoked is None:
+        raise invalid(Code.ALREADY_REVOKED, "this key is revoked already", "keyId")
+    return revoked
+
+
 async def published(db: Database, org_id: str) -> dict[str, list[dict[str, str]]]:
-    """The organization's JWKS: every key it has had, newest first."""
+    """The organization's JWKS: every key it has had and not revoked, newest first."""
     keys = await signing_keys.listed(db, org_id=org_id)
-    return {"keys": [public_jwk(k) for k in reversed(keys)]}
+    return {"keys": [public_jwk(k) for k in reversed(keys) if k.revoked_at is None]}
 
 
-async def verification_key(db: Database, org_id: str, kid: str) -> Ed25519PublicKey | None:
-    """The organization's public key `kid`, if it ever had one."""
+async def verification_key(db: Database, org_id: str, kid: str) -> SigningKey | None:
+    """The organization's key `kid`, if it ever had one (revoked or not)."""
     for key in await signing_keys.listed(db, org_id=org_id):
         if key.kid == kid:
-            return Ed25519PublicKey.from_public_bytes(key.public_key)
+            return key
     return None
+
+
+def public_key(key: SigningKey) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(key.public_key)

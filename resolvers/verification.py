@@ -9,6 +9,7 @@ with a stable reason code:
 - `UNSUPPORTED_ALGORITHM`: anything but `EdDSA` (`none`, HMAC and the rest never reach a key);
 - `UNKNOWN_ISSUER`: the issuer is not an organization of this server;
 - `UNKNOWN_KEY`: that organization never had the key the header names;
+- `KEY_REVOKED`: it had, and revoked it (it may have leaked): whatever it signed is suspect;
 - `BAD_SIGNATURE`: the signature does not match the header and payload as presented;
 - `NOT_A_CREDENTIAL`: a signed payload that is no verifiable credential (types, dates);
 - `NOT_YET_VALID` / `EXPIRED`: `validFrom` is after now, `validUntil` is not after now (the
@@ -49,6 +50,7 @@ class Reason(StrEnum):
     UNSUPPORTED_ALGORITHM = "UNSUPPORTED_ALGORITHM"
     UNKNOWN_ISSUER = "UNKNOWN_ISSUER"
     UNKNOWN_KEY = "UNKNOWN_KEY"
+    KEY_REVOKED = "KEY_REVOKED"
     BAD_SIGNATURE = "BAD_SIGNATURE"
     NOT_A_CREDENTIAL = "NOT_A_CREDENTIAL"
     NOT_YET_VALID = "NOT_YET_VALID"
@@ -148,11 +150,17 @@ async def verify(db: Database, token: str, *, links: Links, now: datetime) -> Ve
     if key is None:
         return _refused(Reason.UNKNOWN_KEY, "the issuer has no key with the header's kid")
     try:
-        jwt.PyJWS().decode(token, key=key, algorithms=[signing.ALGORITHM])
+        jwt.PyJWS().decode(token, key=signing.public_key(key), algorithms=[signing.ALGORITHM])
     except jwt.InvalidSignatureError:
         return _refused(Reason.BAD_SIGNATURE, "the signature does not match the credential")
     except jwt.PyJWTError:
         return _refused(Reason.MALFORMED, "the JWS could not be read")
+    if key.revoked_at is not None:
+        return _refused(
+            Reason.KEY_REVOKED,
+            "the issuer revoked the key that signed it (it may have leaked): ask the holder "
+            "for the credential exported again",
+        )
     verdict = _in_force(unverified, now)  # what the signature covers: now it is believed
     if verdict is not None:
         return verdict

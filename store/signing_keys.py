@@ -1,7 +1,8 @@
 """The `signingKeys` collection: each organization's Ed25519 keys for the credentials it issues.
 
 Keys are numbered per organization (1, 2, …); the highest number is the one that signs, and
-every earlier one stays so that what it signed still verifies. A unique index on the number
+every earlier one stays so that what it signed still verifies — unless it is revoked (a key
+that may have leaked), after which nothing it signed verifies. A unique index on the number
 makes creation atomic: two requests making an organization's first key (or two rotations)
 race on the same number, and one of them is refused (`insert` answers False) and reads the
 winner's. The private key is stored sealed (`resolvers.signing` seals it with a key derived
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from store import organizations, outbox
@@ -33,6 +35,7 @@ class SigningKey:
     public_key: bytes  # raw Ed25519, 32 bytes
     sealed_private_key: bytes  # nonce and ciphertext (`resolvers.signing`)
     created_at: datetime
+    revoked_at: datetime | None = None
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> SigningKey:
@@ -44,6 +47,7 @@ class SigningKey:
             public_key=bytes(doc["publicKey"]),
             sealed_private_key=bytes(doc["sealedPrivateKey"]),
             created_at=doc["createdAt"],
+            revoked_at=(doc.get("revocation") or {}).get("at"),
         )
 
 
@@ -93,4 +97,23 @@ async def insert(
         return None
     await organizations.touch(db, id=org_id)
     await outbox.written(db, letters)
+    return SigningKey.from_doc(doc)
+
+
+@boundary
+async def revoke(
+    db: Database, *, key: SigningKey, by: str, reason: str, now: datetime, event: Event | None
+) -> SigningKey | None:
+    """Revoke a key that is not revoked yet; None when it is (or another request revoked it
+    meanwhile). What it signed stops verifying: the version advances."""
+    revocation = {"at": now, "by": oid(by), "reason": reason}
+    doc = await db.db.signingKeys.find_one_and_update(
+        {"orgId": oid(key.org_id), "_id": oid(key.id), "revocation": None},
+        outbox.carried({"$set": {"revocation": revocation}}, event),
+        return_document=ReturnDocument.AFTER,
+    )
+    if doc is None:
+        return None
+    await organizations.touch(db, id=key.org_id)
+    await outbox.written(db, [event])
     return SigningKey.from_doc(doc)

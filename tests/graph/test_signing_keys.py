@@ -87,3 +87,50 @@ async def test_racing_first_uses_make_one_key(db, org, settings, clock):
     )
     assert len({m.key.kid for m in made}) == 1
     assert await db.db.signingKeys.count_documents({}) == 1
+
+
+REVOKE_KEY = """
+mutation($input: RevokeSigningKeyInput!) {
+  revokeSigningKey(input: $input) { signingKey { keyId revokedAt } userErrors { field code } }
+}"""
+
+
+async def test_a_leaked_key_is_revoked_and_nothing_it_signed_verifies(api, http, db, org):
+    """A key that may have leaked: rotated out, then revoked. What it signed — forged or
+    genuine — verifies no more; the holder exports again, signed by the current key."""
+    admin = org.token(org.admin)
+    cycle = await earned(api, org)
+    leaked = (await export(api, org.token(org.learner), cycle["id"]))["verifiableCredential"]
+
+    def revoke(key_id: str, reason: str = "found in a public repository"):
+        return api.data(REVOKE_KEY, {"input": {"keyId": key_id, "reason": reason}}, token=admin)
+
+    refused = (await revoke(leaked["keyId"]))["revokeSigningKey"]
+    assert refused["userErrors"] == [{"field": "keyId", "code": "CURRENT_KEY"}]
+    await ok(api, ROTATE, {"input": {"reason": "leak"}}, admin, "rotateSigningKey")
+    revoked = (await revoke(leaked["keyId"]))["revokeSigningKey"]
+    assert revoked["userErrors"] == []
+    assert revoked["signingKey"]["keyId"] == leaked["keyId"]
+    assert revoked["signingKey"]["revokedAt"] is not None
+
+    answer = (await verify(http, leaked["jwt"])).json()
+    assert (answer["valid"], answer["reason"]) == (False, "KEY_REVOKED")
+    jwks = (await http.get(f"/issuers/{org.id}/jwks")).json()
+    assert leaked["keyId"] not in [k["kid"] for k in jwks["keys"]]
+    again = (await export(api, org.token(org.learner), cycle["id"]))["verifiableCredential"]
+    assert again["keyId"] != leaked["keyId"]
+    assert (await verify(http, again["jwt"])).json()["valid"] is True
+
+    twice = (await revoke(leaked["keyId"]))["revokeSigningKey"]
+    assert twice["userErrors"] == [{"field": "keyId", "code": "ALREADY_REVOKED"}]
+    unknown = (await revoke("no-such-key"))["revokeSigningKey"]
+    assert unknown["userErrors"] == [{"field": "keyId", "code": "NOT_FOUND"}]
+    forbidden = await api.call(
+        REVOKE_KEY, {"input": {"keyId": again["keyId"], "reason": "x"}},
+        token=org.token(org.learner),
+    )  # fmt: skip
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    logged = await api.data(
+        "{ auditLog(action: REVOKE_SIGNING_KEY) { edges { node { reason } } } }", token=admin
+    )
+    assert logged["auditLog"]["edges"] == [{"node": {"reason": "found in a public repository"}}]
