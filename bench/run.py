@@ -177,7 +177,8 @@ async def after_writes(
         samples = []
         for was in cycles:
             begun = None if was.started_at else was.start_date
-            assert await assignments.save(db, cycle=replace(was, started_at=begun), was=was)
+            moved = replace(was, started_at=begun)
+            assert await assignments.save(db, cycle=moved, was=was, now=datetime.now(UTC))
             await organizations.touch(db, id=was.org_id)
             started = time.perf_counter()
             await execute()

@@ -98,14 +98,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         _index("orgId", "status", "submittedAt", "_id", name="org_review_queue"),
         _index("orgId", "learnerId", "submittedAt", name="org_learner_records"),
         _index("orgId", "credentialId", "status", name="org_credential_records"),
-        # An imported row's record, once per organization however often the file comes.
-        _index(
-            "orgId",
-            "importKey",
-            name="org_import_key",
-            unique=True,
-            partialFilterExpression={"importKey": {"$exists": True}},
-        ),
+        # An imported row's record, once per organization however often the file comes: its
+        # key digests the organization too, so the index needs no `orgId` to keep tenants
+        # apart, and is sparse (the embedded database reads through no partial index).
+        _index("importKey", name="import_key", unique=True, sparse=True),
         _index(
             "orgId",
             "submittedBy",
@@ -176,7 +172,7 @@ for _collection in TENANT_COLLECTIONS:
 # Indexes an earlier version made that no longer fit (a key now scoped to caller and learner)
 # or serve nothing (lists are sorted from one read of their scope: `resolvers.listing`).
 OBSOLETE = {
-    "records": ["org_idempotency"],
+    "records": ["org_idempotency", "org_import_key"],
     "statusEntries": ["org_cycle"],  # one entry per cycle, before editions
     "assignments": [
         "org_learner_due",

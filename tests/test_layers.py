@@ -86,16 +86,15 @@ def test_secantus_is_never_imported():
 
 
 # Where the clock may be read: the clock itself, the request's context (whose `now` and `when`
-# put the moment into the answer's tag, `graph.freshness`), start-up repair, the document
-# route, the verifiers' routes (`/verify`, `/status/…`), the plain routes' moment
-# (`graph.bearer`: exports, imports), the reminders' scheduler, the webhooks' dispatcher and the
-# imports' background runs, which answer no polled query. Any other reading would make a
-# polled answer's tag lie.
+# put the moment into the answer's tag, `graph.freshness`), start-up repair, the verifiers'
+# routes (`/verify`, `/status/…`), the plain routes' moment (`graph.bearer`: documents,
+# exports, imports), the reminders' scheduler, the webhooks' dispatcher and the imports'
+# background runs, which answer no polled query. Any other reading would make a polled
+# answer's tag lie.
 CLOCK_READERS = {
     "resolvers/clock.py",
     "graph/view.py",
     "graph/app.py",
-    "graph/documents.py",
     "graph/bearer.py",
     "graph/publishing.py",
     "resolvers/imports.py",

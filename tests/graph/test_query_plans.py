@@ -6,6 +6,7 @@ from __future__ import annotations
 from resolvers import users
 from store.users import Role
 from tests.helpers import DASHBOARD, DEEP, assign, assign_more, catalogue, course, credential
+from tests.imports import csv_bytes, imported
 
 NOT_EXPLAINED = {"lsid", "$db", "$readPreference", "$clusterTime", "txnNumber", "batchSize"}
 
@@ -93,3 +94,27 @@ async def test_a_submission_and_its_approval_read_only_what_they_return(api, org
     assert approved["approveTrainingRecord"]["record"]["status"] == "APPROVED"
     for find, docs, returned in await examined(db, commands.finds):
         assert docs <= returned, find
+
+
+async def test_a_files_rows_already_imported_are_found_through_the_index(
+    api, org, db, http, commands
+):
+    """Uploading a file again looks its rows' keys up: through the unique index, examining the
+    rows asked about, not the organization's records (which would time out at volume)."""
+    online = await course(api, org, "CPR Online Course")
+    cred = await credential(api, org, "CPR Certification", {"course": online})
+    await assign(api, org, cred["id"], [org.learner])
+    admin = org.token(org.admin)
+    rows = [
+        f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-{day:02},{hours},,,,"
+        for day in range(1, 29) for hours in (1, 2)
+    ]  # fmt: skip
+    header = "email,credential,requirement,date,hours,provider,title,expires,document"
+    await imported(http, admin, csv_bytes(header, *rows))  # 56 records in the organization
+    commands.finds.clear()
+    again = await imported(http, admin, csv_bytes(header, *rows[:10]))
+    assert (again["applied"], again["duplicates"]) == (0, 10)
+    lookups = [f for f in commands.finds if f["find"] == "records" and "importKey" in f["filter"]]
+    assert lookups
+    for find, docs, returned in await examined(db, lookups):
+        assert docs <= returned, (find, docs, returned)

@@ -16,6 +16,7 @@ BEFORE_ANY_ORGANIZATION = {
     "reminders.pending",
     "extensionRequests.unapplied",
     "imports.running",  # the imports a restart resumes, whoever's (`resolvers.imports`)
+    "records.import_key",  # a digest of the row and its organization (`resolvers.import_rows`)
     # letters a crash left waiting, found across organizations by the repair (`store.outbox`)
     *(f"{c}.outbox_pending" for c in TENANT_COLLECTIONS if c in COLLECTIONS.values()),
 }

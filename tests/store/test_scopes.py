@@ -42,7 +42,7 @@ async def test_the_copy_is_what_a_full_read_gives_whoever_writes(db, mongodb_uri
             else:
                 was = chance.choice(held)
                 moved = dataclasses.replace(was, started_at=START + timedelta(minutes=step))
-                assert await assignments.save(writer, cycle=moved, was=was)
+                assert await assignments.save(writer, cycle=moved, was=was, now=START)
             reader = chance.choice(writers)
             seen = await scopes.of_organization(reader, org_id=org_id)
             assert {c.id: c for c in seen} == await everything(db, org_id), step
