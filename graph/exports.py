@@ -111,8 +111,16 @@ def _criteria(request: Request, *, now: datetime) -> Criteria:
         raise invalid(Code.FIELD_NOT_ALLOWED, f"unknown parameter {unknown[0]!r}", unknown[0])
 
     def read(name: str, parse: Callable[[str], T]) -> T | None:
-        value = params.get(name)
-        return parse(value) if value else None
+        """A filter given once with a value, or not at all: an empty one (a script's unset
+        variable) or a repeated one would otherwise export more than was asked for."""
+        given = params.getlist(name)
+        if not given:
+            return None
+        if len(given) > 1:
+            raise invalid(Code.OUT_OF_RANGE, f"{name} is given once", name)
+        if not given[0]:
+            raise invalid(Code.REQUIRED, f"{name} is empty: leave it out to not filter", name)
+        return parse(given[0])
 
     def moment(name: str) -> Callable[[str], datetime]:
         def parse(value: str) -> datetime:

@@ -66,7 +66,8 @@ async def progress(request: Request) -> Response:
     except Unavailable:
         return unavailable()
     shown = _shown(found, [
-        {"line": r.line, "outcome": r.outcome.value, "code": r.code, "message": r.message}
+        {"line": r.line, "outcome": r.outcome.value, "code": r.code, "message": r.message,
+         "record": ids.encode("TrainingRecord", r.record_id) if r.record_id else None}
         for r in rows.items
     ])  # fmt: skip
     shown["rowsAfter"] = rows.cursor(rows.items[-1]) if rows.has_next else None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -47,6 +48,11 @@ OPTIONAL = (
 TEXT = ("email", "credential", "requirement", "label", "provider", "title", "document")
 LIMITS = {"provider": 200, "title": 200, "document": 2000, "requirement": 200}
 MAX_HOURS = 10_000
+# As the README says, and no more: `date.fromisoformat` also reads `20230303` and `2023-W09`,
+# `float` also `1_000`, `1e3` and full-width digits — each a typo or a misreading let through.
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+DECIMAL = re.compile(r"-?\d+(\.\d+)?", re.ASCII)
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _folded(name: str) -> str:
@@ -185,6 +191,8 @@ def checked(parsed: Parsed, columns: Columns, catalogue: Catalogue, *, today: da
         raise invalid(Code.NOT_UTF8, "the row holds bytes that are not UTF-8", "row")
     cells = columns.cells(parsed)
     for name in TEXT:
+        if CONTROL.search(cells.get(name, "")):
+            raise invalid(Code.UNSAFE_CELL, f"{name} holds a control character", name)
         if formula_like(cells.get(name, "")):
             raise invalid(
                 Code.UNSAFE_CELL,
@@ -220,6 +228,8 @@ def _day(text: str, field: str, *, required: bool) -> date | None:
             raise invalid(Code.REQUIRED, f"{field} is required", field)
         return None
     try:
+        if not DAY.fullmatch(text):
+            raise ValueError(text)
         found = date.fromisoformat(text)
     except ValueError:
         raise invalid(Code.INVALID_DATE, f"{field} is a date as YYYY-MM-DD", field) from None
@@ -229,11 +239,10 @@ def _day(text: str, field: str, *, required: bool) -> date | None:
 def _hours(text: str) -> float | None:
     if not text:
         return None
-    try:
-        hours = float(text)
-    except ValueError:
-        raise invalid(Code.INVALID_NUMBER, "hours is a number", "hours") from None
-    if not 0 <= hours <= MAX_HOURS:  # NaN fails both
+    if not DECIMAL.fullmatch(text):
+        raise invalid(Code.INVALID_NUMBER, "hours is a number such as 2 or 1.5", "hours")
+    hours = float(text) + 0.0  # -0 is 0
+    if not 0 <= hours <= MAX_HOURS:
         raise invalid(Code.OUT_OF_RANGE, f"hours is between 0 and {MAX_HOURS}", "hours")
     return hours
 

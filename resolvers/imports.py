@@ -22,6 +22,7 @@ scheduler's next tick (or a start-up after that) resumes them.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import uuid
@@ -34,7 +35,7 @@ from resolvers.assignments import settle
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_viewer
 from resolvers.clock import Clock
-from resolvers.csv_reading import Parsed, Reader, RecordTooLong
+from resolvers.csv_reading import Parsed, Reader, RecordTooLong, not_utf8
 from resolvers.errors import Code, DomainError, invalid, role_required
 from resolvers.import_rows import Catalogue, Columns, Draft, checked, record_doc
 from resolvers.pages import Cursors, Page
@@ -44,6 +45,7 @@ from store.api_tokens import Scope
 from store.database import Database
 from store.errors import StoreError
 from store.imports import Counts, Import, ImportStatus, Outcome, RowResult
+from store.records import RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +192,13 @@ class Run:
             await labels.list_all(self.db, org_id=org_id),
             await credentials.all_of(self.db, org_id=org_id),
         )
-        reader = Reader()
+        reader, first = Reader(), True
         try:
             async for chunk in chunks:
+                if first and _utf16(chunk):
+                    await self._fail(Code.NOT_UTF8, "the file is UTF-16: save it as CSV UTF-8")
+                    return
+                first = False
                 for parsed in reader.feed(chunk):
                     if not await self._take(parsed):
                         return
@@ -218,6 +224,9 @@ class Run:
         if blank:
             return True
         if self.columns is None:
+            if not_utf8(parsed.cells):  # an old code page: no column is readable
+                await self._fail(Code.NOT_UTF8, "the file is not UTF-8: save it as CSV UTF-8")
+                return False
             try:
                 self.columns = Columns.of(parsed.cells)
             except DomainError as error:
@@ -292,14 +301,12 @@ class Run:
             keys = [docs[i]["importKey"] for i in sorted(taken)]
             holders = await records.by_import_keys(self.db, org_id=org_id, keys=keys)
             for i in sorted(taken):
-                record_id, import_id, line = holders.get(docs[i]["importKey"], (None, None, None))
+                no_record = (None, None, None, RecordStatus.APPROVED)  # gone meanwhile
+                record_id, import_id, line, status = holders.get(docs[i]["importKey"], no_record)
                 if (import_id, line) != (found.id, lines[i]):  # not this row's, before a restart
                     results.append(
-                        RowResult(
-                            lines[i], Outcome.DUPLICATE, None,
-                            "this row was already imported", record_id,
-                        )
-                    )  # fmt: skip
+                        RowResult(lines[i], Outcome.DUPLICATE, None, _duplicate(status), record_id)
+                    )
         # Every learner of the batch, duplicates' too: a batch a crash interrupted after its
         # insert is settled when it is written again.
         learners = sorted({doc["learnerId"] for doc in docs})
@@ -313,6 +320,20 @@ class Run:
             self.db, import_=self.found, runner=self.runner, status=ImportStatus.FAILED,
             now=self.clock.now(), error_code=code.value, error_message=message,
         )  # fmt: skip
+
+
+def _utf16(start: bytes) -> bool:
+    """A file saved as "Unicode text": a UTF-16 byte order mark, or ASCII with NULs between."""
+    return start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in start[:64]
+
+
+def _duplicate(status: RecordStatus) -> str:
+    """Why a row was not applied again: said plainly when its record does not count (a
+    reviewer declined it, or it waits for review), since importing it again changes nothing."""
+    said = "this row was already imported"
+    if status is RecordStatus.APPROVED:
+        return said
+    return f"{said}, and its record is {status.value}: review that record instead"
 
 
 def _add(counts: Counts, *, read: int = 0, applied: int = 0, duplicates: int = 0,

@@ -218,21 +218,23 @@ async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[in
 @boundary
 async def by_import_keys(
     db: Database, *, org_id: str, keys: list[str]
-) -> dict[str, tuple[str, str | None, int | None]]:
-    """(record id, the import and line that made it) of the records holding these keys.
+) -> dict[str, tuple[str, str | None, int | None, RecordStatus]]:
+    """(record id, the import and line that made it, its status) of the records holding
+    these keys.
 
     Asked by key alone, so that the key's index is the one the embedded database reads
     through (with `orgId` too it reads the organization's records); a key digests its
     organization, and the organization is checked on what comes back."""
     cursor = db.db.records.find(
         {"importKey": {"$in": keys}},
-        {"orgId": 1, "importKey": 1, "importId": 1, "importLine": 1},
+        {"orgId": 1, "importKey": 1, "importId": 1, "importLine": 1, "status": 1},
     )
-    return {
-        doc["importKey"]: (str(doc["_id"]), _str(doc.get("importId")), doc.get("importLine"))
-        async for doc in cursor
-        if doc["orgId"] == oid(org_id)
-    }
+    found = {}
+    async for doc in cursor:
+        if doc["orgId"] == oid(org_id):
+            made_by = (_str(doc.get("importId")), doc.get("importLine"))
+            found[doc["importKey"]] = (str(doc["_id"]), *made_by, RecordStatus(doc["status"]))
+    return found
 
 
 @boundary

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from resolvers import imports
 from tests.conftest import START
-from tests.helpers import ASSIGNMENT, assign, course, credential, follow, label, ok, person
+from tests.helpers import ASSIGNMENT, assign, course, credential, follow, gid, label, ok, person
 from tests.imports import CREATE_TOKEN, IMPORT, csv_bytes, imported, upload
 
 HEADER = "email,credential,requirement,date,hours,provider,title,expires,document"
@@ -108,20 +108,26 @@ async def test_bad_rows_are_reported_with_codes_and_the_rest_applied(api, http, 
         f"{lee},CPR Certification,CPR Online Course,2026-01-15,lots,,,,",  # 12
         f"{lee},CPR Certification,BLS card,2026-01-15,,,,2025-01-01,",  # 13
         f"{lee},CPR Certification,CPR Online Course,2026-01-14,,,,,,,surplus",  # 14
+        f"{lee},CPR Certification,CPR Online Course,20260115,,,,,",  # 15: ISO, not as documented
+        f"{lee},CPR Certification,CPR Online Course,2026-W03,,,,,",  # 16: a week
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,1_000,,,,",  # 17: a typo
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,1e3,,,,",  # 18
+        f"{lee},CPR Certification,CPR Online Course,2026-01-15,1,Red\x00Cross,,,",  # 19
     ]
     body = csv_bytes(
         *lines
     ) + f"{lee},CPR Certification,CPR Online Course,2026-01-13,,Caf\xe9,,,\r\n".encode("latin-1")
     shown = await imported(http, admin, body)
     assert shown["status"] == "DONE"
-    assert (shown["rowsRead"], shown["applied"], shown["failed"]) == (14, 1, 13)
+    assert (shown["rowsRead"], shown["applied"], shown["failed"]) == (19, 1, 18)
     found = (await api.data(IMPORT, {"id": shown["id"]}, token=admin))["node"]["rows"]
     codes = {e["node"]["line"]: e["node"]["code"] for e in found["edges"]}
     assert codes == {
         3: "UNKNOWN_LEARNER", 4: "INVALID_DATE", 5: "FUTURE_DATE", 6: "UNKNOWN_CREDENTIAL",
         7: "OUT_OF_RANGE", 8: "UNSAFE_CELL", 9: "NOT_IN_CREDENTIAL", 10: "AMBIGUOUS",
         11: "REQUIRED", 12: "INVALID_NUMBER", 13: "END_BEFORE_ISSUE", 14: "EXTRA_CELLS",
-        15: "NOT_UTF8",
+        15: "INVALID_DATE", 16: "INVALID_DATE", 17: "INVALID_NUMBER", 18: "INVALID_NUMBER",
+        19: "UNSAFE_CELL", 20: "NOT_UTF8",
     }  # fmt: skip
     assert all(e["node"]["outcome"] == "ERROR" and e["node"]["message"] for e in found["edges"])
     assert await db.db.records.count_documents({"importId": {"$exists": True}}) == 1
@@ -135,6 +141,7 @@ async def test_a_file_that_cannot_be_read_fails_whole(api, http, org, db, monkey
         b"email,date,colour\r\n": "UNKNOWN_COLUMN",
         b"email,date,Email\r\n": "DUPLICATE_COLUMN",
         b"\r\n": "EMPTY_FILE",
+        "email,date\r\nlee@acmehealth.test,2026-01-01\r\n".encode("utf-16"): "NOT_UTF8",
         b'email,date,title\r\nlee@x.test,2026-01-01,"open\r\n' + b"x" * 70_000: "ROW_TOO_LONG",
     }  # fmt: skip
     for body, code in cases.items():
@@ -229,6 +236,12 @@ async def test_administrators_and_records_write_tokens_import_nobody_else(
     node = await api.call(IMPORT, {"id": shown["id"]}, token=org.token(org.learner))
     assert node["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert (await api.data(IMPORT, {"id": shown["id"]}, token=admin))["node"]["createdBy"] is None
+    # the row again, from an administrator: not applied twice, and said plainly why it still
+    # does not count, with the record to review — as the token that made it sees it too
+    again = await imported(http, admin, body)
+    (row,) = again["rows"]
+    assert (row["outcome"], row["record"]) == ("DUPLICATE", gid("TrainingRecord", record["_id"]))
+    assert "PENDING" in row["message"]
 
 
 async def test_imported_history_reaches_the_feed_once(api, http, org):
