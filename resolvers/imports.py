@@ -53,6 +53,7 @@ MAX_FILE = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 BATCH = 500
 SETTLE_AT_ONCE = 25  # learners derived in one call: their histories are read whole
+MAX_STALLS = 5  # takeovers without a batch written, before the import fails rather than loop
 
 
 def require_importer(viewer: Caller | None) -> Caller:
@@ -129,9 +130,19 @@ class Runs:
             if import_id in self.tasks:
                 continue
             found = await imports.claim(self.db, id=import_id, runner=self.runner)
-            if found is not None:
-                self.start(found)
-                taken += 1
+            if found is None:
+                continue
+            if found.stalls > MAX_STALLS:
+                await imports.finish(
+                    self.db, import_=found, runner=self.runner, status=ImportStatus.FAILED,
+                    now=self.clock.now(), error_code=Code.SERVICE_UNAVAILABLE.value,
+                    error_message=f"the same batch stopped {MAX_STALLS} times (the database "
+                    "did not answer in time): the rows before it are applied; upload the file "
+                    "again to go on",
+                )  # fmt: skip
+                continue
+            self.start(found)
+            taken += 1
         return taken
 
     async def watch(self, every: float) -> None:

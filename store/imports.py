@@ -82,6 +82,7 @@ class Import:
     position: int  # the last line whose row's result is written: a resumed run goes on after it
     error_code: str | None
     error_message: str | None
+    stalls: int = 0  # times taken over since a batch was last written
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> Import:
@@ -100,6 +101,7 @@ class Import:
             position=doc.get("position", 0),
             error_code=doc.get("errorCode"),
             error_message=doc.get("errorMessage"),
+            stalls=doc.get("stalls", 0),
         )
 
 
@@ -198,7 +200,7 @@ async def claim(db: Database, *, id: str, runner: str) -> Import | None:
             "status": ImportStatus.RUNNING.value,
             "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lt": now}}],
         },
-        {"$set": {"leaseUntil": now + LEASE, "runner": runner}},
+        {"$set": {"leaseUntil": now + LEASE, "runner": runner}, "$inc": {"stalls": 1}},
         return_document=ReturnDocument.AFTER,
     )
     return Import.from_doc(doc) if doc else None
@@ -258,6 +260,7 @@ async def progress(
                 **counts.to_doc(),
                 "position": position,
                 "leaseUntil": datetime.now(UTC) + LEASE,
+                "stalls": 0,
             }
         },
     )

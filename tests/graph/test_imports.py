@@ -6,9 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from resolvers import imports
+from store import records
+from store.errors import Unavailable
 from tests.conftest import START
 from tests.helpers import ASSIGNMENT, assign, course, credential, follow, gid, label, ok, person
-from tests.imports import CREATE_TOKEN, IMPORT, csv_bytes, imported, upload
+from tests.imports import CREATE_TOKEN, IMPORT, csv_bytes, finished, imported, upload
 
 HEADER = "email,credential,requirement,date,hours,provider,title,expires,document"
 AUDIT = """
@@ -294,3 +296,31 @@ async def test_a_file_that_stops_arriving_is_cut_off_and_nothing_kept(org, db, s
     assert await db.db.imports.count_documents({}) == 0
     assert await db.db["documents.files"].count_documents({}) == 0
     assert await db.db["documents.chunks"].count_documents({}) == 0
+
+
+async def test_a_batch_that_never_gets_through_fails_the_import_rather_than_loop(
+    api, http, org, db, app, monkeypatch
+):
+    """Taken over again and again with no batch written — the database never answering it in
+    time — the import ends FAILED, saying why and what to do, instead of retrying for ever."""
+    await cpr(api, org)
+
+    async def unanswered(*args, **kwargs):
+        raise Unavailable("the database did not answer in time")
+
+    monkeypatch.setattr(records, "insert_imported", unanswered)
+    body = csv_bytes(
+        HEADER, f"{org.learner.email},CPR Certification,CPR Online Course,2026-01-15,,,,,"
+    )
+    started = await upload(http, org.token(org.admin), body)
+    runs = app.state.imports
+    for _ in range(imports.MAX_STALLS + 1):
+        await asyncio.gather(*runs.tasks.values())
+        stuck = await db.db.imports.find_one({})
+        assert stuck["status"] == "RUNNING"
+        await db.db.imports.update_one({}, {"$set": {"leaseUntil": None}})  # the lease lapses
+        await runs.resume()
+    await asyncio.gather(*runs.tasks.values())
+    shown = await finished(http, org.token(org.admin), started.json()["id"])
+    assert (shown["status"], shown["error"]["code"]) == ("FAILED", "SERVICE_UNAVAILABLE")
+    assert "upload the file again" in shown["error"]["message"]
