@@ -186,12 +186,29 @@ OBSOLETE = {
 }
 
 
+async def _editions(db: AsyncDatabase) -> None:
+    """Before editions (`store.assignments.narrowed`) a revoked cycle's status bit was set by
+    its revocation alone: such a cycle is past its first edition, or its credential would
+    verify again."""
+    await db.assignments.update_many(
+        {"revocation.at": {"$exists": True}, "edition": {"$exists": False}},
+        {"$set": {"edition": 1}},
+    )
+
+
+# Data an earlier version wrote, brought up to date before the index that marks it goes (once;
+# again, harmlessly, if a process dies in between).
+UPGRADES = {("statusEntries", "org_cycle"): _editions}
+
+
 async def ensure_indexes(db: AsyncDatabase) -> None:
     """Create what is missing (an existing identical index is left alone by the server) and
     drop what an earlier version made that would now refuse good writes or serves nothing."""
     for collection, names in OBSOLETE.items():
         existing = {index["name"] async for index in await db[collection].list_indexes()}
         for name in set(names) & existing:
+            if upgrade := UPGRADES.get((collection, name)):
+                await upgrade(db)
             await db[collection].drop_index(name)
     for collection, models in INDEXES.items():
         await db[collection].create_indexes(models)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from bson import ObjectId
 
 from store import organizations, users
 from store.database import connect
 from store.errors import Conflict, StoreError, Unavailable
-from store.indexes import INDEXES, TENANT_COLLECTIONS
+from store.indexes import INDEXES, TENANT_COLLECTIONS, ensure_indexes
 from store.outbox import COLLECTIONS
 from store.users import Role
 
@@ -70,3 +73,21 @@ async def test_lookups_are_scoped_to_the_organization(db, clock):
     assert await users.get_with_version(db, org_id=b.id, id=user.id) is None
     assert await users.get_many(db, org_id=b.id, ids=[user.id]) == []
     assert await users.get_many(db, org_id=a.id, ids=["not-an-object-id"]) == []
+
+
+async def test_a_database_from_before_editions_keeps_its_revocations(db):
+    """A revoked cycle stored before editions is brought past its first one when the index of
+    that time goes, so what it exported stays revoked."""
+    await db.db.statusEntries.drop_indexes()
+    await db.db.statusEntries.create_index([("orgId", 1), ("assignmentId", 1)], name="org_cycle")
+    revoked, kept = ObjectId(), ObjectId()
+    await db.db.assignments.insert_many([
+        {"_id": revoked, "orgId": ObjectId(), "revocation": {"at": datetime.now(UTC)}},
+        {"_id": kept, "orgId": ObjectId(), "revocation": None},
+    ])  # fmt: skip
+    await ensure_indexes(db.db)
+    await ensure_indexes(db.db)  # once only
+    editions = {d["_id"]: d.get("edition") async for d in db.db.assignments.find({})}
+    assert editions == {revoked: 1, kept: None}
+    names = {index["name"] async for index in await db.db.statusEntries.list_indexes()}
+    assert "org_cycle" not in names
