@@ -62,6 +62,20 @@ class RecordFacts(Protocol):
     def clock_hours(self) -> float | None: ...
     @property
     def revocation(self) -> RecordRevocation | None: ...
+    @property
+    def import_id(self) -> str | None: ...
+
+
+def _stepped(record: RecordFacts) -> datetime:
+    """When a record shows its learner under way: when it was submitted — or, for imported
+    history, when the training was done (an import of 2020's courses is no step today)."""
+    if record.import_id is None:
+        return record.submitted_at
+    if record.completed_at is not None:
+        return record.completed_at
+    if record.issue_date is not None:
+        return datetime.combine(record.issue_date, time(), UTC)
+    return record.submitted_at
 
 
 COUNTED = frozenset({RecordStatus.APPROVED})
@@ -335,8 +349,8 @@ class Evidence:
             for course_id in self.courses_of(leaf):
                 for e in self.by_course.get(course_id, ()):
                     moments += [m for m in (e.enrolled_at, e.launched_at, e.completed_at) if m]
-            moments += [r.submitted_at for r in self.records if matches(r, leaf)]
+            moments += [_stepped(r) for r in self.records if matches(r, leaf)]
             if leaf.kind is RequirementKind.HOURS:  # any course or record adding to it
                 moments += [s.proof.at for s in self.sources(leaf)]
-        moments += [r.submitted_at for r in self.records if self._submitted_here(r)]
+        moments += [_stepped(r) for r in self.records if self._submitted_here(r)]
         return min((m for m in moments if self.window.lower.admits(m)), default=None)

@@ -54,6 +54,7 @@ class Record:
     submitted_at: datetime = NOW
     clock_hours: float | None = None
     revocation: RecordRevocation | None = None
+    import_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -324,3 +324,18 @@ async def test_a_batch_that_never_gets_through_fails_the_import_rather_than_loop
     shown = await finished(http, org.token(org.admin), started.json()["id"])
     assert (shown["status"], shown["error"]["code"]) == ("FAILED", "SERVICE_UNAVAILABLE")
     assert "upload the file again" in shown["error"]["message"]
+
+
+async def test_history_older_than_the_window_does_not_start_a_cycle(api, http, org):
+    """Imported history counts by when the training was done: a course of 2020 is no step
+    toward a two-year credential assigned now (it neither completes nor starts the cycle)."""
+    online = await course(api, org, "CPR Online Course")
+    cred = await credential(
+        api, org, "CPR Certification", {"course": online}, validFor={"amount": 2, "unit": "YEAR"}
+    )
+    (cycle,) = await assign(api, org, cred["id"], [org.learner])
+    admin = org.token(org.admin)
+    row = f"{org.learner.email},CPR Certification,CPR Online Course,2020-03-01,2,,,,"
+    assert (await imported(http, admin, csv_bytes(HEADER, row)))["applied"] == 1
+    node = (await api.data(ASSIGNMENT, {"id": cycle["id"]}, token=admin))["node"]
+    assert node["status"] == "NOT_STARTED"

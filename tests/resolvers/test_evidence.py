@@ -37,6 +37,7 @@ class Record:
     issue_date: date | None = date(2026, 2, 1)
     end_date: date | None = None
     submitted_at: datetime = T0
+    import_id: str | None = None
 
 
 def enrollment(
