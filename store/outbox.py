@@ -14,11 +14,13 @@ the copy.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from store.errors import StoreError, boundary
@@ -144,18 +146,31 @@ async def copy(db: Database, docs: Sequence[dict[str, Any]]) -> None:
             if any(e.get("code") != DUPLICATE_KEY for e in error.details["writeErrors"]):
                 raise
     for collection in sorted({COLLECTIONS[doc["subject"]["type"]] for doc in docs}):
-        mine = [doc for doc in docs if COLLECTIONS[doc["subject"]["type"]] == collection]
-        subjects = {"_id": {"$in": list({doc["subject"]["id"] for doc in mine})}}
-        ids = [doc["_id"] for doc in mine]
-        # Usually a document's letters are all being copied here: the field goes, in one write.
-        others = {"$elemMatch": {"_id": {"$nin": ids}}}
-        done = await db.db[collection].update_many(
-            {**subjects, f"{PENDING}._id": {"$in": ids}, PENDING: {"$not": others}},
-            {"$unset": {PENDING: ""}},
+        carried: dict[Any, list[Any]] = defaultdict(list)  # each subject's letters copied
+        for doc in docs:
+            if COLLECTIONS[doc["subject"]["type"]] == collection:
+                carried[doc["subject"]["id"]].append(doc["_id"])
+        # One write per document, each found by its `_id`: an `update_many` over an `$in` of
+        # ids reads the whole collection on the embedded database (an import's batch of 500
+        # took seconds, more as the collection grew). Usually a document's letters are all
+        # being copied here: the field goes, in one write.
+        done = await db.db[collection].bulk_write(
+            [
+                UpdateOne(
+                    {"_id": subject, PENDING: {"$not": {"$elemMatch": {"_id": {"$nin": ids}}}}},
+                    {"$unset": {PENDING: ""}},
+                )
+                for subject, ids in carried.items()
+            ],
+            ordered=False,
         )
-        if done.modified_count < len({doc["subject"]["id"] for doc in mine}):
-            await db.db[collection].update_many(
-                subjects, {"$pull": {PENDING: {"_id": {"$in": ids}}}}
+        if done.modified_count < len(carried):
+            await db.db[collection].bulk_write(
+                [
+                    UpdateOne({"_id": subject}, {"$pull": {PENDING: {"_id": {"$in": ids}}}})
+                    for subject, ids in carried.items()
+                ],
+                ordered=False,
             )
 
 

@@ -209,14 +209,14 @@ async def test_a_crash_between_a_change_and_its_copy_leaves_exactly_one_event(
     if dies == "before the copy":
         monkeypatch.setattr(outbox, "copy", died)
     else:
-        update_many = AsyncCollection.update_many
+        bulk_write = AsyncCollection.bulk_write
 
-        async def cleanup_dies(self, query, update, *args, **kwargs):
-            if "outbox" in str(update):
+        async def cleanup_dies(self, requests, *args, **kwargs):
+            if "outbox" in str(requests):
                 await died()
-            return await update_many(self, query, update, *args, **kwargs)
+            return await bulk_write(self, requests, *args, **kwargs)
 
-        monkeypatch.setattr(AsyncCollection, "update_many", cleanup_dies)
+        monkeypatch.setattr(AsyncCollection, "bulk_write", cleanup_dies)
 
     with pytest.raises(RuntimeError, match="died"):  # no answer: the process is gone
         await api.call(APPROVE, {"record": record["id"]}, token=admin)
