@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bson import ObjectId
+from pymongo import DeleteOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from store.errors import boundary
@@ -124,27 +125,28 @@ async def sequence(db: Database, *, org_id: str) -> int:
         await db.db.feedSequencers.update_one({"_id": oid(org_id)}, {"$set": {"dirty": True}})
         if not await _leased(db, org_id, me):  # it may have let go just before being told
             return 0
-    appended, careful = 0, False
+    appended, careful, last = 0, False, 0
     while True:
         cursor = db.db.feedOutbox.find({"orgId": oid(org_id)})
         waiting = sorted(
             await cursor.sort([("queuedAt", 1), ("_id", 1)]).to_list(BATCH), key=_in_order
         )
         if waiting:
-            added, clean = await _append(db, org_id, waiting, careful=careful)
+            added, clean, last = await _append(db, org_id, waiting, careful=careful)
             appended, careful = appended + added, not clean
             if len(waiting) == BATCH or careful:
                 await _leased(db, org_id, me)  # still ours: renewed, and read again
                 continue
         # Anything queued since the read was queued by a writer that then told the holder (us)
         # there is more: letting go fails, and the outbox is read again.
+        noted = {"$max": {"last": last}} if last else {}  # where the next numbering starts
         let_go = await db.db.feedSequencers.find_one_and_update(
-            {"_id": oid(org_id), "holder": me, "dirty": False}, {"$set": {"holder": None}}
+            {"_id": oid(org_id), "holder": me, "dirty": False}, {"$set": {"holder": None}, **noted}
         )
         if let_go is not None:
             return appended
         told = await db.db.feedSequencers.find_one_and_update(  # told there is more: look again
-            {"_id": oid(org_id), "holder": me}, {"$set": {"dirty": False}}
+            {"_id": oid(org_id), "holder": me}, {"$set": {"dirty": False}, **noted}
         )
         if told is None:  # too slow: another took the lease over, and drains
             return appended
@@ -166,7 +168,11 @@ async def _leased(db: Database, org_id: str, me: ObjectId) -> bool:
     try:
         await db.db.feedSequencers.update_one(
             {"_id": oid(org_id), **free},
-            {"$set": {"holder": me, "until": now + LEASE, "dirty": False}},
+            # the first lease of an organization: its feed is empty
+            {
+                "$set": {"holder": me, "until": now + LEASE, "dirty": False},
+                "$setOnInsert": {"last": 0},
+            },
             upsert=True,
         )
     except DuplicateKeyError:  # held by another: the upsert found no free lease to take
@@ -176,11 +182,12 @@ async def _leased(db: Database, org_id: str, me: ObjectId) -> bool:
 
 async def _append(
     db: Database, org_id: str, waiting: list[dict[str, Any]], *, careful: bool
-) -> tuple[int, bool]:
-    """Number the waiting events after the feed's last and append them in order; how many, and
-    whether all went in. One already there (a crash appended it, and died before taking it out
-    of the outbox) or a number another sequencer took meanwhile ends the batch: the caller reads
-    again, `careful` — then those already appended are only taken out of the outbox."""
+) -> tuple[int, bool, int]:
+    """Number the waiting events after the feed's last and append them in order; how many,
+    whether all went in, and the feed's last number after them. One already there (a crash
+    appended it, and died before taking it out of the outbox) or a number another sequencer
+    took meanwhile ends the batch: the caller reads again, `careful` — then those already
+    appended are only taken out of the outbox."""
     present: set[Any] = set()
     if careful:
         ids = [doc["_id"] for doc in waiting]
@@ -200,33 +207,65 @@ async def _append(
                 raise
             appended = error.details["nInserted"]
     done = [*present, *(doc["_id"] for doc in numbered[:appended])]
-    if done:
-        await db.db.feedOutbox.delete_many({"_id": {"$in": done}})
-    return appended, appended == len(numbered)
+    if done:  # one delete per event, by `_id`: a long `$in` costs the embedded database dearly
+        await db.db.feedOutbox.bulk_write([DeleteOne({"_id": _id}) for _id in done], ordered=False)
+    return appended, appended == len(numbered), first + appended - 1
 
 
 @boundary
 async def last_seq(db: Database, *, org_id: str) -> int:
-    """The number of the organization's latest event (0: none yet)."""
-    last = await db.db.feed.find_one(
-        {"orgId": oid(org_id)}, {"seq": 1}, sort=[("orgId", 1), ("seq", -1)]
-    )
-    return (last or {}).get("seq", 0)
+    """The number of the organization's latest event (0: none yet): the last its sequencer
+    noted when it let go, and any appended since (a sequencer at work, or one that died before
+    noting them). The newest of the feed found by sorting would read every event of it on the
+    embedded database, which sorts in memory whatever the index."""
+    sequencer = await db.db.feedSequencers.find_one({"_id": oid(org_id)}, {"last": 1})
+    if sequencer is None:
+        return 0  # nothing was ever appended
+    noted = sequencer.get("last")
+    if noted is None:  # a feed from before the sequencer noted it: found once, the slow way
+        newest = await db.db.feed.find_one(
+            {"orgId": oid(org_id)}, {"seq": 1}, sort=[("orgId", 1), ("seq", -1)]
+        )
+        return (newest or {}).get("seq", 0)
+    since = await db.db.feed.count_documents({"orgId": oid(org_id), "seq": {"$gt": noted}})
+    return noted + since
 
 
 @boundary
 async def page(
     db: Database, *, org_id: str, after: int, kinds: Sequence[FeedKind] | None, limit: int
 ) -> list[FeedEvent]:
-    """The organization's events numbered after `after`, in order."""
-    cursor = (
-        db.db.feed.find(_query(org_id, after, kinds)).sort([("orgId", 1), ("seq", 1)]).limit(limit)
-    )
-    return [FeedEvent.from_doc(doc) async for doc in cursor]
+    """The organization's events numbered after `after`, in order. Numbers follow one another
+    without gaps, so the page is read a window of numbers at a time — the next `limit`, then
+    twice as many while `kinds` leaves it short and later events exist: a page reads about what
+    it returns (a query sorted and limited would read every later event on the embedded
+    database, which sorts in memory, however far behind the consumer is)."""
+    wanted = {k.value for k in kinds} if kinds else None
+    found: list[dict[str, Any]] = []
+    low, width = after, limit
+    while True:
+        high = low + width
+        # Kinds are kept here, not asked for: with a condition on `kind` the embedded database
+        # reads the whole organization's feed rather than the window of the index.
+        window = {"orgId": oid(org_id), "seq": {"$gt": low, "$lte": high}}
+        async for doc in db.db.feed.find(window).sort([("orgId", 1), ("seq", 1)]):
+            if wanted is None or doc["kind"] in wanted:
+                found.append(doc)
+        if len(found) >= limit:
+            found = found[:limit]
+            break
+        if await db.db.feed.find_one({"orgId": oid(org_id), "seq": high + 1}, {"_id": 1}) is None:
+            break  # nothing after the window
+        low, width = high, width * 2
+    return [FeedEvent.from_doc(doc) for doc in found]
 
 
 @boundary
 async def count(db: Database, *, org_id: str, after: int, kinds: Sequence[FeedKind] | None) -> int:
+    """How many events follow `after`: from the last number when every kind counts; of some
+    kinds, by reading them."""
+    if not kinds:
+        return max(0, await last_seq(db, org_id=org_id) - after)
     return await db.db.feed.count_documents(_query(org_id, after, kinds))
 
 
