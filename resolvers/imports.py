@@ -397,5 +397,5 @@ async def row_page(
         db, org_id=found.org_id, import_id=found.id,
         after=int(last) if last is not None else None, limit=size + 1,
     )  # fmt: skip
-    total = await imports.count_rows(db, org_id=found.org_id, import_id=found.id)
+    total = found.counts.duplicates + found.counts.failed  # every row not applied has one
     return Page.of(fetched, size, total, lambda r: cursors.encode(str(r.line)))

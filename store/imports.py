@@ -308,16 +308,24 @@ async def release(db: Database, *, id: str, runner: str) -> None:
 async def row_results(
     db: Database, *, org_id: str, import_id: str, after: int | None, limit: int
 ) -> list[RowResult]:
-    """Rows not applied, in file order, keyset on the line."""
-    query: dict[str, Any] = {"orgId": oid(org_id), "importId": oid(import_id)}
-    if after is not None:
-        query["line"] = {"$gt": after}
-    cursor = db.db.importRows.find(query).sort("line", 1).limit(limit)
-    return [RowResult.from_doc(doc) async for doc in cursor]
-
-
-@boundary
-async def count_rows(db: Database, *, org_id: str, import_id: str) -> int:
-    return await db.db.importRows.count_documents(
-        {"orgId": oid(org_id), "importId": oid(import_id)}
+    """Rows not applied, in file order, keyset on the line: read a window of lines at a time,
+    twice as wide each time it comes back short, up to the import's last line — a query sorted
+    and limited would read every later row on the embedded database, which sorts in memory
+    (a poll of a re-uploaded file's progress read all its rows)."""
+    last = await db.db.imports.find_one(
+        {"orgId": oid(org_id), "_id": oid(import_id)}, {"position": 1}
     )
+    end = (last or {}).get("position", 0)
+    found: list[RowResult] = []
+    low, width = after or 0, limit
+    while len(found) < limit and low < end:
+        high = low + width
+        window = {
+            "orgId": oid(org_id),
+            "importId": oid(import_id),
+            "line": {"$gt": low, "$lte": high},
+        }
+        cursor = db.db.importRows.find(window).sort("line", 1)
+        found += [RowResult.from_doc(doc) async for doc in cursor]
+        low, width = high, width * 2
+    return found[:limit]

@@ -23,6 +23,7 @@ from store.feed import FeedEvent, FeedKind
 from store.ids import oid, oids, owned, owned_one
 
 DUPLICATE_KEY = 11000
+KEYS_AT_ONCE = 50  # an `$in` costs the embedded database more than linearly in its length
 
 
 class LessonStatus(StrEnum):
@@ -225,15 +226,16 @@ async def by_import_keys(
     Asked by key alone, so that the key's index is the one the embedded database reads
     through (with `orgId` too it reads the organization's records); a key digests its
     organization, and the organization is checked on what comes back."""
-    cursor = db.db.records.find(
-        {"importKey": {"$in": keys}},
-        {"orgId": 1, "importKey": 1, "importId": 1, "importLine": 1, "status": 1},
-    )
     found = {}
-    async for doc in cursor:
-        if doc["orgId"] == oid(org_id):
-            made_by = (_str(doc.get("importId")), doc.get("importLine"))
-            found[doc["importKey"]] = (str(doc["_id"]), *made_by, RecordStatus(doc["status"]))
+    for start in range(0, len(keys), KEYS_AT_ONCE):
+        cursor = db.db.records.find(
+            {"importKey": {"$in": keys[start : start + KEYS_AT_ONCE]}},
+            {"orgId": 1, "importKey": 1, "importId": 1, "importLine": 1, "status": 1},
+        )
+        async for doc in cursor:
+            if doc["orgId"] == oid(org_id):
+                made_by = (_str(doc.get("importId")), doc.get("importLine"))
+                found[doc["importKey"]] = (str(doc["_id"]), *made_by, RecordStatus(doc["status"]))
     return found
 
 
