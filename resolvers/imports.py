@@ -393,9 +393,9 @@ async def row_page(
     size, last = cursors.keyset(first, after)
     if last is not None and not last.isdigit():
         raise invalid(Code.INVALID_CURSOR, "this cursor was not issued for this list", "after")
+    total = found.counts.duplicates + found.counts.failed  # every row not applied has one
     fetched = await imports.row_results(
         db, org_id=found.org_id, import_id=found.id,
-        after=int(last) if last is not None else None, limit=size + 1,
-    )  # fmt: skip
-    total = found.counts.duplicates + found.counts.failed  # every row not applied has one
+        after=int(last) if last is not None else None, limit=size + 1, end=found.position,
+    ) if total else []  # fmt: skip
     return Page.of(fetched, size, total, lambda r: cursors.encode(str(r.line)))

@@ -306,16 +306,12 @@ async def release(db: Database, *, id: str, runner: str) -> None:
 
 @boundary
 async def row_results(
-    db: Database, *, org_id: str, import_id: str, after: int | None, limit: int
+    db: Database, *, org_id: str, import_id: str, after: int | None, limit: int, end: int
 ) -> list[RowResult]:
     """Rows not applied, in file order, keyset on the line: read a window of lines at a time,
-    twice as wide each time it comes back short, up to the import's last line — a query sorted
-    and limited would read every later row on the embedded database, which sorts in memory
-    (a poll of a re-uploaded file's progress read all its rows)."""
-    last = await db.db.imports.find_one(
-        {"orgId": oid(org_id), "_id": oid(import_id)}, {"position": 1}
-    )
-    end = (last or {}).get("position", 0)
+    twice as wide each time it comes back short, up to `end` (the last line written) — a query
+    sorted and limited would read every later row on the embedded database, which sorts in
+    memory (a poll of a re-uploaded file's progress read all its rows)."""
     found: list[RowResult] = []
     low, width = after or 0, limit
     while len(found) < limit and low < end:
