@@ -24,6 +24,7 @@ applies; the other is judged again on the cycle as the first left it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from resolvers import audit
@@ -95,9 +96,7 @@ async def certify(
         certification = Certification(now, admin.id, attested, reason)
         return Revision(certification=certification, event=made)
 
-    stored = await revised(db, cycle, certified)
-    await settle(db, org_id=stored.org_id, learner_ids=[stored.learner_id], now=now)
-    return await _reread(db, stored)
+    return await _overridden(db, cycle, certified, now=now)
 
 
 async def revoke(
@@ -122,10 +121,7 @@ async def revoke(
         return Revision(revocation=Revocation(at, admin.id, reason), event=made)
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
-    stored = await revised(db, cycle, revoked)
-    await settle(db, org_id=stored.org_id, learner_ids=[stored.learner_id], now=now)
-    await tell(db, stored, NotificationKind.CREDENTIAL_REVOKED, now)
-    return await _reread(db, stored)
+    return await _overridden(db, cycle, revoked, now=now, told=NotificationKind.CREDENTIAL_REVOKED)
 
 
 async def unassign(
@@ -153,11 +149,9 @@ async def unassign(
         return Revision(withdrawal=Withdrawal(now, admin.id, reason), event=made)
 
     cycle = await decided_cycle(db, require_viewer(viewer), assignment_id)
-    stored = await revised(db, cycle, withdrawn)
-    # a renewal a racing completion stored ahead of itself goes with it (`chains.derive`)
-    await settle(db, org_id=stored.org_id, learner_ids=[stored.learner_id], now=now)
-    await tell(db, stored, NotificationKind.CREDENTIAL_UNASSIGNED, now)
-    return await _reread(db, stored)
+    return await _overridden(
+        db, cycle, withdrawn, now=now, told=NotificationKind.CREDENTIAL_UNASSIGNED
+    )
 
 
 async def revoke_record(
@@ -197,7 +191,20 @@ def _refuse_overridden(cycle: Assignment) -> None:
         raise invalid(Code.WITHDRAWN, "this cycle was withdrawn", "assignment")
 
 
-async def _reread(db: Database, cycle: Assignment) -> Assignment:
-    """The cycle as derivation left it (completed by its certification, say)."""
-    found = await assignments.get(db, org_id=cycle.org_id, id=cycle.id)
-    return found or cycle
+async def _overridden(
+    db: Database,
+    cycle: Assignment,
+    decide: Callable[[Assignment], Revision],
+    *,
+    now: datetime,
+    told: NotificationKind | None = None,
+) -> Assignment:
+    """Store the decision, derive the learner's cycles again (a certification completes, a
+    revocation withdraws its renewal, an unassignment takes a renewal a racing completion stored
+    ahead of it), tell the learner, and answer the cycle as derivation left it."""
+    stored = await revised(db, cycle, decide)
+    await settle(db, org_id=stored.org_id, learner_ids=[stored.learner_id], now=now)
+    if told is not None:
+        await tell(db, stored, told, now)
+    found = await assignments.get(db, org_id=stored.org_id, id=stored.id)
+    return found or stored
