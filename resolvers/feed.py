@@ -28,11 +28,18 @@ async def events_page(
         raise role_required("only an administrator or a READ token may read the event feed")
     size = page_size(first)
     position = _position(after)
-    if position > await feed.last_seq(db, org_id=caller.org_id):
+    last = await feed.last_seq(db, org_id=caller.org_id)
+    if position > last:
         raise invalid(Code.INVALID_CURSOR, "no event of this organization has that cursor", "after")
-    fetched = await feed.page(db, org_id=caller.org_id, after=position, kinds=kinds, limit=size + 1)
-    return Page.of(fetched, size, await feed.count(db, org_id=caller.org_id, after=position,
-                                                   kinds=kinds), lambda e: str(e.seq))  # fmt: skip
+    fetched = await feed.page(
+        db, org_id=caller.org_id, after=position, kinds=kinds, limit=size + 1, end=last
+    )
+    total = (
+        await feed.count(db, org_id=caller.org_id, after=position, kinds=kinds)
+        if kinds
+        else last - position  # numbers run without gaps
+    )
+    return Page.of(fetched, size, total, lambda e: str(e.seq))
 
 
 def _position(after: str | None) -> int:

@@ -211,8 +211,9 @@ async def _deliver(db: Database, webhook: Webhook, now: datetime, render: Render
         if org is None:
             return 0
         waiting = await feed.page(
-            db, org_id=held.org_id, after=held.position, kinds=held.kinds or None, limit=BATCH
-        )
+            db, org_id=held.org_id, after=held.position, kinds=held.kinds or None, limit=BATCH,
+            end=await feed.last_seq(db, org_id=held.org_id),
+        )  # fmt: skip
         for done, event in enumerate(waiting):
             if await webhooks.lease(db, webhook=held, holder=holder) is None:
                 return done  # held up past the lease: another process has taken over

@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from store.errors import boundary
 from store.ids import oid
+from store.windows import windowed
 
 if TYPE_CHECKING:  # a type only: `store.indexes`, which `store.database` imports, imports this
     from store.database import Database
@@ -233,39 +234,30 @@ async def last_seq(db: Database, *, org_id: str) -> int:
 
 @boundary
 async def page(
-    db: Database, *, org_id: str, after: int, kinds: Sequence[FeedKind] | None, limit: int
+    db: Database,
+    *,
+    org_id: str,
+    after: int,
+    kinds: Sequence[FeedKind] | None,
+    limit: int,
+    end: int,
 ) -> list[FeedEvent]:
-    """The organization's events numbered after `after`, in order. Numbers follow one another
-    without gaps, so the page is read a window of numbers at a time — the next `limit`, then
-    twice as many while `kinds` leaves it short and later events exist: a page reads about what
-    it returns (a query sorted and limited would read every later event on the embedded
-    database, which sorts in memory, however far behind the consumer is)."""
+    """The organization's events numbered after `after` (up to `end`, the last), in order:
+    numbers follow one another without gaps, so the page is read by windows of numbers
+    (`store.windows`); kinds are kept here, since with a condition on `kind` the embedded
+    database reads the organization's whole feed."""
     wanted = {k.value for k in kinds} if kinds else None
-    found: list[dict[str, Any]] = []
-    low, width = after, limit
-    while True:
-        high = low + width
-        # Kinds are kept here, not asked for: with a condition on `kind` the embedded database
-        # reads the whole organization's feed rather than the window of the index.
-        window = {"orgId": oid(org_id), "seq": {"$gt": low, "$lte": high}}
-        async for doc in db.db.feed.find(window).sort([("orgId", 1), ("seq", 1)]):
-            if wanted is None or doc["kind"] in wanted:
-                found.append(doc)
-        if len(found) >= limit:
-            found = found[:limit]
-            break
-        if await db.db.feed.find_one({"orgId": oid(org_id), "seq": high + 1}, {"_id": 1}) is None:
-            break  # nothing after the window
-        low, width = high, width * 2
+    found = await windowed(
+        db.db.feed, {"orgId": oid(org_id)}, "seq", after=after, limit=limit, end=end,
+        keep=None if wanted is None else lambda doc: doc["kind"] in wanted,
+    )  # fmt: skip
     return [FeedEvent.from_doc(doc) for doc in found]
 
 
 @boundary
-async def count(db: Database, *, org_id: str, after: int, kinds: Sequence[FeedKind] | None) -> int:
-    """How many events follow `after`: from the last number when every kind counts; of some
-    kinds, by reading them."""
-    if not kinds:
-        return max(0, await last_seq(db, org_id=org_id) - after)
+async def count(db: Database, *, org_id: str, after: int, kinds: Sequence[FeedKind]) -> int:
+    """How many events of these kinds follow `after` (of every kind: the last number less
+    `after`), by reading them."""
     return await db.db.feed.count_documents(_query(org_id, after, kinds))
 
 

@@ -24,6 +24,7 @@ from store.audit import Event
 from store.database import Database
 from store.errors import boundary
 from store.ids import oid
+from store.windows import windowed
 
 LEASE = timedelta(minutes=1)
 DUPLICATE_KEY = 11000
@@ -308,20 +309,11 @@ async def release(db: Database, *, id: str, runner: str) -> None:
 async def row_results(
     db: Database, *, org_id: str, import_id: str, after: int | None, limit: int, end: int
 ) -> list[RowResult]:
-    """Rows not applied, in file order, keyset on the line: read a window of lines at a time,
-    twice as wide each time it comes back short, up to `end` (the last line written) — a query
-    sorted and limited would read every later row on the embedded database, which sorts in
-    memory (a poll of a re-uploaded file's progress read all its rows)."""
-    found: list[RowResult] = []
-    low, width = after or 0, limit
-    while len(found) < limit and low < end:
-        high = low + width
-        window = {
-            "orgId": oid(org_id),
-            "importId": oid(import_id),
-            "line": {"$gt": low, "$lte": high},
-        }
-        cursor = db.db.importRows.find(window).sort("line", 1)
-        found += [RowResult.from_doc(doc) async for doc in cursor]
-        low, width = high, width * 2
-    return found[:limit]
+    """Rows not applied, in file order, keyset on the line, up to `end` (the last line
+    written): by windows of lines (`store.windows`), or a poll of a re-uploaded file's progress
+    would read all its rows."""
+    found = await windowed(
+        db.db.importRows, {"orgId": oid(org_id), "importId": oid(import_id)}, "line",
+        after=after or 0, limit=limit, end=end,
+    )  # fmt: skip
+    return [RowResult.from_doc(doc) for doc in found]
