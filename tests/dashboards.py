@@ -3,7 +3,6 @@ stop and start again, and a Chromium page whose network reaches nothing but the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -11,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from tests.servers import CHROMIUM, FLAGS, Server
 
@@ -31,10 +29,6 @@ WITHIN = "expiringWithin: {amount: 60, unit: DAY}"  # as the page asks
 SUMMARY = f"{{ complianceSummary({WITHIN}) {{ {' '.join(FIGURES)} }} }}"
 EVERY = 1  # seconds: the page is opened with `&every=1`
 MARGIN = 2.5  # seconds a change may take beyond one polling interval
-browser = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CREDGRAPH_REQUIRE_BROWSER"),
-    reason="no /usr/bin/chromium (apt install chromium); CI requires it",
-)
 
 
 @dataclass

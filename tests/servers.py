@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 CREDGRAPH = Path(sys.executable).with_name("credgraph")
 JWT = re.compile(r"[\w-]+\.[\w-]+\.[\w-]+")
@@ -163,6 +164,10 @@ class Server:
 
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's, driven by Playwright
+needs_browser = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CREDGRAPH_REQUIRE_BROWSER"),
+    reason="no /usr/bin/chromium (apt install chromium); CI requires it",
+)
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.dashboards import EVERY, MARGIN, SUMMARY, Demo, browser, opened, serving_demo
+from tests.dashboards import EVERY, MARGIN, SUMMARY, Demo, opened, serving_demo
+from tests.servers import needs_browser
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     yield from serving_demo(tmp_path_factory)
 
 
-@browser
+@needs_browser
 def test_the_dashboard_keeps_its_last_answer_through_outages_and_comes_back(demo):
     from playwright.sync_api import expect
 

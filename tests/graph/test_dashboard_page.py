@@ -28,10 +28,10 @@ from tests.dashboards import (
     MARGIN,
     SUMMARY,
     Demo,
-    browser,
     opened,
     serving_demo,
 )
+from tests.servers import needs_browser
 
 ROOT = Path(__file__).parents[2]
 PAGE = ROOT / "graph" / "static" / "dashboard"
@@ -112,7 +112,7 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
     yield from serving_demo(tmp_path_factory)
 
 
-@browser
+@needs_browser
 def test_without_a_valid_token_the_page_says_how_to_get_one(demo):
     from playwright.sync_api import expect
 
@@ -133,7 +133,7 @@ def test_without_a_valid_token_the_page_says_how_to_get_one(demo):
         assert "not-a-token" not in page.url
 
 
-@browser
+@needs_browser
 def test_the_dashboard_shows_a_write_within_an_interval_and_polls_conditionally(demo):
     from playwright.sync_api import expect
 
@@ -204,7 +204,7 @@ def test_the_dashboard_shows_a_write_within_an_interval_and_polls_conditionally(
         assert 200 in seen.statuses("write")
 
 
-@browser
+@needs_browser
 def test_a_new_token_in_the_same_tab_replaces_the_old_and_leaves_the_address_bar(demo):
     from playwright.sync_api import expect
 
@@ -217,7 +217,7 @@ def test_a_new_token_in_the_same_tab_replaces_the_old_and_leaves_the_address_bar
         assert page.evaluate("sessionStorage.getItem('credgraph.dashboard.token')") is None
 
 
-@browser
+@needs_browser
 def test_a_read_only_token_runs_the_wallboard(demo):
     """A screen in a corridor needs no administrator's power: a READ token shows the same
     figures and the organization's name, and can change nothing."""

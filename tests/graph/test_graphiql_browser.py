@@ -8,17 +8,13 @@ Chromium and sets it), which makes a missing browser a failure.
 from __future__ import annotations
 
 import json
-import os
 from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.servers import CHROMIUM, FLAGS, Server, credgraph
+from tests.servers import CHROMIUM, FLAGS, Server, credgraph, needs_browser
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CREDGRAPH_REQUIRE_BROWSER"),
-    reason="no /usr/bin/chromium (apt install chromium); CI requires it",
-)
+pytestmark = needs_browser
 
 
 @pytest.fixture(scope="module")
