@@ -45,7 +45,7 @@ from store.api_tokens import Scope
 from store.database import Database
 from store.errors import StoreError
 from store.imports import Counts, Import, ImportStatus, Outcome, RowResult
-from store.records import RecordStatus
+from store.records import KeyHolder, RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,9 @@ class Runs:
                 await imports.finish(
                     self.db, import_=found, runner=self.runner, status=ImportStatus.FAILED,
                     now=self.clock.now(), error_code=Code.SERVICE_UNAVAILABLE.value,
-                    error_message=f"the same batch stopped {MAX_STALLS} times (the database "
-                    "did not answer in time): the rows before it are applied; upload the file "
-                    "again to go on",
+                    error_message=f"the same batch was taken over {MAX_STALLS} times without "
+                    "getting through (the database did not answer in time): the rows before it "
+                    "are applied; upload the file again to go on",
                 )  # fmt: skip
                 continue
             self.start(found)
@@ -312,12 +312,13 @@ class Run:
             keys = [docs[i]["importKey"] for i in sorted(taken)]
             holders = await records.by_import_keys(self.db, org_id=org_id, keys=keys)
             for i in sorted(taken):
-                no_record = (None, None, None, RecordStatus.APPROVED)  # gone meanwhile
-                record_id, import_id, line, status = holders.get(docs[i]["importKey"], no_record)
-                if (import_id, line) != (found.id, lines[i]):  # not this row's, before a restart
+                holder = holders.get(docs[i]["importKey"])  # None: its record went meanwhile
+                if holder is None or (holder.import_id, holder.line) != (found.id, lines[i]):
+                    # another row's record (this row's own, written before a restart, is applied)
                     results.append(
-                        RowResult(lines[i], Outcome.DUPLICATE, None, _duplicate(status), record_id)
-                    )
+                        RowResult(lines[i], Outcome.DUPLICATE, None, _duplicate(holder),
+                                  holder and holder.record_id)
+                    )  # fmt: skip
         # Every learner of the batch, duplicates' too: a batch a crash interrupted after its
         # insert is settled when it is written again.
         learners = sorted({doc["learnerId"] for doc in docs})
@@ -338,13 +339,13 @@ def _utf16(start: bytes) -> bool:
     return start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in start[:64]
 
 
-def _duplicate(status: RecordStatus) -> str:
+def _duplicate(holder: KeyHolder | None) -> str:
     """Why a row was not applied again: said plainly when its record does not count (a
     reviewer declined it, or it waits for review), since importing it again changes nothing."""
     said = "this row was already imported"
-    if status is RecordStatus.APPROVED:
+    if holder is None or holder.status is RecordStatus.APPROVED:
         return said
-    return f"{said}, and its record is {status.value}: review that record instead"
+    return f"{said}, and its record is {holder.status.value}: review that record instead"
 
 
 def _add(counts: Counts, *, read: int = 0, applied: int = 0, duplicates: int = 0,
@@ -394,8 +395,10 @@ async def row_page(
     if last is not None and not last.isdigit():
         raise invalid(Code.INVALID_CURSOR, "this cursor was not issued for this list", "after")
     total = found.counts.duplicates + found.counts.failed  # every row not applied has one
-    fetched = await imports.row_results(
-        db, org_id=found.org_id, import_id=found.id,
-        after=int(last) if last is not None else None, limit=size + 1, end=found.position,
-    ) if total else []  # fmt: skip
+    fetched: list[RowResult] = []
+    if total:  # else every row was applied: nothing to read
+        fetched = await imports.row_results(
+            db, org_id=found.org_id, import_id=found.id,
+            after=int(last) if last is not None else None, limit=size + 1, end=found.position,
+        )  # fmt: skip
     return Page.of(fetched, size, total, lambda r: cursors.encode(str(r.line)))

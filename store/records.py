@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from bson import ObjectId
 from pymongo import ReturnDocument
@@ -216,26 +216,34 @@ async def insert_imported(db: Database, *, docs: list[dict[str, Any]]) -> set[in
     return taken
 
 
+class KeyHolder(NamedTuple):
+    """The record that holds an import key: which it is, the import and line that made it."""
+
+    record_id: str
+    import_id: str | None
+    line: int | None
+    status: RecordStatus
+
+
 @boundary
-async def by_import_keys(
-    db: Database, *, org_id: str, keys: list[str]
-) -> dict[str, tuple[str, str | None, int | None, RecordStatus]]:
-    """(record id, the import and line that made it, its status) of the records holding
-    these keys.
+async def by_import_keys(db: Database, *, org_id: str, keys: list[str]) -> dict[str, KeyHolder]:
+    """The records holding these keys, by key.
 
     Asked by key alone, so that the key's index is the one the embedded database reads
     through (with `orgId` too it reads the organization's records); a key digests its
     organization, and the organization is checked on what comes back."""
-    found = {}
+    org, found = oid(org_id), {}
     for start in range(0, len(keys), KEYS_AT_ONCE):
         cursor = db.db.records.find(
             {"importKey": {"$in": keys[start : start + KEYS_AT_ONCE]}},
             {"orgId": 1, "importKey": 1, "importId": 1, "importLine": 1, "status": 1},
         )
         async for doc in cursor:
-            if doc["orgId"] == oid(org_id):
-                made_by = (_str(doc.get("importId")), doc.get("importLine"))
-                found[doc["importKey"]] = (str(doc["_id"]), *made_by, RecordStatus(doc["status"]))
+            if doc["orgId"] == org:
+                found[doc["importKey"]] = KeyHolder(
+                    str(doc["_id"]), _str(doc.get("importId")), doc.get("importLine"),
+                    RecordStatus(doc["status"]),
+                )  # fmt: skip
     return found
 
 

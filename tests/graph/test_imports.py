@@ -323,6 +323,7 @@ async def test_a_batch_that_never_gets_through_fails_the_import_rather_than_loop
     await asyncio.gather(*runs.tasks.values())
     shown = await finished(http, org.token(org.admin), started.json()["id"])
     assert (shown["status"], shown["error"]["code"]) == ("FAILED", "SERVICE_UNAVAILABLE")
+    assert f"taken over {imports.MAX_STALLS} times" in shown["error"]["message"]
     assert "upload the file again" in shown["error"]["message"]
 
 
