@@ -2,8 +2,10 @@
 
 The embedded database sorts in memory whatever the index, so `find(key > after).sort(key)
 .limit(n)` reads every later document to return `n` of them. A range of keys as wide as the
-page, doubled while it comes back short, reads about what the page returns — where keys are
-numbers that run densely up to a known `end` (a feed's sequence numbers, a file's lines).
+page, doubled while it comes back short, reads about what the page returns, for keys that are
+numbers up to a known `end`: in one read where they run without gaps (a feed's sequence
+numbers), in a few more, one per doubling, where they are sparse (the lines of a file whose
+rows mostly went in).
 """
 
 from __future__ import annotations

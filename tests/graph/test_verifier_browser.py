@@ -72,9 +72,12 @@ def demo(tmp_path_factory) -> Iterator[Demo]:
 def elsewhere() -> Iterator[str]:
     """The verifier's own origin."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     yield f"http://localhost:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
+    thread.join()
 
 
 def test_a_page_on_another_origin_verifies_and_reads_the_keys_and_list_but_not_the_api(
