@@ -2,11 +2,11 @@
 
 Bytes are decoded incrementally (UTF-8, with or without a byte order mark); bytes that are not
 UTF-8 are kept as lone surrogates (`surrogateescape`), so that the row holding them — and only
-that row — is reported (`not_utf8`). Lines are gathered until their quotes balance (RFC 4180
-doubles a quote inside a quoted field, so an odd count means a field runs on to the next line)
-and each record is parsed by the `csv` module on its own. A record that would grow past
-`MAX_RECORD` characters — an unclosed quote — ends the reading: nothing after it can be told
-apart reliably.
+that row — is reported (`not_utf8`). A file that begins as UTF-16 is refused whole (`Utf16`).
+Lines are gathered until their quotes balance (RFC 4180 doubles a quote inside a quoted field,
+so an odd count means a field runs on to the next line) and each record is parsed by the `csv`
+module on its own. A record that would grow past `MAX_RECORD` characters — an unclosed quote —
+ends the reading: nothing after it can be told apart reliably.
 """
 
 from __future__ import annotations
@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_RECORD = 64 * 1024
+
+
+class Utf16(Exception):
+    """The file was saved as "Unicode text": UTF-16, which no cell of it can be read as."""
 
 
 class RecordTooLong(Exception):
@@ -62,6 +66,8 @@ class Reader:
             yield self._parse()
 
     def _line(self, line: str) -> Parsed | None:
+        if self._next_line == 1 and _utf16(line):
+            raise Utf16
         if not self._record:
             self._begins = self._next_line
         self._next_line += 1
@@ -91,3 +97,9 @@ def not_utf8(cells: list[str]) -> bool:
         except UnicodeEncodeError:
             return True
     return False
+
+
+def _utf16(first: str) -> bool:
+    """The first line, read as UTF-8, of a UTF-16 file: its byte order mark as two bytes that
+    are not UTF-8 (`surrogateescape`), or, without one, NULs between its ASCII letters."""
+    return first.startswith(("\udcff\udcfe", "\udcfe\udcff")) or "\x00" in first

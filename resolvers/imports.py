@@ -22,7 +22,6 @@ scheduler's next tick (or a start-up after that) resumes them.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import logging
 import uuid
@@ -35,7 +34,7 @@ from resolvers.assignments import settle
 from resolvers.audit import Action
 from resolvers.auth import Caller, require_viewer
 from resolvers.clock import Clock
-from resolvers.csv_reading import Parsed, Reader, RecordTooLong, not_utf8
+from resolvers.csv_reading import Parsed, Reader, RecordTooLong, Utf16, not_utf8
 from resolvers.errors import Code, DomainError, invalid, role_required
 from resolvers.import_rows import Catalogue, Columns, Draft, checked, record_doc
 from resolvers.pages import Cursors, Page
@@ -203,13 +202,9 @@ class Run:
             await labels.list_all(self.db, org_id=org_id),
             await credentials.all_of(self.db, org_id=org_id),
         )
-        reader, first = Reader(), True
+        reader = Reader()
         try:
             async for chunk in chunks:
-                if first and _utf16(chunk):
-                    await self._fail(Code.NOT_UTF8, "the file is UTF-16: save it as CSV UTF-8")
-                    return
-                first = False
                 for parsed in reader.feed(chunk):
                     if not await self._take(parsed):
                         return
@@ -219,6 +214,9 @@ class Run:
         except RecordTooLong as error:
             await self._flush()
             await self._fail(Code.ROW_TOO_LONG, str(error))
+            return
+        except Utf16:
+            await self._fail(Code.NOT_UTF8, "the file is UTF-16: save it as CSV UTF-8")
             return
         if self.columns is None:
             await self._fail(Code.EMPTY_FILE, "the file has no header row")
@@ -332,11 +330,6 @@ class Run:
             self.db, import_=self.found, runner=self.runner, status=ImportStatus.FAILED,
             now=self.clock.now(), error_code=code.value, error_message=message,
         )  # fmt: skip
-
-
-def _utf16(start: bytes) -> bool:
-    """A file saved as "Unicode text": a UTF-16 byte order mark, or ASCII with NULs between."""
-    return start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in start[:64]
 
 
 def _duplicate(holder: KeyHolder | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.csv_reading import MAX_RECORD, Reader, RecordTooLong, not_utf8
+from resolvers.csv_reading import MAX_RECORD, Reader, RecordTooLong, Utf16, not_utf8
 from resolvers.spreadsheets import defused, formula_like
 
 FILE = (
@@ -40,6 +40,13 @@ def test_records_come_whole_whatever_the_chunks(size):
 def test_bytes_that_are_not_utf8_mark_their_row_only():
     found = read(b"a,b\nolu,Caf\xe9\nlee,ok\n", 5)
     assert [not_utf8(p.cells) for p in found] == [False, True, False]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("size", [1, 3, 10_000])
+def test_a_utf16_file_is_refused_whole_whatever_the_chunks(encoding, size):
+    with pytest.raises(Utf16):
+        read("email,title\r\nolu@x.test,Café\r\n".encode(encoding), size)
 
 
 def test_an_unclosed_quote_stops_the_reading_where_it_began():
