@@ -117,7 +117,9 @@ def _criteria(request: Request, *, now: datetime) -> Criteria:
         if not given:
             return None
         if len(given) > 1:
-            raise invalid(Code.OUT_OF_RANGE, f"{name} is given once", name)
+            raise invalid(
+                Code.OUT_OF_RANGE, f"{name} is given {len(given)} times: give it once", name
+            )
         if not given[0]:
             raise invalid(Code.REQUIRED, f"{name} is empty: leave it out to not filter", name)
         return parse(given[0])

@@ -256,8 +256,8 @@ async def page(
 
 @boundary
 async def count(db: Database, *, org_id: str, after: int, kinds: Sequence[FeedKind]) -> int:
-    """How many events of these kinds follow `after` (of every kind: the last number less
-    `after`), by reading them."""
+    """How many events of these kinds follow `after`, by reading them (of every kind, it is
+    the last number less `after`: `resolvers.feed`)."""
     return await db.db.feed.count_documents(_query(org_id, after, kinds))
 
 
